@@ -1,0 +1,474 @@
+"""Plans: an opt_einsum contraction path compiled into direct NumPy calls.
+
+A :class:`Plan` is built once per (subscripts, shapes, dtype, optimizer) and
+cached. Building it asks opt_einsum for the path, then compiles every step to
+the cheapest NumPy call that does the job: ``matmul`` with the right
+transposes for a matrix product, a flat ``dot`` for a full contraction of two
+equal-shaped operands, a broadcast ``multiply`` for a Hadamard or outer
+product, ``sum(axis)`` for a single-operand reduction. Only what fits none of
+these (diagonals, size-1 broadcasting, three operands at once) goes to
+``np.einsum``. Arrays that are not NumPy's (Dask, torch, JAX, CuPy) run
+through opt_einsum's own expression, which dispatches to their backend.
+
+>>> import numpy as np
+>>> p = plan("nd,dh->nh", (5, 3), (3, 4))
+>>> p.steps[0].kind
+'matmul'
+>>> x, w = np.ones((5, 3)), np.ones((3, 4))
+>>> bool(np.allclose(p(x, w), x @ w))
+True
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+import numpy as np
+import opt_einsum
+
+from .errors import InvalidArgumentError, OperandCountError, SizeMismatchError
+from .subscripts import Subscripts, index_sizes, parse
+from .typing import OPTIMIZERS, ArrayLike, OptimizeKind, Shape
+
+__all__ = ["Plan", "Step", "contract", "plan"]
+
+Kernel = Callable[..., Any]
+_FAST_DTYPES = frozenset("float32 float64 complex64 complex128".split())
+
+
+@dataclass(frozen=True)
+class Step:
+    """One contraction of a plan.
+
+    ``operands`` are positions in the working list (popped in this order, the
+    result appended), ``subscripts`` the step's own einsum string and
+    ``kind`` the NumPy call it compiles to: ``matmul``, ``dot``,
+    ``multiply``, ``sum`` or ``einsum``.
+    """
+
+    operands: tuple[int, ...]
+    subscripts: str
+    kind: str
+    flops: int
+    kernel: Kernel
+
+    def __str__(self) -> str:
+        return f"{self.operands}: {self.subscripts} [{self.kind}]"
+
+
+class Plan:
+    """A compiled contraction: call it with arrays of the planned shapes.
+
+    Attributes: ``subscripts`` (canonical, ellipsis resolved), ``shapes``,
+    ``dtype``, ``optimize``, ``path`` (opt_einsum's), ``steps``, ``flops``
+    and ``naive_flops`` (opt_einsum's FLOP counts), ``largest_intermediate``
+    (elements).
+    """
+
+    def __init__(
+        self,
+        subscripts: Subscripts,
+        shapes: tuple[Shape, ...],
+        dtype: str,
+        optimize: OptimizeKind,
+        path: list[tuple[int, ...]],
+        steps: list[Step],
+        flops: int,
+        naive_flops: int,
+        largest_intermediate: int,
+    ) -> None:
+        self.subscripts = subscripts
+        self.shapes = shapes
+        self.dtype = dtype
+        self.optimize = optimize
+        self.path = path
+        self.steps = steps
+        self.flops = flops
+        self.naive_flops = naive_flops
+        self.largest_intermediate = largest_intermediate
+        self._run = _chain(steps, len(shapes))
+        self._expression: Any = None
+
+    def __call__(self, *operands: ArrayLike) -> Any:
+        if len(operands) != len(self.shapes):
+            raise OperandCountError(
+                f"plan for {str(self.subscripts)!r} takes {len(self.shapes)} operand(s), "
+                f"got {len(operands)}"
+            )
+        arrays = []
+        foreign = False
+        for k, (op, shape) in enumerate(zip(operands, self.shapes)):
+            if type(op) is not np.ndarray:
+                if isinstance(op, (int, float, complex, np.generic, list, tuple)):
+                    op = np.asarray(op)
+                else:
+                    foreign = True
+            if tuple(op.shape) != shape:
+                raise SizeMismatchError(
+                    f"operand {k} ({self.subscripts.inputs[k]!r}) has shape {tuple(op.shape)} "
+                    f"but the plan was made for {shape}"
+                )
+            arrays.append(op)
+        if foreign:
+            return self._backend_call(arrays)
+        return self._run(*arrays)
+
+    def _backend_call(self, arrays: list[Any]) -> Any:
+        if self._expression is None:
+            self._expression = opt_einsum.contract_expression(
+                str(self.subscripts), *self.shapes, optimize=self.path
+            )
+        return self._expression(*arrays)
+
+    @property
+    def speedup(self) -> float:
+        """Naive FLOPs over optimised FLOPs."""
+        return self.naive_flops / max(self.flops, 1)
+
+    def __repr__(self) -> str:
+        return (
+            f"Plan({str(self.subscripts)!r}, shapes={self.shapes}, dtype={self.dtype!r}, "
+            f"optimize={self.optimize!r})"
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.subscripts}  shapes {', '.join(map(str, self.shapes))}",
+            f"  FLOPs {self.flops:,} (naive {self.naive_flops:,}, {self.speedup:.3g}x), "
+            f"largest intermediate {self.largest_intermediate:,} elements",
+        ]
+        lines += [f"  step {i}: {step}" for i, step in enumerate(self.steps)]
+        return "\n".join(lines)
+
+
+def plan(
+    subscripts: str,
+    *operands_or_shapes: ArrayLike | Sequence[int],
+    optimize: OptimizeKind = "auto",
+    dtype: Any = None,
+) -> Plan:
+    """Plan (or fetch from the cache) the contraction of ``subscripts``.
+
+    Each argument after the subscripts is an array or a shape tuple. The
+    dtype is the arrays' common dtype unless given (``float64`` for shapes).
+
+    >>> p = plan("nd,nh->dh", (5, 3), (5, 4))
+    >>> p.path, p.steps[0].subscripts
+    ([(0, 1)], 'nd,nh->dh')
+    >>> plan("nd,nh->dh", (5, 3), (5, 4)) is p
+    True
+    """
+    shapes, inferred = _shapes_and_dtype(operands_or_shapes)
+    dtype_name = str(np.dtype(dtype)) if dtype is not None else inferred
+    return _cached_plan(subscripts, shapes, dtype_name, _hashable_optimize(optimize))
+
+
+def contract(subscripts: str, *operands: ArrayLike, optimize: OptimizeKind = "auto") -> Any:
+    """Evaluate an einsum through a cached :class:`Plan`.
+
+    >>> import numpy as np
+    >>> contract("ii->", np.eye(3))
+    3.0
+    """
+    return plan(subscripts, *operands, optimize=optimize)(*operands)
+
+
+def _shapes_and_dtype(items: Sequence[Any]) -> tuple[tuple[Shape, ...], str]:
+    shapes = []
+    dtypes = []
+    for k, item in enumerate(items):
+        if hasattr(item, "shape"):
+            shapes.append(tuple(int(n) for n in item.shape))
+            dtypes.append(getattr(item, "dtype", np.float64))
+        elif isinstance(item, (int, float, complex)):
+            shapes.append(())
+            dtypes.append(np.asarray(item).dtype)
+        else:
+            try:
+                shape = tuple(int(n) for n in item)
+            except TypeError:
+                raise InvalidArgumentError(
+                    f"operand {k} must be an array or a shape tuple, not {type(item).__name__}"
+                ) from None
+            if any(n < 0 for n in shape):
+                raise InvalidArgumentError(f"operand {k}: shape {shape} has a negative size")
+            shapes.append(shape)
+    try:
+        dtype = str(np.result_type(*dtypes)) if dtypes else "float64"
+    except TypeError:  # a foreign dtype NumPy cannot combine
+        dtype = str(dtypes[0])
+    return tuple(shapes), dtype
+
+
+def _hashable_optimize(optimize: Any) -> Any:
+    if optimize is False or optimize is None:
+        return "naive"
+    if optimize is True:
+        return "auto"
+    if isinstance(optimize, str):
+        if optimize not in OPTIMIZERS:
+            raise InvalidArgumentError(
+                f"unknown optimizer {optimize!r}; valid: {', '.join(OPTIMIZERS)}, "
+                "or an explicit path such as [(0, 1), (0, 1)]"
+            )
+        return optimize
+    try:
+        return tuple(tuple(int(i) for i in step) for step in optimize)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"optimize must be an optimizer name or a path, not {optimize!r}"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_plan(subscripts: str, shapes: tuple[Shape, ...], dtype: str, optimize: Any) -> Plan:
+    return _uncached_plan(subscripts, shapes, dtype, optimize)
+
+
+def _uncached_plan(
+    subscripts: str, shapes: tuple[Shape, ...], dtype: str, optimize: Any
+) -> Plan:
+    parsed = parse(subscripts, ndims=[len(s) for s in shapes])
+    sizes = index_sizes(parsed, shapes)
+    oe_optimize: Any = optimize
+    if optimize == "naive":
+        oe_optimize = [tuple(range(len(shapes)))] if len(shapes) > 1 else [(0,)]
+    elif isinstance(optimize, tuple):
+        oe_optimize = [tuple(step) for step in optimize]
+    try:
+        path, info = opt_einsum.contract_path(
+            str(parsed), *shapes, shapes=True, optimize=oe_optimize
+        )
+    except (ValueError, TypeError, KeyError) as err:
+        raise InvalidArgumentError(f"cannot plan {str(parsed)!r}: {err}") from None
+    fast = dtype in _FAST_DTYPES
+    shapes_now = list(shapes)
+    steps = []
+    for (positions, _removed, step_subscripts, *_rest), cost in zip(
+        info.contraction_list, _step_costs(info)
+    ):
+        step_shapes = [shapes_now.pop(i) for i in positions]
+        inputs, output = step_subscripts.split("->")
+        kind, kernel = _compile_step(inputs.split(","), output, step_shapes, sizes, fast)
+        shapes_now.append(tuple(sizes[c] for c in output))
+        steps.append(Step(tuple(positions), step_subscripts, kind, cost, kernel))
+    return Plan(
+        subscripts=parsed,
+        shapes=shapes,
+        dtype=dtype,
+        optimize=optimize,
+        path=[tuple(p) for p in path],
+        steps=steps,
+        flops=int(info.opt_cost),
+        naive_flops=int(info.naive_cost),
+        largest_intermediate=int(info.largest_intermediate),
+    )
+
+
+def _step_costs(info: Any) -> list[int]:
+    costs = []
+    for positions, removed, step_subscripts, *_ in info.contraction_list:
+        inputs, _ = step_subscripts.split("->")
+        letters = set(inputs.replace(",", ""))
+        size = prod(info.size_dict[c] for c in letters)
+        inner = bool(removed)
+        costs.append(int(size * (max(1, len(positions) - 1) + inner)))
+    return costs
+
+
+def _chain(steps: list[Step], n_operands: int) -> Kernel:
+    """Fold the steps into one function of all operands."""
+    if len(steps) == 1 and steps[0].operands == tuple(range(n_operands)):
+        return steps[0].kernel
+    if len(steps) == 1 and n_operands == 2:
+        kernel = steps[0].kernel
+        return lambda a, b: kernel(b, a)
+    schedule = [(step.operands, step.kernel) for step in steps]
+
+    def run(*operands: Any) -> Any:
+        work = list(operands)
+        for positions, kernel in schedule:
+            work.append(kernel(*[work.pop(i) for i in positions]))
+        return work[0]
+
+    return run
+
+
+# -- compiling one step ------------------------------------------------------------------
+
+
+def _compile_step(
+    inputs: list[str],
+    output: str,
+    shapes: list[Shape],
+    sizes: dict[str, int],
+    fast: bool,
+) -> tuple[str, Kernel]:
+    generic = "->".join([",".join(inputs), output])
+
+    def einsum_kernel(*ops: Any) -> Any:
+        return np.einsum(generic, *ops)
+
+    broadcasts = any(
+        shape[axis] != sizes[c] for term, shape in zip(inputs, shapes) for axis, c in enumerate(term)
+    )
+    repeated = any(len(set(term)) != len(term) for term in inputs)
+    if not fast or broadcasts or repeated or len(inputs) > 2:
+        return "einsum", einsum_kernel
+    if len(inputs) == 1:
+        return _compile_single(inputs[0], output)
+    return _compile_pair(inputs[0], inputs[1], output, sizes)
+
+
+def _compile_single(term: str, output: str) -> tuple[str, Kernel]:
+    axes = tuple(i for i, c in enumerate(term) if c not in output)
+    kept = [c for c in term if c in output]
+    perm = tuple(kept.index(c) for c in output)
+    identity = perm == tuple(range(len(perm)))
+    if not axes:
+        if identity:
+            return "sum", lambda a: a
+        return "sum", lambda a: a.transpose(perm)
+    if identity:
+        return "sum", lambda a: a.sum(axis=axes)
+    return "sum", lambda a: a.sum(axis=axes).transpose(perm)
+
+
+def _reducer(term: str, keep: str) -> tuple[str, Callable[[Any], Any] | None]:
+    """Sum away the letters of ``term`` that are not in ``keep``."""
+    axes = tuple(i for i, c in enumerate(term) if c not in keep)
+    reduced = "".join(c for c in term if c in keep)
+    if not axes:
+        return reduced, None
+    return reduced, lambda a: a.sum(axis=axes)
+
+
+def _compile_pair(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+    ta, reduce_a = _reducer(ta, tb + out)
+    tb, reduce_b = _reducer(tb, ta + out)
+    kind, core = _pair_core(ta, tb, out, sizes)
+    if reduce_a is None and reduce_b is None:
+        return kind, core
+    ra = reduce_a or (lambda a: a)
+    rb = reduce_b or (lambda b: b)
+    return kind, lambda a, b: core(ra(a), rb(b))
+
+
+def _pair_core(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+    contracted = [c for c in ta if c in tb and c not in out]
+    if not contracted:
+        return "multiply", _multiply_kernel(ta, tb, out)
+    if ta == tb and not out:
+        return "dot", lambda a, b: np.dot(a.reshape(-1), b.reshape(-1))
+    batch = [c for c in out if c in ta and c in tb]
+    left = [c for c in out if c in ta and c not in tb]
+    right = [c for c in out if c in tb and c not in ta]
+    size = lambda letters: prod(sizes[c] for c in letters)  # noqa: E731
+    m, k, n = size(left), size(contracted), size(right)
+    if batch:
+        return "matmul", _batched_matmul(ta, tb, out, batch, left, contracted, right, sizes)
+    # Contracted letters in the order one operand already holds them, so that
+    # at least that operand reshapes without a copy.
+    contracted = _block_order(ta, left, contracted) or _block_order(tb, right, contracted) or \
+        contracted
+    as_a = _matrix_view(ta, left, contracted, m, k)
+    as_b = _matrix_view(tb, contracted, right, k, n)
+    result_shape = tuple(sizes[c] for c in left + right)
+    if "".join(left + right) == out:
+        if len(result_shape) == 2 and len(ta) == 2 and len(tb) == 2:
+            return "matmul", _direct_matmul(ta, tb, left, right)
+        return "matmul", lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape)
+    if "".join(right + left) == out:
+        flipped = tuple(sizes[c] for c in right + left)
+        return "matmul", lambda a, b: np.matmul(as_b(b).T, as_a(a).T).reshape(flipped)
+    perm = tuple((left + right).index(c) for c in out)
+    return "matmul", lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape).transpose(perm)
+
+
+def _direct_matmul(ta: str, tb: str, left: list[str], right: list[str]) -> Kernel:
+    """The four 2-D cases: XW, XᵀW, XWᵀ, XᵀWᵀ with no reshapes at all."""
+    a_t = ta[0] != left[0]
+    b_t = tb[1] != right[0]
+    if not a_t and not b_t:
+        return np.matmul
+    if a_t and not b_t:
+        return lambda a, b: a.T @ b
+    if not a_t and b_t:
+        return lambda a, b: a @ b.T
+    return lambda a, b: a.T @ b.T
+
+
+def _block_order(term: str, outer: list[str], contracted: list[str]) -> list[str] | None:
+    """Contracted letters as ``term`` holds them, if they form one block after or before ``outer``."""
+    inner = [c for c in term if c in contracted]
+    rest = [c for c in term if c not in contracted]
+    if rest != outer or len(inner) != len(contracted):
+        return None
+    if list(term) in (rest + inner, inner + rest):
+        return inner
+    return None
+
+
+def _matrix_view(term: str, rows: list[str], cols: list[str], m: int, n: int) -> Callable[[Any], Any]:
+    """A function that presents an operand with indices ``term`` as an m×n matrix."""
+    letters = list(term)
+    plain = len(rows) == 1 and len(cols) == 1
+    if letters == rows + cols:
+        if plain:
+            return lambda a: a
+        return lambda a: a.reshape(m, n)
+    if letters == cols + rows:
+        if plain:
+            return lambda a: a.T
+        return lambda a: a.reshape(n, m).T
+    perm = tuple(letters.index(c) for c in rows + cols)
+    return lambda a: a.transpose(perm).reshape(m, n)
+
+
+def _batched_matmul(
+    ta: str,
+    tb: str,
+    out: str,
+    batch: list[str],
+    left: list[str],
+    contracted: list[str],
+    right: list[str],
+    sizes: dict[str, int],
+) -> Kernel:
+    def size(letters: list[str]) -> int:
+        return prod(sizes[c] for c in letters)
+
+    bsz, m, k, n = size(batch), size(left), size(contracted), size(right)
+    perm_a = tuple(ta.index(c) for c in batch + left + contracted)
+    perm_b = tuple(tb.index(c) for c in batch + contracted + right)
+    produced = batch + left + right
+    result_shape = tuple(sizes[c] for c in produced)
+    perm_out = tuple(produced.index(c) for c in out)
+
+    def kernel(a: Any, b: Any) -> Any:
+        a3 = a.transpose(perm_a).reshape(bsz, m, k)
+        b3 = b.transpose(perm_b).reshape(bsz, k, n)
+        return np.matmul(a3, b3).reshape(result_shape).transpose(perm_out)
+
+    return kernel
+
+
+def _multiply_kernel(ta: str, tb: str, out: str) -> Kernel:
+    """Hadamard, outer and broadcast products: align both operands to ``out``."""
+
+    def aligner(term: str) -> Callable[[Any], Any]:
+        kept = [c for c in out if c in term]
+        perm = tuple(term.index(c) for c in kept)
+        index = tuple(slice(None) if c in term else None for c in out)
+        if perm == tuple(range(len(term))):
+            if all(isinstance(i, slice) for i in index):
+                return lambda a: a
+            return lambda a: a[index]
+        return lambda a: a.transpose(perm)[index]
+
+    align_a, align_b = aligner(ta), aligner(tb)
+    return lambda a, b: np.multiply(align_a(a), align_b(b))
