@@ -1,1 +1,49 @@
-"""indexnet."""
+"""indexnet: tensor-index notation as planned einsum formulas.
+
+>>> import numpy as np, indexnet
+>>> x, w = np.ones((4, 3)), np.ones((3, 2))
+>>> indexnet.contract("nd,dh->nh", x, w).shape
+(4, 2)
+>>> str(indexnet.derivative("nd,dh->nh", wrt=1))
+'nd,nh->dh'
+"""
+
+from .errors import (
+    CheckpointError,
+    DataError,
+    FormulaSyntaxError,
+    GradcheckError,
+    IndexnetError,
+    InvalidArgumentError,
+    NonFiniteError,
+    OperandCountError,
+    SizeMismatchError,
+)
+from .plan import Plan, Step, contract, plan
+from .subscripts import Subscripts
+from .subscripts import parse as parse_subscripts
+from .vjp import Derivative, derivative, vjp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError",
+    "DataError",
+    "Derivative",
+    "FormulaSyntaxError",
+    "GradcheckError",
+    "IndexnetError",
+    "InvalidArgumentError",
+    "NonFiniteError",
+    "OperandCountError",
+    "Plan",
+    "SizeMismatchError",
+    "Step",
+    "Subscripts",
+    "__version__",
+    "contract",
+    "derivative",
+    "parse_subscripts",
+    "plan",
+    "vjp",
+]
