@@ -19,7 +19,9 @@ from .errors import (
     OperandCountError,
     SizeMismatchError,
 )
+from .nn import Network
 from .plan import Plan, Step, contract, plan
+from .seed import SEED, SeedFormula
 from .subscripts import Subscripts
 from .subscripts import parse as parse_subscripts
 from .vjp import Derivative, derivative, vjp
@@ -27,6 +29,7 @@ from .vjp import Derivative, derivative, vjp
 __version__ = "0.1.0"
 
 __all__ = [
+    "SEED",
     "CheckpointError",
     "DataError",
     "Derivative",
@@ -34,9 +37,11 @@ __all__ = [
     "GradcheckError",
     "IndexnetError",
     "InvalidArgumentError",
+    "Network",
     "NonFiniteError",
     "OperandCountError",
     "Plan",
+    "SeedFormula",
     "SizeMismatchError",
     "Step",
     "Subscripts",

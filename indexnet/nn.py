@@ -1,0 +1,352 @@
+"""The seed's fully connected network, every product through the seed's einsum formulas.
+
+Forward (1.1)–(1.3): ``a = x W + b`` as ``"nd,dh->nh"``, ``x' = f(a)``, a
+softmax output and the cross-entropy loss. Backward (1.4)–(1.9): the output
+error ``δ = ŷ − y``, the weight gradient ``xᵀδ`` as ``"nd,nh->dh"``, the bias
+gradient ``Σ_n δ`` as ``"nh->h"``, the error sent back ``δWᵀ`` as
+``"nd,hd->nh"`` and the Hadamard product with ``f'``. Each einsum is planned
+once per batch size and dtype; the hot loop only calls the compiled plans.
+
+The loss is averaged over the batch, ``L = −(1/N) Σ_n Σ_h y log ŷ + λ/2 Σ_ℓ ‖W_ℓ‖²``
+(the seed sums over n; the mean keeps one learning rate good for every batch
+size). Biases are not regularised, as in the seed.
+
+>>> net = Network((4, 3, 2), seed=0)
+>>> net
+Network(4-3-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
+>>> sorted(net.parameters())
+['W1', 'W2', 'b1', 'b2']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
+from .plan import Plan, plan
+from .seed import SEED
+
+__all__ = ["ACTIVATIONS", "OUTPUTS", "Network"]
+
+#: Hidden-layer activations: the function and its derivative written in terms
+#: of the activation's *output* (σ' = σ(1−σ), tanh' = 1−tanh², relu' = [x>0]).
+ACTIVATIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
+    "sigmoid": (lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)), lambda s: s * (1.0 - s)),
+    "tanh": (np.tanh, lambda t: 1.0 - t * t),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda r: (r > 0).astype(r.dtype)),
+    "identity": (lambda a: a, None),
+}
+
+#: Output layers and their losses: softmax with cross-entropy, identity with squared error.
+OUTPUTS = ("softmax", "identity")
+
+
+@dataclass(frozen=True)
+class _LayerPlans:
+    forward: Plan  # "nd,dh->nh"
+    weight_gradient: Plan  # "nd,nh->dh"
+    bias_gradient: Plan  # "nh->h"
+    backprop: Plan | None  # "nd,hd->nh" (None for the first layer)
+    hadamard: Plan | None  # "nh,nh->nh" on the layer's input side
+    l2: Plan  # "dh,dh->"
+
+
+@dataclass(frozen=True)
+class _BatchPlans:
+    layers: tuple[_LayerPlans, ...]
+    softmax_sum: Plan  # "nh->n"
+    loss: Plan  # "nh,nh->"
+
+
+class Network:
+    """A fully connected network as the seed writes it.
+
+    Arguments:
+
+    * ``layer_sizes``: input size, hidden sizes, output size (at least two).
+    * ``activation``: ``sigmoid`` (the seed's), ``tanh``, ``relu`` or ``identity``.
+    * ``output``: ``softmax`` (cross-entropy loss) or ``identity`` (squared error).
+    * ``l2``: λ of the seed's L2 term.
+    * ``seed``: seeds the weight initialisation.
+    * ``dtype``: ``float64`` or ``float32``.
+
+    >>> import numpy as np
+    >>> net = Network((3, 5, 2))
+    >>> x, y = np.ones((4, 3)), np.eye(2)[[0, 1, 1, 0]]
+    >>> net.forward(x).shape, sorted(net.gradients(x, y))
+    ((4, 2), ['W1', 'W2', 'b1', 'b2'])
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int] = (64, 128, 10),
+        activation: str = "sigmoid",
+        output: str = "softmax",
+        l2: float = 0.0,
+        seed: int = 0,
+        dtype: Any = "float64",
+    ) -> None:
+        sizes = _validate_sizes(layer_sizes)
+        if activation not in ACTIVATIONS:
+            raise InvalidArgumentError(
+                f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}"
+            )
+        if output not in OUTPUTS:
+            raise InvalidArgumentError(f"unknown output {output!r}; valid: {', '.join(OUTPUTS)}")
+        if not np.isfinite(l2) or l2 < 0:
+            raise InvalidArgumentError(f"l2 must be a finite number >= 0, got {l2!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise InvalidArgumentError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.layer_sizes = sizes
+        self.activation = activation
+        self.output = output
+        self.l2 = float(l2)
+        self.seed = seed
+        self._f, self._f_prime = ACTIVATIONS[activation]
+        rng = np.random.default_rng(seed)
+        gain = 2.0 if activation == "relu" else 1.0
+        self._params: dict[str, np.ndarray] = {}
+        for i, (d, h) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            self._params[f"W{i}"] = (rng.standard_normal((d, h)) * np.sqrt(gain / d)).astype(
+                self.dtype
+            )
+            self._params[f"b{i}"] = np.zeros(h, dtype=self.dtype)
+        self._velocity: dict[str, np.ndarray] = {}
+        self._plans: dict[int, _BatchPlans] = {}
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers."""
+        return len(self.layer_sizes) - 1
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The live parameter arrays by name (``W1``, ``b1``, ``W2``, …)."""
+        return self._params
+
+    def set_parameters(self, params: Mapping[str, Any]) -> None:
+        """Replace every parameter, checking names, shapes and finiteness."""
+        expected = {name: p.shape for name, p in self._params.items()}
+        if set(params) != set(expected):
+            raise InvalidArgumentError(
+                f"parameters must be exactly {sorted(expected)}, got {sorted(params)}"
+            )
+        new = {}
+        for name, shape in expected.items():
+            value = np.asarray(params[name], dtype=self.dtype)
+            if value.shape != shape:
+                raise SizeMismatchError(f"{name} has shape {value.shape}, expected {shape}")
+            if not np.all(np.isfinite(value)):
+                raise NonFiniteError(f"{name} holds non-finite values")
+            new[name] = value.copy()
+        self._params = new
+        self._velocity = {}
+
+    def forward(self, x: Any) -> np.ndarray:
+        """Output of the network: class probabilities for softmax, values for identity."""
+        xs = self._forward(self._inputs(x))
+        return xs[-1]
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Predicted class of every row of ``x`` (argmax of the output)."""
+        return np.argmax(self.forward(x), axis=1)
+
+    def loss(self, x: Any, y: Any) -> float:
+        """The loss of the seed's (1.3) plus the L2 term, averaged over the batch."""
+        x, y = self._inputs(x), self._targets(y, len(x))
+        return self._loss(self._forward(x), y)
+
+    def gradients(self, x: Any, y: Any) -> dict[str, np.ndarray]:
+        """Exact gradients of :meth:`loss` for every parameter, by the seed's backprop."""
+        return self.loss_and_gradients(x, y)[1]
+
+    def loss_and_gradients(self, x: Any, y: Any) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss and gradients from one forward and one backward pass."""
+        x = self._inputs(x)
+        y = self._targets(y, len(x))
+        xs = self._forward(x)
+        return self._loss(xs, y), self._backward(xs, y)
+
+    def train_step(self, x: Any, y: Any, lr: float, momentum: float = 0.0) -> float:
+        """One SGD step in place (with optional momentum); returns the loss before it.
+
+        Raises :class:`~indexnet.NonFiniteError` without touching the weights
+        when the loss or a gradient is not finite.
+        """
+        loss, grads = self.loss_and_gradients(x, y)
+        if not np.isfinite(loss):
+            raise NonFiniteError(f"loss is {loss}; the weights were left unchanged")
+        for name, g in grads.items():
+            p = self._params[name]
+            if momentum:
+                v = self._velocity.get(name)
+                if v is None:
+                    v = self._velocity[name] = np.zeros_like(p)
+                v *= momentum
+                v -= lr * g
+                p += v
+            else:
+                p -= lr * g
+        return loss
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save atomically (temporary file, then rename); see :mod:`indexnet.checkpoint`."""
+        from .checkpoint import save_network
+
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Network:
+        """Load a network saved by :meth:`save`, validating shapes and values."""
+        from .checkpoint import load_network
+
+        return load_network(path)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(map(str, self.layer_sizes))
+        return (
+            f"Network({sizes}, activation={self.activation!r}, output={self.output!r}, "
+            f"l2={self.l2!r}, dtype={str(self.dtype)!r})"
+        )
+
+    # -- the seed's equations ------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
+        """(1.1)–(1.2): every layer's input, then the output; plans made once per batch size."""
+        plans = self._batch_plans(x.shape[0])
+        xs = [x]
+        params = self._params
+        last = self.depth - 1
+        for i, layer in enumerate(plans.layers):
+            a = layer.forward(x, params[f"W{i + 1}"])
+            a += params[f"b{i + 1}"]
+            if i < last:
+                x = self._f(a)
+            elif self.output == "softmax":
+                a -= a.max(axis=1, keepdims=True)
+                np.exp(a, out=a)
+                a /= plans.softmax_sum(a)[:, None]
+                x = a
+            else:
+                x = a
+            xs.append(x)
+        return xs
+
+    def _loss(self, xs: list[np.ndarray], y: np.ndarray) -> float:
+        """(1.3) plus λ/2 Σ‖W‖²."""
+        plans = self._batch_plans(y.shape[0])
+        n = max(y.shape[0], 1)
+        out = xs[-1]
+        if self.output == "softmax":
+            tiny = np.finfo(out.dtype).tiny
+            data = -float(plans.loss(y, np.log(np.maximum(out, tiny)))) / n
+        else:
+            diff = out - y
+            data = 0.5 * float(plans.loss(diff, diff)) / n
+        if self.l2:
+            penalty = sum(
+                float(layer.l2(self._params[f"W{i}"], self._params[f"W{i}"]))
+                for i, layer in enumerate(plans.layers, start=1)
+            )
+            data += 0.5 * self.l2 * penalty
+        return data
+
+    def _backward(self, xs: list[np.ndarray], y: np.ndarray) -> dict[str, np.ndarray]:
+        """(1.4)–(1.9): δ = (ŷ − y)/N, then xᵀδ, Σ_n δ, δWᵀ ⊙ f' layer by layer."""
+        plans = self._batch_plans(y.shape[0])
+        n = max(y.shape[0], 1)
+        delta = (xs[-1] - y) * (1.0 / n)  # (1.8); softmax + cross-entropy, identity + squares
+        grads: dict[str, np.ndarray] = {}
+        params = self._params
+        for i in range(self.depth, 0, -1):
+            layer = plans.layers[i - 1]
+            w = params[f"W{i}"]
+            gw = layer.weight_gradient(xs[i - 1], delta)  # (1.4)/(1.7)
+            if self.l2:
+                gw += self.l2 * w
+            grads[f"W{i}"] = gw
+            grads[f"b{i}"] = layer.bias_gradient(delta)
+            if layer.backprop is not None and layer.hadamard is not None:
+                e = layer.backprop(delta, w)  # (1.9): Σ_d δ^n_d (wᵀ)^d_h
+                if self._f_prime is None:
+                    delta = e
+                else:
+                    delta = layer.hadamard(self._f_prime(xs[i - 1]), e)
+        return {name: grads[name] for name in params}
+
+    def _batch_plans(self, n: int) -> _BatchPlans:
+        plans = self._plans.get(n)
+        if plans is None:
+            plans = self._plans[n] = self._make_plans(n)
+        return plans
+
+    def _make_plans(self, n: int) -> _BatchPlans:
+        dt = self.dtype
+        layers = []
+        for i, (d, h) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
+            first = i == 0
+            layers.append(
+                _LayerPlans(
+                    forward=plan(SEED["forward"].einsum or "", (n, d), (d, h), dtype=dt),
+                    weight_gradient=plan(
+                        SEED["weight_gradient"].einsum or "", (n, d), (n, h), dtype=dt
+                    ),
+                    bias_gradient=plan(SEED["bias_gradient"].einsum or "", (n, h), dtype=dt),
+                    backprop=None
+                    if first
+                    else plan(SEED["backprop"].einsum or "", (n, h), (d, h), dtype=dt),
+                    hadamard=None
+                    if first
+                    else plan(SEED["hidden_error"].einsum or "", (n, d), (n, d), dtype=dt),
+                    l2=plan(SEED["l2_loss"].einsum or "", (d, h), (d, h), dtype=dt),
+                )
+            )
+        k = self.layer_sizes[-1]
+        return _BatchPlans(
+            layers=tuple(layers),
+            softmax_sum=plan(SEED["softmax"].einsum or "", (n, k), dtype=dt),
+            loss=plan(SEED["loss"].einsum or "", (n, k), (n, k), dtype=dt),
+        )
+
+    # -- argument checks ------------------------------------------------------------------
+
+    def _inputs(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=self.dtype)
+        d = self.layer_sizes[0]
+        if x.ndim != 2 or x.shape[1] != d:
+            raise SizeMismatchError(
+                f"x has shape {x.shape}; the network takes a batch of shape (n, {d}): "
+                f"index d has size {d} in W1 (axis 0)"
+            )
+        return x
+
+    def _targets(self, y: Any, n: int) -> np.ndarray:
+        y = np.asarray(y, dtype=self.dtype)
+        k = self.layer_sizes[-1]
+        if y.shape != (n, k):
+            raise SizeMismatchError(
+                f"y has shape {y.shape} but the output has shape ({n}, {k}); "
+                "y must be one-hot (use indexnet.data.one_hot) or real targets of that shape"
+            )
+        return y
+
+
+def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in layer_sizes)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"layer_sizes must be a sequence of integers such as (64, 128, 10), got {layer_sizes!r}"
+        ) from None
+    if len(sizes) < 2:
+        raise InvalidArgumentError(f"layer_sizes needs an input and an output size, got {sizes}")
+    if any(s < 1 for s in sizes):
+        raise InvalidArgumentError(f"every layer size must be >= 1, got {sizes}")
+    return sizes
