@@ -19,6 +19,7 @@ from .errors import (
     OperandCountError,
     SizeMismatchError,
 )
+from .gradcheck import GradcheckReport, TensorCheck, gradcheck
 from .nn import Network
 from .plan import Plan, Step, contract, plan
 from .seed import SEED, SeedFormula
@@ -29,25 +30,28 @@ from .vjp import Derivative, derivative, vjp
 __version__ = "0.1.0"
 
 __all__ = [
-    "SEED",
     "CheckpointError",
     "DataError",
     "Derivative",
     "FormulaSyntaxError",
     "GradcheckError",
+    "GradcheckReport",
     "IndexnetError",
     "InvalidArgumentError",
     "Network",
     "NonFiniteError",
     "OperandCountError",
     "Plan",
+    "SEED",
     "SeedFormula",
     "SizeMismatchError",
     "Step",
     "Subscripts",
+    "TensorCheck",
     "__version__",
     "contract",
     "derivative",
+    "gradcheck",
     "parse_subscripts",
     "plan",
     "vjp",

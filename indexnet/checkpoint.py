@@ -74,7 +74,7 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
         "seed": network.seed,
         "dtype": str(network.dtype),
     }
-    arrays = dict(network.parameters())
+    arrays: dict[str, Any] = dict(network.parameters())
     arrays[_HEADER] = np.array(json.dumps(header))
     atomic_write_bytes(path, lambda handle: np.savez(handle, **arrays))
 
