@@ -20,6 +20,7 @@ Network(4-3-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ class Network:
         rng = np.random.default_rng(seed)
         gain = 2.0 if activation == "relu" else 1.0
         self._params: dict[str, np.ndarray] = {}
-        for i, (d, h) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for i, (d, h) in enumerate(itertools.pairwise(sizes), start=1):
             self._params[f"W{i}"] = (rng.standard_normal((d, h)) * np.sqrt(gain / d)).astype(
                 self.dtype
             )
@@ -275,10 +276,8 @@ class Network:
             grads[f"b{i}"] = layer.bias_gradient(delta)
             if layer.backprop is not None and layer.hadamard is not None:
                 e = layer.backprop(delta, w)  # (1.9): Σ_d δ^n_d (wᵀ)^d_h
-                if self._f_prime is None:
-                    delta = e
-                else:
-                    delta = layer.hadamard(self._f_prime(xs[i - 1]), e)
+                f_prime = self._f_prime
+                delta = e if f_prime is None else layer.hadamard(f_prime(xs[i - 1]), e)
         return {name: grads[name] for name in params}
 
     def _batch_plans(self, n: int) -> _BatchPlans:
@@ -290,7 +289,7 @@ class Network:
     def _make_plans(self, n: int) -> _BatchPlans:
         dt = self.dtype
         layers = []
-        for i, (d, h) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
+        for i, (d, h) in enumerate(itertools.pairwise(self.layer_sizes)):
             first = i == 0
             layers.append(
                 _LayerPlans(

@@ -1,0 +1,141 @@
+"""The ``indexnet`` command line: ``demo``, ``train``, ``plan``.
+
+Library errors become one line on stderr and exit status 2, never a
+traceback; a closed pipe (``indexnet demo | head``) exits quietly.
+
+>>> main(["plan", "nd,dh->nh", "--sizes", "n=2,d=3,h=4"])
+nd,dh->nh  shapes (2, 3), (3, 4)
+  FLOPs 48 (naive 48, 1x), largest intermediate 8 elements
+  step 0: (0, 1): nd,dh->nh [matmul]
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from .errors import IndexnetError, InvalidArgumentError
+from .typing import OPTIMIZERS
+
+__all__ = ["build_parser", "main", "parse_sizes"]
+
+
+def parse_sizes(text: str) -> dict[str, int]:
+    """Parse ``n=256,d=784`` into a dict of index sizes.
+
+    >>> parse_sizes("n=2, d=3")
+    {'n': 2, 'd': 3}
+    """
+    sizes: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or len(name) != 1 or not name.isalpha():
+            raise InvalidArgumentError(
+                f"bad size {part!r}: write one index letter, '=', and a size, as in n=256"
+            )
+        try:
+            size = int(value)
+        except ValueError:
+            raise InvalidArgumentError(f"bad size {part!r}: {value.strip()!r} is not an integer") \
+                from None
+        if size < 0:
+            raise InvalidArgumentError(f"bad size {part!r}: sizes are >= 0")
+        sizes[name] = size
+    return sizes
+
+
+def _plan_command(args: argparse.Namespace) -> int:
+    from .plan import plan
+    from .subscripts import parse
+
+    parsed = parse(args.subscripts)
+    sizes = parse_sizes(args.sizes)
+    missing = sorted({c for term in parsed.inputs for c in term if c.isalpha()} - set(sizes))
+    if missing or any("..." in term for term in parsed.inputs):
+        raise InvalidArgumentError(
+            f"--sizes must give every index of {str(parsed)!r} (no '...'); "
+            f"missing: {', '.join(missing) or '...'}"
+        )
+    shapes = [tuple(sizes[c] for c in term) for term in parsed.inputs]
+    result = plan(args.subscripts, *shapes, optimize=args.optimize)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "subscripts": str(result.subscripts),
+                    "shapes": [list(s) for s in result.shapes],
+                    "path": [list(p) for p in result.path],
+                    "steps": [
+                        {"operands": list(s.operands), "subscripts": s.subscripts,
+                         "kind": s.kind, "flops": s.flops}
+                        for s in result.steps
+                    ],
+                    "flops": result.flops,
+                    "naive_flops": result.naive_flops,
+                    "largest_intermediate": result.largest_intermediate,
+                }
+            )
+        )
+    else:
+        print(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``indexnet`` command."""
+    parser = argparse.ArgumentParser(
+        prog="indexnet",
+        description="Tensor-index notation as planned einsum formulas, and the seed's network.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    from . import demo, train
+
+    demo.register(sub)
+    train.register(sub)
+
+    p = sub.add_parser(
+        "plan",
+        help="show the contraction plan of an einsum string",
+        description="Plan an einsum string with opt_einsum and show each step, the NumPy call it "
+        "compiles to, and its FLOP count.",
+    )
+    p.add_argument("subscripts", help="an einsum string such as 'nd,dh,hk->nk'")
+    p.add_argument("--sizes", required=True, help="index sizes, e.g. n=256,d=784,h=256,k=10")
+    p.add_argument("--optimize", default="auto", choices=OPTIMIZERS,
+                   help="path optimizer (default: auto)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_plan_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except IndexnetError as err:
+        message = " ".join(str(err).split()) if "\n" not in str(err) else \
+            str(err).splitlines()[0]
+        print(f"indexnet {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"indexnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Python flushes stdout at exit; point it at devnull so that fails quietly too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

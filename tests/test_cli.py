@@ -1,0 +1,62 @@
+"""The command line: subcommands, JSON output, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from indexnet.cli import main, parse_sizes
+
+
+def test_plan_json(capsys):
+    assert main(["plan", "nd,dh,hk->nk", "--sizes", "n=8,d=6,h=4,k=2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["subscripts"] == "nd,dh,hk->nk"
+    assert out["shapes"] == [[8, 6], [6, 4], [4, 2]]
+    assert len(out["steps"]) == 2
+    assert out["flops"] <= out["naive_flops"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "nd,dh->nH", "--sizes", "n=2,d=3,h=4"], "output index 'H' occurs in no input"),
+        (["plan", "nd,dh->nh", "--sizes", "n=2,d=3"], "missing: h"),
+        (["plan", "nd,dh->nh", "--sizes", "n=2,d=x,h=1"], "not an integer"),
+        (["plan", "nd,dh->nh", "--sizes", "nd=2"], "one index letter"),
+    ],
+)
+def test_errors_are_one_line_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert message in captured.err
+    assert captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+
+
+def test_parse_sizes():
+    assert parse_sizes("n=1, d=0") == {"n": 1, "d": 0}
+
+
+def test_python_m_indexnet_runs_demo_without_training():
+    result = subprocess.run(
+        [sys.executable, "-m", "indexnet", "demo", "--no-train"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nd,nh->dh" in result.stdout
+    assert "every check passed" in result.stdout
+    assert "MISMATCH" not in result.stdout
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "train", "plan"):
+        assert command in out
