@@ -62,6 +62,9 @@ class _BatchPlans:
     layers: tuple[_LayerPlans, ...]
     softmax_sum: Plan  # "nh->n"
     loss: Plan  # "nh,nh->"
+    inv_n: float  # 1/N of the batch mean
+    hidden: tuple[_LayerPlans, ...]  # layers[:-1]
+    last: _LayerPlans  # layers[-1]
 
 
 class Network:
@@ -118,6 +121,7 @@ class Network:
                 self.dtype
             )
             self._params[f"b{i}"] = np.zeros(h, dtype=self.dtype)
+        self._names = [(f"W{i}", f"b{i}") for i in range(1, len(sizes))]
         self._velocity: dict[str, np.ndarray] = {}
         self._plans: dict[int, _BatchPlans] = {}
 
@@ -152,8 +156,8 @@ class Network:
 
     def forward(self, x: Any) -> np.ndarray:
         """Output of the network: class probabilities for softmax, values for identity."""
-        xs = self._forward(self._inputs(x))
-        return xs[-1]
+        x = self._inputs(x)
+        return self._forward(x, self._batch_plans(x.shape[0]))[-1]
 
     def predict(self, x: Any) -> np.ndarray:
         """Predicted class of every row of ``x`` (argmax of the output)."""
@@ -161,8 +165,10 @@ class Network:
 
     def loss(self, x: Any, y: Any) -> float:
         """The loss of the seed's (1.3) plus the L2 term, averaged over the batch."""
-        x, y = self._inputs(x), self._targets(y, len(x))
-        return self._loss(self._forward(x), y)
+        x = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        plans = self._batch_plans(x.shape[0])
+        return self._loss(self._forward(x, plans), y, plans)
 
     def gradients(self, x: Any, y: Any) -> dict[str, np.ndarray]:
         """Exact gradients of :meth:`loss` for every parameter, by the seed's backprop."""
@@ -171,9 +177,11 @@ class Network:
     def loss_and_gradients(self, x: Any, y: Any) -> tuple[float, dict[str, np.ndarray]]:
         """Loss and gradients from one forward and one backward pass."""
         x = self._inputs(x)
-        y = self._targets(y, len(x))
-        xs = self._forward(x)
-        return self._loss(xs, y), self._backward(xs, y)
+        y = self._targets(y, x.shape[0])
+        plans = self._batch_plans(x.shape[0])
+        xs = self._forward(x, plans)
+        grads = self._backward(xs, y, plans)
+        return self._loss(xs, y, plans), {name: grads[name] for name in self._params}
 
     def train_step(self, x: Any, y: Any, lr: float, momentum: float = 0.0) -> float:
         """One SGD step in place (with optional momentum); returns the loss before it.
@@ -181,10 +189,14 @@ class Network:
         Raises :class:`~indexnet.NonFiniteError` without touching the weights
         when the loss or a gradient is not finite.
         """
-        loss, grads = self.loss_and_gradients(x, y)
+        x = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        plans = self._batch_plans(x.shape[0])
+        xs = self._forward(x, plans)
+        loss = self._loss(xs, y, plans)
         if not np.isfinite(loss):
             raise NonFiniteError(f"loss is {loss}; the weights were left unchanged")
-        for name, g in grads.items():
+        for name, g in self._backward(xs, y, plans).items():
             p = self._params[name]
             if momentum:
                 v = self._velocity.get(name)
@@ -219,66 +231,67 @@ class Network:
 
     # -- the seed's equations ------------------------------------------------------------
 
-    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
-        """(1.1)–(1.2): every layer's input, then the output; plans made once per batch size."""
-        plans = self._batch_plans(x.shape[0])
+    def _forward(self, x: np.ndarray, plans: _BatchPlans) -> list[np.ndarray]:
+        """(1.1)–(1.2): every layer's input, then the output."""
         xs = [x]
         params = self._params
-        last = self.depth - 1
-        for i, layer in enumerate(plans.layers):
-            a = layer.forward(x, params[f"W{i + 1}"])
-            a += params[f"b{i + 1}"]
-            if i < last:
-                x = self._f(a)
-            elif self.output == "softmax":
-                a -= a.max(axis=1, keepdims=True)
-                np.exp(a, out=a)
-                a /= plans.softmax_sum(a)[:, None]
-                x = a
-            else:
-                x = a
+        f = self._f
+        for layer, (w_name, b_name) in zip(plans.hidden, self._names):
+            a = layer.forward(x, params[w_name])
+            a += params[b_name]
+            x = f(a)
             xs.append(x)
+        w_name, b_name = self._names[-1]
+        a = plans.last.forward(x, params[w_name])
+        a += params[b_name]
+        if self.output == "softmax":
+            a -= a.max(axis=1, keepdims=True)
+            np.exp(a, out=a)
+            a /= plans.softmax_sum(a)[:, None]
+        xs.append(a)
         return xs
 
-    def _loss(self, xs: list[np.ndarray], y: np.ndarray) -> float:
+    def _loss(self, xs: list[np.ndarray], y: np.ndarray, plans: _BatchPlans) -> float:
         """(1.3) plus λ/2 Σ‖W‖²."""
-        plans = self._batch_plans(y.shape[0])
-        n = max(y.shape[0], 1)
         out = xs[-1]
         if self.output == "softmax":
             tiny = np.finfo(out.dtype).tiny
-            data = -float(plans.loss(y, np.log(np.maximum(out, tiny)))) / n
+            data = -float(plans.loss(y, np.log(np.maximum(out, tiny)))) * plans.inv_n
         else:
             diff = out - y
-            data = 0.5 * float(plans.loss(diff, diff)) / n
+            data = 0.5 * float(plans.loss(diff, diff)) * plans.inv_n
         if self.l2:
+            params = self._params
             penalty = sum(
-                float(layer.l2(self._params[f"W{i}"], self._params[f"W{i}"]))
-                for i, layer in enumerate(plans.layers, start=1)
+                float(layer.l2(params[w_name], params[w_name]))
+                for layer, (w_name, _) in zip(plans.layers, self._names)
             )
             data += 0.5 * self.l2 * penalty
         return data
 
-    def _backward(self, xs: list[np.ndarray], y: np.ndarray) -> dict[str, np.ndarray]:
+    def _backward(
+        self, xs: list[np.ndarray], y: np.ndarray, plans: _BatchPlans
+    ) -> dict[str, np.ndarray]:
         """(1.4)–(1.9): δ = (ŷ − y)/N, then xᵀδ, Σ_n δ, δWᵀ ⊙ f' layer by layer."""
-        plans = self._batch_plans(y.shape[0])
-        n = max(y.shape[0], 1)
-        delta = (xs[-1] - y) * (1.0 / n)  # (1.8); softmax + cross-entropy, identity + squares
+        delta = xs[-1] - y
+        delta *= plans.inv_n  # (1.8): softmax + cross-entropy, identity + squares
         grads: dict[str, np.ndarray] = {}
         params = self._params
-        for i in range(self.depth, 0, -1):
-            layer = plans.layers[i - 1]
-            w = params[f"W{i}"]
+        l2 = self.l2
+        f_prime = self._f_prime
+        i = len(plans.layers)
+        for layer, (w_name, b_name) in zip(reversed(plans.layers), reversed(self._names)):
+            w = params[w_name]
             gw = layer.weight_gradient(xs[i - 1], delta)  # (1.4)/(1.7)
-            if self.l2:
-                gw += self.l2 * w
-            grads[f"W{i}"] = gw
-            grads[f"b{i}"] = layer.bias_gradient(delta)
-            if layer.backprop is not None and layer.hadamard is not None:
+            if l2:
+                gw += l2 * w
+            grads[w_name] = gw
+            grads[b_name] = layer.bias_gradient(delta)
+            if layer.backprop is not None:
                 e = layer.backprop(delta, w)  # (1.9): Σ_d δ^n_d (wᵀ)^d_h
-                f_prime = self._f_prime
                 delta = e if f_prime is None else layer.hadamard(f_prime(xs[i - 1]), e)
-        return {name: grads[name] for name in params}
+            i -= 1
+        return grads
 
     def _batch_plans(self, n: int) -> _BatchPlans:
         plans = self._plans.get(n)
@@ -288,30 +301,31 @@ class Network:
 
     def _make_plans(self, n: int) -> _BatchPlans:
         dt = self.dtype
+
+        def seed_plan(key: str, *shapes: tuple[int, ...]) -> Plan:
+            return plan(SEED[key].einsum or "", *shapes, dtype=dt)
+
         layers = []
         for i, (d, h) in enumerate(itertools.pairwise(self.layer_sizes)):
             first = i == 0
             layers.append(
                 _LayerPlans(
-                    forward=plan(SEED["forward"].einsum or "", (n, d), (d, h), dtype=dt),
-                    weight_gradient=plan(
-                        SEED["weight_gradient"].einsum or "", (n, d), (n, h), dtype=dt
-                    ),
-                    bias_gradient=plan(SEED["bias_gradient"].einsum or "", (n, h), dtype=dt),
-                    backprop=None
-                    if first
-                    else plan(SEED["backprop"].einsum or "", (n, h), (d, h), dtype=dt),
-                    hadamard=None
-                    if first
-                    else plan(SEED["hidden_error"].einsum or "", (n, d), (n, d), dtype=dt),
-                    l2=plan(SEED["l2_loss"].einsum or "", (d, h), (d, h), dtype=dt),
+                    forward=seed_plan("forward", (n, d), (d, h)),
+                    weight_gradient=seed_plan("weight_gradient", (n, d), (n, h)),
+                    bias_gradient=seed_plan("bias_gradient", (n, h)),
+                    backprop=None if first else seed_plan("backprop", (n, h), (d, h)),
+                    hadamard=None if first else seed_plan("hidden_error", (n, d), (n, d)),
+                    l2=seed_plan("l2_loss", (d, h), (d, h)),
                 )
             )
         k = self.layer_sizes[-1]
         return _BatchPlans(
             layers=tuple(layers),
-            softmax_sum=plan(SEED["softmax"].einsum or "", (n, k), dtype=dt),
-            loss=plan(SEED["loss"].einsum or "", (n, k), (n, k), dtype=dt),
+            softmax_sum=seed_plan("softmax", (n, k)),
+            loss=seed_plan("loss", (n, k), (n, k)),
+            inv_n=1.0 / max(n, 1),
+            hidden=tuple(layers[:-1]),
+            last=layers[-1],
         )
 
     # -- argument checks ------------------------------------------------------------------
