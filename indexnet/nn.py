@@ -287,7 +287,7 @@ class Network:
                 gw += l2 * w
             grads[w_name] = gw
             grads[b_name] = layer.bias_gradient(delta)
-            if layer.backprop is not None:
+            if layer.backprop is not None and layer.hadamard is not None:
                 e = layer.backprop(delta, w)  # (1.9): Σ_d δ^n_d (wᵀ)^d_h
                 delta = e if f_prime is None else layer.hadamard(f_prime(xs[i - 1]), e)
             i -= 1
