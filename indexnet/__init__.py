@@ -30,6 +30,7 @@ from .vjp import Derivative, derivative, vjp
 __version__ = "0.1.0"
 
 __all__ = [
+    "SEED",
     "CheckpointError",
     "DataError",
     "Derivative",
@@ -42,7 +43,6 @@ __all__ = [
     "NonFiniteError",
     "OperandCountError",
     "Plan",
-    "SEED",
     "SeedFormula",
     "SizeMismatchError",
     "Step",

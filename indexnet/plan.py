@@ -37,7 +37,7 @@ from .typing import OPTIMIZERS, ArrayLike, OptimizeKind, Shape
 __all__ = ["Plan", "Step", "contract", "plan"]
 
 Kernel = Callable[..., Any]
-_FAST_DTYPES = frozenset("float32 float64 complex64 complex128".split())
+_FAST_DTYPES = frozenset(["float32", "float64", "complex64", "complex128"])
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ class Plan:
 
     Attributes: ``subscripts`` (canonical, ellipsis resolved), ``shapes``,
     ``dtype``, ``optimize``, ``path`` (opt_einsum's), ``steps``, ``flops``
-    and ``naive_flops`` (opt_einsum's FLOP counts), ``largest_intermediate``
+    (opt_einsum's FLOP count of the path) and ``naive_flops`` (the same count
+    for one einsum over all operands, the path ``"naive"``), ``largest_intermediate``
     (elements).
     """
 
@@ -174,6 +175,8 @@ def contract(subscripts: str, *operands: ArrayLike, optimize: OptimizeKind = "au
     >>> float(contract("ii->", np.eye(3)))
     3.0
     """
+    # nested lists are values here, never shapes (as ``plan`` would read them)
+    operands = tuple(op if hasattr(op, "shape") else np.asarray(op) for op in operands)
     return plan(subscripts, *operands, optimize=optimize)(*operands)
 
 
@@ -233,11 +236,12 @@ def _uncached_plan(
     subscripts: str, shapes: tuple[Shape, ...], dtype: str, optimize: Any
 ) -> Plan:
     parsed = parse(subscripts, ndims=[len(s) for s in shapes])
-    sizes = index_sizes(parsed, shapes)
+    sizes = index_sizes(parsed, shapes)  # raises SizeMismatchError where sizes disagree
     oe_optimize: Any = optimize
     if optimize == "naive":
         oe_optimize = [tuple(range(len(shapes)))] if len(shapes) > 1 else [(0,)]
     elif isinstance(optimize, tuple):
+        _check_path(optimize, len(shapes))
         oe_optimize = [tuple(step) for step in optimize]
     try:
         path, info = opt_einsum.contract_path(
@@ -245,6 +249,15 @@ def _uncached_plan(
         )
     except (ValueError, TypeError, KeyError) as err:
         raise InvalidArgumentError(f"cannot plan {str(parsed)!r}: {err}") from None
+    except RuntimeError:
+        # opt_einsum's "dp" finds no path when an index has size 0 (its cost
+        # cap starts above the naive cost, 0); nothing is computed, so any
+        # path will do
+        if 0 not in sizes.values():
+            raise
+        path, info = opt_einsum.contract_path(
+            str(parsed), *shapes, shapes=True, optimize="greedy"
+        )
     fast = dtype in _FAST_DTYPES
     shapes_now = list(shapes)
     steps = []
@@ -252,9 +265,12 @@ def _uncached_plan(
         info.contraction_list, _step_costs(info)
     ):
         step_shapes = [shapes_now.pop(i) for i in positions]
-        inputs, output = step_subscripts.split("->")
-        kind, kernel = _compile_step(inputs.split(","), output, step_shapes, sizes, fast)
-        shapes_now.append(tuple(sizes[c] for c in output))
+        terms, output = step_subscripts.split("->")
+        # sizes as this step sees them: a letter every one of whose axes so far
+        # broadcast (size 1) is still size 1 here, whatever its size overall
+        step_sizes = _broadcast_sizes(terms.split(","), step_shapes)
+        kind, kernel = _compile_step(terms.split(","), output, step_shapes, step_sizes, fast)
+        shapes_now.append(tuple(step_sizes[c] for c in output))
         steps.append(Step(tuple(positions), step_subscripts, kind, cost, kernel))
     return Plan(
         subscripts=parsed,
@@ -264,9 +280,48 @@ def _uncached_plan(
         path=[tuple(p) for p in path],
         steps=steps,
         flops=int(info.opt_cost),
-        naive_flops=int(info.naive_cost),
+        naive_flops=_naive_cost(parsed, info.size_dict),
         largest_intermediate=int(info.largest_intermediate),
     )
+
+
+def _broadcast_sizes(terms: list[str], shapes: list[Shape]) -> dict[str, int]:
+    """Size of each letter of ``terms``: a size-1 axis yields to any other size."""
+    sizes: dict[str, int] = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        for letter, size in zip(term, shape, strict=True):
+            if sizes.get(letter, 1) == 1:
+                sizes[letter] = size
+    return sizes
+
+
+def _check_path(path: tuple[tuple[int, ...], ...], n_operands: int) -> None:
+    """An explicit path must name distinct operands that exist, and end with one."""
+    left = n_operands
+    for k, step in enumerate(path):
+        if not step or len(set(step)) != len(step) or not all(0 <= i < left for i in step):
+            raise InvalidArgumentError(
+                f"path step {k} {step} must name distinct operands among the {left} "
+                f"left (0 to {left - 1})"
+            )
+        left -= len(step) - 1
+    if left != 1:
+        raise InvalidArgumentError(
+            f"path {list(path)} leaves {left} operands; it must contract all "
+            f"{n_operands} into one"
+        )
+
+
+def _naive_cost(parsed: Subscripts, size_dict: dict[str, int]) -> int:
+    """FLOPs of one einsum over all operands, counted as each step is.
+
+    opt_einsum's own ``naive_cost`` leaves out a sum over a letter that no two
+    operands share, which ``opt_cost`` counts, so a plain ``"nh->h"`` would
+    report a speedup of 0.5.
+    """
+    letters = set("".join(parsed.inputs))
+    inner = any(c not in parsed.output for c in letters)
+    return int(prod(size_dict[c] for c in letters) * (max(1, len(parsed.inputs) - 1) + inner))
 
 
 def _step_costs(info: Any) -> list[int]:

@@ -230,6 +230,13 @@ def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str
             )
         for axis, (letter, size) in enumerate(zip(term, shape)):
             size = int(size)
+            first = term.index(letter)
+            if int(shape[first]) != size:  # a diagonal needs equal axes, no broadcasting
+                raise SizeMismatchError(
+                    f"index {letter!r} has size {int(shape[first])} in operand {k} "
+                    f"({term!r}, axis {first}) but {size} in operand {k} ({term!r}, axis {axis}): "
+                    "a letter repeated in one term reads a diagonal, so its axes must be equal"
+                )
             known = sizes.get(letter)
             if known is None or known == 1:
                 if known is None or size != 1:
