@@ -6,7 +6,7 @@ traceback; a closed pipe (``indexnet demo | head``) exits quietly.
 >>> main(["plan", "nd,dh->nh", "--sizes", "n=2,d=3,h=4"])
 nd,dh->nh  shapes (2, 3), (3, 4)
   FLOPs 48 (naive 48, 1x), largest intermediate 8 elements
-  step 0: (1, 0): dh,nd->nh [matmul]
+  step 0: (0, 1): nd,dh->nh [matmul]
 0
 """
 

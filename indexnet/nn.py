@@ -47,24 +47,30 @@ ACTIVATIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | Non
 OUTPUTS = ("softmax", "identity")
 
 
+Kernel = Callable[..., Any]
+
+
 @dataclass(frozen=True)
 class _LayerPlans:
-    forward: Plan  # "nd,dh->nh"
-    weight_gradient: Plan  # "nd,nh->dh"
-    bias_gradient: Plan  # "nh->h"
-    backprop: Plan | None  # "nd,hd->nh" (None for the first layer)
-    hadamard: Plan | None  # "nh,nh->nh" on the layer's input side
-    l2: Plan  # "dh,dh->"
+    """A layer's compiled seed formulas (``Plan.kernel``: no argument checks in the hot loop)."""
+
+    forward: Kernel  # "nd,dh->nh"
+    weight_gradient: Kernel  # "nd,nh->dh"
+    bias_gradient: Kernel  # "nh->h"
+    backprop: Kernel | None  # "nd,hd->nh" (None for the first layer)
+    hadamard: Kernel | None  # "nh,nh->nh" on the layer's input side
+    l2: Kernel  # "dh,dh->"
 
 
 @dataclass(frozen=True)
 class _BatchPlans:
     layers: tuple[_LayerPlans, ...]
-    softmax_sum: Plan  # "nh->n"
-    loss: Plan  # "nh,nh->"
+    softmax_sum: Kernel  # "nh->n"
+    loss: Kernel  # "nh,nh->"
     inv_n: float  # 1/N of the batch mean
     hidden: tuple[_LayerPlans, ...]  # layers[:-1]
     last: _LayerPlans  # layers[-1]
+    plans: tuple[Plan, ...]  # every Plan behind the kernels, for inspection
 
 
 class Network:
@@ -301,9 +307,12 @@ class Network:
 
     def _make_plans(self, n: int) -> _BatchPlans:
         dt = self.dtype
+        made: list[Plan] = []
 
-        def seed_plan(key: str, *shapes: tuple[int, ...]) -> Plan:
-            return plan(SEED[key].einsum or "", *shapes, dtype=dt)
+        def seed_plan(key: str, *shapes: tuple[int, ...]) -> Kernel:
+            compiled = plan(SEED[key].einsum or "", *shapes, dtype=dt)
+            made.append(compiled)
+            return compiled.kernel
 
         layers = []
         for i, (d, h) in enumerate(itertools.pairwise(self.layer_sizes)):
@@ -326,6 +335,7 @@ class Network:
             inv_n=1.0 / max(n, 1),
             hidden=tuple(layers[:-1]),
             last=layers[-1],
+            plans=tuple(made),
         )
 
     # -- argument checks ------------------------------------------------------------------

@@ -67,7 +67,10 @@ class Plan:
     ``dtype``, ``optimize``, ``path`` (opt_einsum's), ``steps``, ``flops``
     (opt_einsum's FLOP count of the path) and ``naive_flops`` (the same count
     for one einsum over all operands, the path ``"naive"``), ``largest_intermediate``
-    (elements).
+    (elements), and ``kernel``: the compiled function itself, which skips the
+    argument checks of ``__call__``; use it only in a hot loop whose NumPy
+    arrays are known to have the planned shapes (as :class:`~indexnet.Network`
+    does).
     """
 
     def __init__(
@@ -91,7 +94,7 @@ class Plan:
         self.flops = flops
         self.naive_flops = naive_flops
         self.largest_intermediate = largest_intermediate
-        self._run = _chain(steps, len(shapes))
+        self.kernel: Kernel = _chain(steps, len(shapes))
         self._expression: Any = None
 
     def __call__(self, *operands: ArrayLike) -> Any:
@@ -116,7 +119,7 @@ class Plan:
             arrays.append(op)
         if foreign:
             return self._backend_call(arrays)
-        return self._run(*arrays)
+        return self.kernel(*arrays)
 
     def _backend_call(self, arrays: list[Any]) -> Any:
         if self._expression is None:
@@ -159,7 +162,7 @@ def plan(
 
     >>> p = plan("nd,nh->dh", (5, 3), (5, 4))
     >>> p.path, p.steps[0].subscripts
-    ([(0, 1)], 'nh,nd->dh')
+    ([(0, 1)], 'nd,nh->dh')
     >>> plan("nd,nh->dh", (5, 3), (5, 4)) is p
     True
     """
@@ -264,14 +267,21 @@ def _uncached_plan(
     for (positions, _removed, step_subscripts, *_rest), cost in zip(
         info.contraction_list, _step_costs(info)
     ):
-        step_shapes = [shapes_now.pop(i) for i in positions]
-        terms, output = step_subscripts.split("->")
+        # opt_einsum pops the operands of a step in descending order; compile
+        # the step for them in ascending order, so "nd,dh->nh" stays x @ W
+        popped = [shapes_now.pop(i) for i in positions]
+        in_terms, output = step_subscripts.split("->")
+        by_position = dict(zip(positions, zip(in_terms.split(","), popped)))
+        ascending = tuple(sorted(positions))
+        terms = [by_position[i][0] for i in ascending]
+        step_shapes = [by_position[i][1] for i in ascending]
         # sizes as this step sees them: a letter every one of whose axes so far
         # broadcast (size 1) is still size 1 here, whatever its size overall
-        step_sizes = _broadcast_sizes(terms.split(","), step_shapes)
-        kind, kernel = _compile_step(terms.split(","), output, step_shapes, step_sizes, fast)
+        step_sizes = _broadcast_sizes(terms, step_shapes)
+        kind, kernel = _compile_step(terms, output, step_shapes, step_sizes, fast)
         shapes_now.append(tuple(step_sizes[c] for c in output))
-        steps.append(Step(tuple(positions), step_subscripts, kind, cost, kernel))
+        step_text = f"{','.join(terms)}->{output}"
+        steps.append(Step(ascending, step_text, kind, cost, kernel))
     return Plan(
         subscripts=parsed,
         shapes=shapes,
@@ -336,18 +346,22 @@ def _step_costs(info: Any) -> list[int]:
 
 
 def _chain(steps: list[Step], n_operands: int) -> Kernel:
-    """Fold the steps into one function of all operands."""
+    """Fold the steps into one function of all operands.
+
+    Each step pops its operands from the working list (highest position
+    first, so the others stay put), calls its kernel on them in ascending
+    order and appends the result.
+    """
     if len(steps) == 1 and steps[0].operands == tuple(range(n_operands)):
         return steps[0].kernel
-    if len(steps) == 1 and n_operands == 2:
-        kernel = steps[0].kernel
-        return lambda a, b: kernel(b, a)
-    schedule = [(step.operands, step.kernel) for step in steps]
+    schedule = [(tuple(sorted(step.operands, reverse=True)), step.kernel) for step in steps]
 
     def run(*operands: Any) -> Any:
         work = list(operands)
-        for positions, kernel in schedule:
-            work.append(kernel(*[work.pop(i) for i in positions]))
+        for descending, kernel in schedule:
+            args = [work.pop(i) for i in descending]
+            args.reverse()
+            work.append(kernel(*args))
         return work[0]
 
     return run
@@ -369,7 +383,9 @@ def _compile_step(
         return np.einsum(generic, *ops)
 
     broadcasts = any(
-        shape[axis] != sizes[c] for term, shape in zip(inputs, shapes) for axis, c in enumerate(term)
+        shape[axis] != sizes[c]
+        for term, shape in zip(inputs, shapes)
+        for axis, c in enumerate(term)
     )
     repeated = any(len(set(term)) != len(term) for term in inputs)
     if not fast or broadcasts or repeated or len(inputs) > 2:
@@ -458,7 +474,7 @@ def _direct_matmul(ta: str, tb: str, left: list[str], right: list[str]) -> Kerne
 
 
 def _block_order(term: str, outer: list[str], contracted: list[str]) -> list[str] | None:
-    """Contracted letters as ``term`` holds them, if they form one block after or before ``outer``."""
+    """Contracted letters as ``term`` holds them, if one block after or before ``outer``."""
     inner = [c for c in term if c in contracted]
     rest = [c for c in term if c not in contracted]
     if rest != outer or len(inner) != len(contracted):
@@ -468,7 +484,9 @@ def _block_order(term: str, outer: list[str], contracted: list[str]) -> list[str
     return None
 
 
-def _matrix_view(term: str, rows: list[str], cols: list[str], m: int, n: int) -> Callable[[Any], Any]:
+def _matrix_view(
+    term: str, rows: list[str], cols: list[str], m: int, n: int
+) -> Callable[[Any], Any]:
     """A function that presents an operand with indices ``term`` as an m×n matrix."""
     letters = list(term)
     plain = len(rows) == 1 and len(cols) == 1

@@ -162,7 +162,9 @@ def _check_output(text: str, inputs: list[str], output: str, positions: list[int
         if output.count(char) > 1 and output.index(char) < k:
             raise FormulaSyntaxError(f"output index {char!r} occurs twice", text, positions[k])
         if char not in in_letters:
-            raise FormulaSyntaxError(f"output index {char!r} occurs in no input", text, positions[k])
+            raise FormulaSyntaxError(
+                f"output index {char!r} occurs in no input", text, positions[k]
+            )
     if ELLIPSIS in output and not any(ELLIPSIS in term for term in inputs):
         raise FormulaSyntaxError(
             "the output has '...' but no input does", text, positions[output.index(ELLIPSIS)]
@@ -215,10 +217,10 @@ def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str
 
     >>> index_sizes(parse("nd,dh->nh"), [(5, 3), (3, 4)])
     {'n': 5, 'd': 3, 'h': 4}
-    >>> index_sizes(parse("nd,dh->nh"), [(5, 3), (2, 4)])
+    >>> index_sizes(parse("nd,dh->nh"), [(5, 3), (2, 4)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    indexnet.errors.SizeMismatchError: index 'd' has size 3 in operand 0 ('nd', axis 1) but 2 in operand 1 ('dh', axis 0)
+    indexnet.errors.SizeMismatchError: index 'd' has size 3 in operand 0 ('nd', axis 1) but 2 ...
     """
     sizes: dict[str, int] = {}
     where: dict[str, tuple[int, int]] = {}

@@ -73,12 +73,19 @@ def test_products_use_the_seed_formula_plans():
     net = Network((4, 3, 2))
     net.loss_and_gradients(np.ones((5, 4)), np.eye(2)[[0, 1, 0, 1, 0]])
     plans = net._batch_plans(5)
-    layer = plans.layers[1]
-    assert str(layer.forward.subscripts) == indexnet.SEED["forward"].einsum
-    assert str(layer.weight_gradient.subscripts) == indexnet.SEED["weight_gradient"].einsum
-    assert str(layer.backprop.subscripts) == indexnet.SEED["backprop"].einsum
-    assert [s.kind for s in layer.forward.steps] == ["matmul"]
+    used = {str(p.subscripts) for p in plans.plans}
+    seed_products = {f.einsum for f in indexnet.SEED.values() if f.einsum}
+    assert used == seed_products
+    assert all(p.kernel in _kernels(plans) for p in plans.plans if p.shapes[0] == (5, 4))
     assert net._batch_plans(5) is plans  # planned once per batch size
+
+
+def _kernels(plans):
+    found = {plans.softmax_sum, plans.loss}
+    for layer in plans.layers:
+        found |= {layer.forward, layer.weight_gradient, layer.bias_gradient, layer.backprop,
+                  layer.hadamard, layer.l2}
+    return found
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
