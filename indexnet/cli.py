@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .errors import IndexnetError, InvalidArgumentError
 from .typing import OPTIMIZERS
@@ -86,9 +87,16 @@ def _plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``indexnet`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="indexnet",
         description="Tensor-index notation as planned einsum formulas, and the seed's network.",
     )

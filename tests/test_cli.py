@@ -60,3 +60,16 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for command in ("demo", "train", "plan"):
         assert command in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["plan", "ij->", "--sizes", "i=2", "--optimize", "nope"], ["train", "--epochs", "x"]],
+)
+def test_usage_errors_are_one_line_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--help" in err
