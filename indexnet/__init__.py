@@ -21,7 +21,15 @@ from .errors import (
 )
 from .gradcheck import GradcheckReport, TensorCheck, gradcheck
 from .nn import Network
+from .notation.errors import (
+    NotSupportedError,
+    ProgramError,
+    ProgramSizeError,
+    ProgramSyntaxError,
+    VarianceError,
+)
 from .plan import Plan, Step, contract, plan
+from .program import Program, parse
 from .seed import SEED, SeedFormula
 from .subscripts import Subscripts
 from .subscripts import parse as parse_subscripts
@@ -41,17 +49,24 @@ __all__ = [
     "InvalidArgumentError",
     "Network",
     "NonFiniteError",
+    "NotSupportedError",
     "OperandCountError",
     "Plan",
+    "Program",
+    "ProgramError",
+    "ProgramSizeError",
+    "ProgramSyntaxError",
     "SeedFormula",
     "SizeMismatchError",
     "Step",
     "Subscripts",
     "TensorCheck",
+    "VarianceError",
     "__version__",
     "contract",
     "derivative",
     "gradcheck",
+    "parse",
     "parse_subscripts",
     "plan",
     "vjp",

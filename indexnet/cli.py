@@ -1,4 +1,4 @@
-"""The ``indexnet`` command line: ``demo``, ``train``, ``plan``.
+"""The ``indexnet`` command line: ``demo``, ``train``, ``plan``, ``explain``, ``eval``.
 
 Library errors become one line on stderr and exit status 2, never a
 traceback; a closed pipe (``indexnet demo | head``) exits quietly.
@@ -103,10 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    from . import demo, train
+    from . import demo, explain, train
 
     demo.register(sub)
     train.register(sub)
+    explain.register(sub)
 
     p = sub.add_parser(
         "plan",

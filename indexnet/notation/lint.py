@@ -1,0 +1,295 @@
+"""The variance lint: upper and lower indices used the way the seed uses them.
+
+Three warnings (INDEX-LANGUAGE.md, section 2), each with a line, a column and,
+where one exists, the clean spelling:
+
+* a summed index should occur exactly twice in its product, once upper and
+  once lower (``x^n_d δ^n_h`` sums n over two upper positions; the clean
+  spelling is ``xᵀ_n^d δ^n_h``). Indices summed by an explicit ``sum_`` are
+  exempt: the sum sign states the intent;
+* a free index should keep its position on both sides of ``=``;
+* a free index repeated inside an inner product, once upper and once lower,
+  looks like a contraction but is not summed (rule 1).
+
+The clean spelling re-spells one tensor reference (transposing it, or moving
+indices between upper and lower) without changing which axis each letter
+names, choosing the re-spelling that leaves the fewest warnings.
+
+>>> from indexnet.program import parse
+>>> for warning in parse("g^d_h = x^n_d δ^n_h").warnings:
+...     print(warning.line, warning.column, warning.suggestion)
+1 9 xᵀ_n^d δ^n_h
+1 9 xᵀ_n^d δ^n_h
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Union
+
+from .. import ir
+
+if TYPE_CHECKING:
+    from ..program import Program
+
+__all__ = ["Lint", "lint"]
+
+Scripted = Union[ir.Ref, ir.Eye]  # noqa: UP007
+
+
+@dataclass(frozen=True)
+class Lint:
+    """One variance warning: where, what, and the clean spelling (or None)."""
+
+    line: int
+    column: int
+    message: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+def _spell(node: Scripted) -> str:
+    from ..render import render_product
+
+    factor: ir.Factor = node
+    product = ir.Product(Fraction(1), (), (factor,), "", "", "")
+    return render_product(product)
+
+
+def _occurrences(factors: tuple[ir.Factor, ...], letter: str
+                 ) -> list[tuple[int, Scripted, bool]]:
+    """(factor number, reference, upper?) for each place ``letter`` is written.
+
+    Inside a parenthesised sum or a function's argument, the terms are
+    alternatives, not factors: the term with the most occurrences stands for
+    them all (``X^n_d (X^n_d w^d - y^n)`` has n twice).
+    """
+    out: list[tuple[int, Scripted, bool]] = []
+    for k, factor in enumerate(factors):
+        out.extend((k, ref, up) for ref, up in _in_factor(factor, letter))
+    return out
+
+
+def _in_factor(factor: ir.Factor, letter: str) -> list[tuple[Scripted, bool]]:
+    while isinstance(factor, (ir.Power, ir.Inverse)):
+        factor = factor.base
+    if isinstance(factor, (ir.Ref, ir.Eye)):
+        return [(factor, True) for c in factor.upper if c == letter] + \
+            [(factor, False) for c in factor.lower if c == letter]
+    if isinstance(factor, ir.DerivRef):
+        return _in_factor(factor.wrt, letter)
+    sums = factor.args if isinstance(factor, ir.Call) else (factor.sum,)
+    out: list[tuple[Scripted, bool]] = []
+    for inner in sums:
+        best: list[tuple[Scripted, bool]] = []
+        for term in inner.terms:
+            if letter in term.summed:
+                continue
+            found = [(ref, up) for f in term.factors for ref, up in _in_factor(f, letter)]
+            if len(found) > len(best):
+                best = found
+        out.extend(best)
+    return out
+
+
+def _pos(node: Scripted) -> tuple[int, int]:
+    return node.pos
+
+
+class _Linter:
+    def __init__(self, target: ir.Ref, rhs: ir.Sum) -> None:
+        self.target = target
+        self.rhs = rhs
+        self.up = set(target.upper)
+        self.free = target.written
+
+    def problems(self, rhs: ir.Sum) -> list[tuple[Scripted, str, ir.Product, str]]:
+        """(reference, message, product, kind) for every warning of ``rhs``."""
+        found: list[tuple[Scripted, str, ir.Product, str]] = []
+        top = set(map(id, rhs.terms))
+        for product in ir.iter_products(rhs):
+            conventional = [c for c in product.summed if c not in product.explicit]
+            for letter in conventional:
+                occ = _occurrences(product.factors, letter)
+                if not occ:
+                    continue
+                refs = ", ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
+                uppers = sum(1 for _, _, up in occ if up)
+                if len(occ) == 2 and uppers != 1:
+                    where = "upper" if uppers == 2 else "lower"
+                    found.append((occ[0][1], f"{letter} is summed over two {where} positions "
+                                  f"({refs})", product, "pair"))
+                elif len(occ) == 1:
+                    found.append((occ[0][1], f"{letter} occurs once ({refs}) and is summed by "
+                                  f"rule 4; write sum_{letter} to say so", product, "once"))
+                elif len(occ) > 2:
+                    found.append((occ[0][1], f"{letter} occurs {len(occ)} times ({refs}) and is "
+                                  "summed; a summed index should occur twice, once upper and "
+                                  "once lower", product, "many"))
+            if id(product) not in top:
+                for letter in self.free:
+                    occ = _occurrences(product.factors, letter)
+                    factors = {k for k, _, _ in occ}
+                    kinds = {up for _, _, up in occ}
+                    if len(factors) >= 2 and len(kinds) == 2:
+                        from ..render import render_product
+
+                        spelled = " ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
+                        fresh = _fresh_letter(self.target, self.rhs)
+                        renamed = render_product(_rename_product(product, letter, fresh))
+                        found.append((occ[0][1], f"{letter} is free (it is on the left), so "
+                                      f"{spelled} is not summed over {letter} (rule 1); for a "
+                                      f"sum inside, use another letter: {renamed}", product,
+                                      "free-pair"))
+        for product in rhs.terms:
+            for letter in self.free:
+                if letter in product.summed:
+                    continue
+                for _, ref, up in _occurrences(product.factors, letter):
+                    if letter in ref.upper and letter in ref.lower:
+                        continue  # a diagonal: one of its two positions must differ
+                    if up != (letter in self.up):
+                        side = "upper" if letter in self.up else "lower"
+                        found.append((ref, f"{letter} is {side} on the left but "
+                                      f"{'upper' if up else 'lower'} in {_spell(ref)}",
+                                      product, "position"))
+        return found
+
+    def count(self, rhs: ir.Sum) -> int:
+        return sum(1 for *_, kind in self.problems(rhs) if kind in ("pair", "position"))
+
+    def suggestion(self, product: ir.Product) -> str | None:
+        """Re-spell one reference so that the fewest warnings remain; the product as text."""
+        from ..render import render_product
+
+        best: tuple[int, int, int] | None = None
+        best_text: str | None = None
+        base = self.count(self.rhs)
+        refs = [f for f in _walk_refs(product)]
+        for order, ref in enumerate(refs):
+            for spelled in _respellings(ref):
+                if spelled == ref:
+                    continue
+                rhs = _replace_sum(self.rhs, ref, spelled)
+                score = self.count(rhs)
+                if score >= base:
+                    continue
+                balanced = 0 if (len(spelled.written) < 2 or (spelled.upper and spelled.lower)) \
+                    else 1
+                key = (score, balanced, order)
+                if best is None or key < best:
+                    best = key
+                    best_text = render_product(_replace_product(product, ref, spelled))
+        return best_text
+
+    def run(self) -> list[Lint]:
+        out = []
+        for ref, message, product, kind in self.problems(self.rhs):
+            suggestion = self.suggestion(product) if kind in ("pair", "position") else None
+            if kind == "once":
+                from ..render import render_product
+
+                letter = message.split(" ", 1)[0]
+                suggestion = f"sum_{letter} " + render_product(dataclasses.replace(
+                    product, coefficient=abs(product.coefficient)))
+            text = message + (f"; the clean spelling: {suggestion}" if suggestion else "")
+            line, column = _pos(ref)
+            out.append(Lint(line, column, text, suggestion))
+        return out
+
+
+def _fresh_letter(target: ir.Ref, rhs: ir.Sum) -> str:
+    used = set(target.written)
+    for product in ir.iter_products(rhs):
+        for factor in product.factors:
+            used.update(ir.factor_output(factor))
+    for ref in ir.iter_refs(rhs):
+        used.update(ref.written)
+    for letter in "efgjklmpqrstuvwxyzabcdhinoABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if letter not in used:
+            return letter
+    return "e"
+
+
+def _rename_product(product: ir.Product, old: str, new: str) -> ir.Product:
+    def swap(text: str) -> str:
+        return text.replace(old, new)
+
+    def factor(node: ir.Factor) -> ir.Factor:
+        if isinstance(node, ir.Ref):
+            return dataclasses.replace(node, upper=swap(node.upper), lower=swap(node.lower))
+        if isinstance(node, (ir.Power, ir.Inverse)):
+            return dataclasses.replace(node, base=factor(node.base))
+        return node
+
+    return dataclasses.replace(product, factors=tuple(factor(f) for f in product.factors))
+
+
+def _walk_refs(product: ir.Product) -> list[ir.Ref]:
+    out: list[ir.Ref] = []
+    for factor in product.factors:
+        stack: list[ir.Factor] = [factor]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ir.Power, ir.Inverse)):
+                stack.append(node.base)
+            elif isinstance(node, ir.Ref):
+                if node.written:
+                    out.append(node)
+            elif isinstance(node, ir.Call):
+                stack.extend(f for a in node.args for t in a.terms for f in t.factors)
+            elif isinstance(node, ir.Group):
+                stack.extend(f for t in node.sum.terms for f in t.factors)
+    return out
+
+
+def _respellings(ref: ir.Ref) -> list[ir.Ref]:
+    """Every spelling of ``ref`` that names the same axes with the same letters."""
+    letters = ref.subscripts
+    out = []
+    for transposed in (False, True):
+        written = letters[::-1] if transposed else letters
+        for k in range(len(written) + 1):
+            out.append(dataclasses.replace(ref, upper=written[:k], lower=written[k:],
+                                           transposed=transposed))
+    return out
+
+
+def _replace_factor(factor: ir.Factor, old: ir.Ref, new: ir.Ref) -> ir.Factor:
+    if factor is old:
+        return new
+    if isinstance(factor, ir.Power):
+        return dataclasses.replace(factor, base=_replace_factor(factor.base, old, new))
+    if isinstance(factor, ir.Inverse):
+        return dataclasses.replace(factor, base=_replace_factor(factor.base, old, new))
+    if isinstance(factor, ir.Call):
+        return dataclasses.replace(factor, args=tuple(_replace_sum(a, old, new)
+                                                      for a in factor.args))
+    if isinstance(factor, ir.Group):
+        return dataclasses.replace(factor, sum=_replace_sum(factor.sum, old, new))
+    return factor
+
+
+def _replace_product(product: ir.Product, old: ir.Ref, new: ir.Ref) -> ir.Product:
+    return dataclasses.replace(product, factors=tuple(_replace_factor(f, old, new)
+                                                      for f in product.factors))
+
+
+def _replace_sum(expr: ir.Sum, old: ir.Ref, new: ir.Ref) -> ir.Sum:
+    return dataclasses.replace(expr, terms=tuple(_replace_product(t, old, new)
+                                                 for t in expr.terms))
+
+
+def lint(program: Program) -> list[Lint]:
+    """Every variance warning of ``program``, in the order of the text."""
+    out: list[Lint] = []
+    for stmt in program.statements:
+        if isinstance(stmt, ir.Equation):
+            out.extend(_Linter(stmt.target, stmt.rhs).run())
+        elif isinstance(stmt, ir.Claim):
+            out.extend(_Linter(stmt.wrt, stmt.rhs).run())
+    return sorted(out, key=lambda w: (w.line, w.column))

@@ -1,0 +1,176 @@
+"""``indexnet explain`` and ``indexnet eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexnet.explain import explain, register
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="indexnet")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    status = args.func(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_explain_an_equation_in_document_form(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["explain", "^n(a)_h = ^n(x)_d (w)^d_h + (b)_h"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "equation  a^n_h = x^n_d w^d_h + b_h"
+    assert lines[1] == "document  ^n(a)_h = ^n(x)_d (w)^d_h + (b)_h"
+    assert "free      n, h" in lines and "summed    d" in lines
+    assert "einsum    nd,dh->nh" in lines and "matrix    a = x w + b" in lines
+    assert "loops     for n, h:" in lines and "warnings  none" in lines
+
+
+def test_explain_with_sizes_gives_flops_and_path(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["explain", "a^n_h = x^n_d W^d_h", "--sizes", "n=256,d=784,h=256"],
+                         capsys)
+    assert status == 0
+    assert "flops     102,760,448" in out
+    assert "step 0: (0, 1): nd,dh->nh [matmul]" in out
+    assert "sizes     n=256, d=784, h=256" in out
+
+
+def test_explain_an_einsum_string_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["explain", "nd,nh->dh", "--json", "--sizes", "n=4,d=3,h=2"], capsys)
+    assert status == 0
+    info = json.loads(out)
+    assert info["einsum"] == ["nd,nh->dh"]
+    assert info["free"] == ["d", "h"] and info["summed"] == ["n"]
+    assert info["matrix_form"] == "out = Aᵀ B"
+    assert any("n is summed over two upper positions" in w for w in info["warnings"])
+    assert info["flops"] == 48
+    assert info["path"][0]["path"] == [[0, 1]]
+
+
+def test_explain_json_without_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["explain", "c^b^i_k = A^b^i_j B^b^j_k", "--json"], capsys)
+    info = json.loads(out)
+    assert info["matrix_form"] is None and info["flops"] is None
+    assert info["matrix_form_reason"] == "c has 3 indices"
+    for key in ("einsum", "free", "summed", "matrix_form", "warnings", "flops"):
+        assert key in info
+
+
+def test_explain_several_statements() -> None:
+    info = explain("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h\ns^n = sum_h a^n_h",
+                   {"n": 2, "d": 3, "h": 4})
+    assert [item["einsum"] for item in info["equations"]] == [["nd,dh->nh"], ["nh->n"]]
+    assert info["einsum"] == ["nd,dh->nh", "nh->n"] and info["flops"] > 0
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["explain", "a = x^nd"], "line 1, column 8: one index after ^; write x^{nd} for two"),
+    (["explain", "x^n_d W^d_h"], "neither an einsum string"),
+    (["explain", "nd,dh->nH"], "output index 'H' occurs in no input"),
+    (["explain", "a^n_h = x^n_d W^d_h", "--sizes", "n=2"], "the size of indices d, h is "
+                                                            "unknown"),
+    (["explain", "a^n_h = x^n_d W^d_h", "--sizes", "n=two"], "bad size"),
+    (["explain", "g^d_h = x^n_d y^n_h", "--strict"], "n is summed over two upper positions"),
+    (["explain", "input x\n"], "nothing to explain"),
+])
+def test_explain_errors_exit_2_with_one_message(argv: list[str], needle: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(argv, capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("indexnet explain: error: ") and needle in err
+    assert "Traceback" not in err
+
+
+def test_syntax_errors_show_the_caret(capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, err = run(["explain", "a = x^nd"], capsys)
+    assert err.splitlines()[1:] == ["  a = x^nd", "         ^"]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.ix")), ids=lambda p: p.name)
+def test_eval_every_example(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["eval", str(path)], capsys)
+    assert status == 0, err
+    assert "equation" in out.splitlines()[0]
+
+
+def test_eval_prints_shapes_and_values(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["eval", str(EXAMPLES / "seed.ix"), "--seed", "3"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert "(random inputs, seed 3)" in lines[0]
+    assert all(f"{c}={n}" in lines[0] for c, n in (("n", 8), ("d", 6), ("h", 5), ("k", 4)))
+    assert any(line.split()[:2] == ["ŷ", "(8,"] for line in lines)
+    assert "6 claims not evaluated here" in out
+
+
+def test_eval_json_and_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["eval", str(EXAMPLES / "two_layer.ix"), "--json", "--sizes", "n=20"],
+                         capsys)
+    assert status == 0
+    info = json.loads(out)
+    assert info["sizes"]["n"] == 20 and info["tensors"]["a1"]["shape"] == [20, 4]
+    assert set(info["tensors"]["L"]) >= {"shape", "min", "max", "mean", "std"}
+
+
+def test_eval_with_inputs_from_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "p.ix"
+    source.write_text("input x^n_d\nparam w^d\ny^n = x^n_d w^d\n", encoding="utf-8")
+    arrays = tmp_path / "in.npz"
+    np.savez(arrays, x=np.ones((2, 3)), w=np.arange(3.0))
+    status, out, _ = run(["eval", str(source), "--inputs", str(arrays), "--json"], capsys)
+    assert status == 0
+    info = json.loads(out)
+    assert info["tensors"]["y"] == {"shape": [2], "min": 3.0, "max": 3.0, "mean": 3.0,
+                                    "std": 0.0}
+    # arrays that are missing from the file are drawn at the sizes the file fixes
+    np.savez(arrays, x=np.ones((5, 3)))
+    status, out, _ = run(["eval", str(source), "--inputs", str(arrays), "--json"], capsys)
+    assert status == 0 and json.loads(out)["tensors"]["y"]["shape"] == [5]
+
+
+@pytest.mark.parametrize(("setup", "needle"), [
+    ("missing", "cannot read"),
+    ("bad npz", "cannot read arrays"),
+    ("extra array", "holds 'q', which is not an input"),
+    ("size conflict", "index 'd' has size 3 in x (axis 1) but 4 in w (axis 0)"),
+    ("syntax", "line 2, column 10"),
+])
+def test_eval_errors(setup: str, needle: str, tmp_path: Path,
+                     capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "p.ix"
+    source.write_text("input x^n_d\nparam w^d\ny^n = x^n_d w^d\n", encoding="utf-8")
+    arrays = tmp_path / "in.npz"
+    argv = ["eval", str(source)]
+    if setup == "missing":
+        argv = ["eval", str(tmp_path / "none.ix")]
+    elif setup == "bad npz":
+        arrays.write_text("not an archive", encoding="utf-8")
+        argv += ["--inputs", str(arrays)]
+    elif setup == "extra array":
+        np.savez(arrays, q=np.ones(2))
+        argv += ["--inputs", str(arrays)]
+    elif setup == "size conflict":
+        np.savez(arrays, x=np.ones((2, 3)), w=np.ones(4))
+        argv += ["--inputs", str(arrays)]
+    else:
+        source.write_text("input x^n_d\ny^n = x^nd\n", encoding="utf-8")
+    status, out, err = run(argv, capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("indexnet eval: error: ") and needle in err
+
+
+def test_eval_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "p.ix"
+    source.write_text("input x^n_d, y^n_h\ng^d_h = x^n_d y^n_h\n", encoding="utf-8")
+    status, _, err = run(["eval", str(source)], capsys)
+    assert status == 0 and "n is summed over two upper positions" in err
+    status, _, err = run(["eval", str(source), "--strict"], capsys)
+    assert status == 2 and "line 2, column 9" in err

@@ -1,0 +1,204 @@
+"""Program: evaluation through plans made once, sizes, random inputs, every example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import indexnet.execute
+from indexnet.errors import InvalidArgumentError
+from indexnet.notation.errors import ProgramError
+from indexnet.program import Program, parse
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.ix"))
+
+NETWORK = """
+input x^n_d
+input y^n_k : onehot(k)
+param W1^d_h, b1_h, W2^h_k, b2_k
+const lambda = 0.01
+act f = sigmoid
+a1^n_h = x^n_d W1^d_h + b1_h
+x2^n_h = f(a1^n_h)
+a2^n_k = x2^n_h W2^h_k + b2_k
+yhat^n_k = softmax[k](a2^n_k)
+L = -sum_{nk} y^n_k log(yhat^n_k) + lambda/2 (sum_{dh} W1^d_h W1^d_h + sum_{hk} W2^h_k W2^h_k)
+"""
+
+
+def reference(x, y, W1, b1, W2, b2):
+    a1 = x @ W1 + b1
+    x2 = 1 / (1 + np.exp(-a1))
+    a2 = x2 @ W2 + b2
+    e = np.exp(a2 - a2.max(axis=1, keepdims=True))
+    yhat = e / e.sum(axis=1, keepdims=True)
+    loss = -np.sum(y * np.log(yhat)) + 0.005 * (np.sum(W1**2) + np.sum(W2**2))
+    return {"a1": a1, "x2": x2, "a2": a2, "yhat": yhat, "L": loss}
+
+
+def test_evaluate_equals_the_explicit_formulas() -> None:
+    program = parse(NETWORK)
+    arrays = program.random_inputs({"n": 7, "d": 5, "h": 4, "k": 3}, seed=3)
+    got = program.evaluate(**arrays)
+    want = reference(**arrays)
+    assert list(got) == list(want)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, err_msg=key)
+
+
+def test_the_network_matches_indexnet_network() -> None:
+    from indexnet import Network
+
+    net = Network((5, 4, 3), l2=0.01, seed=1)
+    program = parse(NETWORK)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 5)), np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    out = program.evaluate(x=x, y=y, **net.parameters())
+    np.testing.assert_allclose(out["yhat"], net.forward(x))
+
+
+def test_plans_are_made_once_per_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = indexnet.execute.plan
+
+    def counting(subscripts, *shapes, **kwargs):
+        calls.append(subscripts)
+        return real(subscripts, *shapes, **kwargs)
+
+    monkeypatch.setattr(indexnet.execute, "plan", counting)
+    program = parse(NETWORK)
+    arrays = program.random_inputs()
+    program.evaluate(**arrays)
+    planned = len(calls)
+    assert planned == len(program.einsums())
+    for _ in range(3):
+        program.evaluate(**arrays)
+    assert len(calls) == planned  # called, never planned again
+    program.evaluate(**program.random_inputs({"n": 11}))
+    assert len(calls) == 2 * planned  # a new batch size is planned once
+
+
+def test_results_are_fresh_arrays_and_inputs_are_untouched() -> None:
+    program = parse("input x^n\ny^n = x^n\nz^n = sigmoid(y^n)")
+    x = np.linspace(-1, 1, 4)
+    before = x.copy()
+    out = program.evaluate(x=x)
+    assert not np.shares_memory(out["y"], x)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_float32_stays_float32() -> None:
+    program = parse(NETWORK)
+    arrays = {k: v.astype(np.float32) for k, v in program.random_inputs().items()}
+    out = program.evaluate(**arrays)
+    assert out["a1"].dtype == np.float32 and out["yhat"].dtype == np.float32
+
+
+def test_evaluate_names_missing_and_unknown_arrays() -> None:
+    program = parse("input x^n_d\nparam w^d\ny^n = x^n_d w^d")
+    with pytest.raises(ProgramError) as info:
+        program.evaluate(x=np.ones((2, 3)))
+    assert "no array for param 'w'" in info.value.message and info.value.line == 2
+    with pytest.raises(InvalidArgumentError, match="'q' is not an input of this program; "
+                                                   "inputs: x, w"):
+        program.evaluate(x=np.ones((2, 3)), w=np.ones(3), q=1)
+
+
+def test_random_inputs_follow_the_domains() -> None:
+    program = parse("input y^n_k : onehot(k), p^n_k : simplex(k), s : positive\n"
+                    "input u^n : uniform(-2, -1), z^n\nsize n=50, k=4\nt = s")
+    xs = program.random_inputs(seed=1)
+    assert xs["y"].shape == (50, 4)
+    np.testing.assert_array_equal(xs["y"].sum(axis=1), 1)
+    assert set(np.unique(xs["y"])) <= {0.0, 1.0}
+    np.testing.assert_allclose(xs["p"].sum(axis=1), 1)
+    assert (xs["p"] > 0).all() and float(xs["s"]) > 0
+    assert (xs["u"] >= -2).all() and (xs["u"] < -1).all()
+    assert np.array_equal(program.random_inputs(seed=1)["z"], xs["z"])
+
+
+def test_default_sizes_are_small_and_distinct() -> None:
+    program = parse("a^n_h = x^n_d W^d_h")
+    sizes = program.index_sizes(defaults=True)
+    assert len(set(sizes.values())) == 3 and max(sizes.values()) < 10
+
+
+def test_einsums_list_every_product_with_its_equation() -> None:
+    program = parse(NETWORK)
+    listed = program.einsums()
+    assert [e for e, _ in listed] == ["nd,dh->nh", "nh,hk->nk", "nk,nk->", "dh,dh->", "hk,hk->"]
+    assert [eq.line for _, eq in listed] == [7, 9, 11, 11, 11]
+
+
+def test_plans_at_given_sizes() -> None:
+    program = parse("a^n_h = x^n_d W^d_h")
+    ((einsum, eq, plan),) = program.plans({"n": 256, "d": 784, "h": 256})
+    assert einsum == "nd,dh->nh" and eq is program.equations[0]
+    assert plan.flops == 2 * 256 * 784 * 256
+
+
+def test_programs_compare_by_meaning() -> None:
+    compact = parse("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h")
+    document = parse("input ^n(x)_d\nparam (W)_h^d\n^n(a)_h = ^n(x)_d \\cdot (W)^d_h")
+    assert compact == document and hash(compact) == hash(document)
+    assert compact != parse("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h + 1")
+    assert repr(compact) == "Program(1 equation; inputs x; params W)"
+
+
+def test_latex_for_jupyter() -> None:
+    program = parse(NETWORK)
+    latex = program._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+    assert latex.count("{") == latex.count("}")
+    assert program.equations[0]._repr_latex_().startswith("$$")
+
+
+def test_undeclared_functions_cannot_be_evaluated() -> None:
+    program = parse("y^n = f(x^n)")
+    with pytest.raises(ProgramError, match="function f is not declared"):
+        program.evaluate(x=np.ones(2))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_evaluates(path: Path) -> None:
+    program = parse(path.read_text(encoding="utf-8"), strict=True)
+    assert isinstance(program, Program) and program.equations
+    out = program.evaluate(**program.random_inputs(seed=0))
+    assert list(out) == list(program.defined)
+    for key, value in out.items():
+        assert np.all(np.isfinite(value)), key
+    assert parse(program.render("compact")) == program
+    assert parse(program.render("document")) == program
+
+
+def test_examples_compute_what_they_say() -> None:
+    root = Path(__file__).parent.parent / "examples"
+    ids = parse((root / "identities.ix").read_text(encoding="utf-8"))
+    xs = ids.random_inputs(seed=2)
+    out = ids.evaluate(**xs)
+    a, b, u, v, s = xs["A"], xs["B"], xs["u"], xs["v"], xs["s"]
+    np.testing.assert_allclose(out["tr"], np.trace(a))
+    np.testing.assert_allclose(out["diag"], np.diag(a))
+    np.testing.assert_allclose(out["AB"], a @ b)
+    np.testing.assert_allclose(out["Atu"], a.T @ u)
+    np.testing.assert_allclose(out["quad"], v @ a @ u)
+    np.testing.assert_allclose(out["outer"], np.outer(u, v))
+    np.testing.assert_allclose(out["frob"], np.sum(a * a))
+    np.testing.assert_allclose(out["had"], a * a.T)
+    np.testing.assert_allclose(out["delta"], np.trace(a))
+    np.testing.assert_allclose(out["scaled"], s * a / 2)
+
+    att = parse((root / "attention.ix").read_text(encoding="utf-8"))
+    xs = att.random_inputs(seed=0)
+    out = att.evaluate(**xs)
+    scores = xs["Q"] @ xs["K"].T / 2
+    weights = np.exp(scores - scores.max(1, keepdims=True))
+    weights /= weights.sum(1, keepdims=True)
+    np.testing.assert_allclose(out["O"], weights @ xs["V"])
+
+    rnn = parse((root / "rnn_cell.ix").read_text(encoding="utf-8"))
+    xs = rnn.random_inputs(seed=0)
+    np.testing.assert_allclose(rnn.evaluate(**xs)["hnew"],
+                               np.tanh(xs["x"] @ xs["U"] + xs["h"] @ xs["W"] + xs["b"]))
