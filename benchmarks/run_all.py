@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                  # full run (a few minutes)
     python benchmarks/run_all.py --quick          # smoke run (seconds)
     python benchmarks/run_all.py --out benchmarks/results.md
+    python benchmarks/run_all.py --only paths      # one section (repeatable)
 
 Every benchmark checks its candidates' results against hand-written NumPy
 before timing them and stops with exit status 1 when they disagree.
@@ -16,12 +17,13 @@ import time
 from pathlib import Path
 
 import bench_micro
+import bench_paths
 import bench_seed_formulas
 import bench_train_step
 import profile_train_step
 from _harness import CLOCKS, BenchmarkMismatch, loadavg, machine_header, optional_torch
 
-SECTIONS = ("micro", "train", "formulas")
+SECTIONS = ("micro", "train", "formulas", "paths")
 
 
 def _verdicts(micro: list, train: list) -> list[str]:
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     micro: list = []
     train: list = []
+    measured: list[float] = []
     try:
         if "micro" in only:
             print("micro benchmark …", file=sys.stderr, flush=True)
@@ -99,10 +102,31 @@ def main(argv: list[str] | None = None) -> int:
             repeats, sample = params(bench_seed_formulas)
             text, _ = bench_seed_formulas.run(repeats, sample, args.clock)
             parts += [f"\n## Seed formulas ({repeats} rounds)\n", text]
+        if "paths" in only:
+            print("contraction paths …", file=sys.stderr, flush=True)
+            repeats, budget = params(bench_paths)
+            text, _ = bench_paths.run(repeats, budget, quick=args.quick)
+            trials = bench_paths.MEASURED_TRIALS[1 if args.quick else 0]
+            check, measured = bench_paths.measured_check(trials)
+            parts += [
+                f"\n## Contraction paths: every optimizer ({repeats} rounds, budget "
+                f"{budget:g} s)\n",
+                text,
+                '\n### `optimize="measured"` against its candidates\n',
+                check,
+            ]
     except BenchmarkMismatch as err:
         print(f"BENCHMARK FAILED: {err}", file=sys.stderr)
         return 1
     verdicts = _verdicts(micro, train)
+    if measured:
+        worst = max(measured)
+        ok = worst <= bench_paths.TARGET_MEASURED
+        verdicts.append(
+            f"- {'MET' if ok else '**MISSED**'}: `optimize=\"measured\"` on rand_equation(10, 4): "
+            f"chosen path {worst:.3f}× the fastest candidate at worst "
+            f"(target ≤ {bench_paths.TARGET_MEASURED}×)"
+        )
     if verdicts:
         parts += ["\n## Targets\n", "\n".join(verdicts)]
     missed = [

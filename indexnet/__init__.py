@@ -15,6 +15,7 @@ from .errors import (
     GradcheckError,
     IndexnetError,
     InvalidArgumentError,
+    MemoryLimitError,
     NonFiniteError,
     OperandCountError,
     SizeMismatchError,
@@ -28,6 +29,7 @@ from .notation.errors import (
     ProgramSyntaxError,
     VarianceError,
 )
+from .pathbench import BenchReport, bench_paths
 from .plan import Plan, Step, contract, plan
 from .program import Program, parse
 from .seed import SEED, SeedFormula
@@ -39,6 +41,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SEED",
+    "BenchReport",
     "CheckpointError",
     "DataError",
     "Derivative",
@@ -47,6 +50,7 @@ __all__ = [
     "GradcheckReport",
     "IndexnetError",
     "InvalidArgumentError",
+    "MemoryLimitError",
     "Network",
     "NonFiniteError",
     "NotSupportedError",
@@ -63,6 +67,7 @@ __all__ = [
     "TensorCheck",
     "VarianceError",
     "__version__",
+    "bench_paths",
     "contract",
     "derivative",
     "gradcheck",

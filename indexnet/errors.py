@@ -20,6 +20,7 @@ __all__ = [
     "GradcheckError",
     "IndexnetError",
     "InvalidArgumentError",
+    "MemoryLimitError",
     "NonFiniteError",
     "OperandCountError",
     "SizeMismatchError",
@@ -33,6 +34,20 @@ class IndexnetError(Exception):
 
 class InvalidArgumentError(IndexnetError, ValueError):
     """An argument has a value the function does not accept."""
+
+
+class MemoryLimitError(IndexnetError, ValueError):
+    """No contraction path keeps every intermediate within ``memory_limit``.
+
+    ``limit`` is the limit asked for and ``smallest`` the smallest largest
+    intermediate (in elements) that a path can reach, so that
+    ``memory_limit=err.smallest`` succeeds.
+    """
+
+    def __init__(self, message: str, limit: int, smallest: int) -> None:
+        self.limit = limit
+        self.smallest = smallest
+        super().__init__(message)
 
 
 class FormulaSyntaxError(IndexnetError, ValueError):

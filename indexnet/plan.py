@@ -30,13 +30,20 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from .errors import InvalidArgumentError, OperandCountError, SizeMismatchError
+from .errors import (
+    InvalidArgumentError,
+    MemoryLimitError,
+    OperandCountError,
+    SizeMismatchError,
+)
 from .subscripts import Subscripts, index_sizes, parse
-from .typing import OPTIMIZERS, ArrayLike, OptimizeKind, Shape
+from .typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
 
-__all__ = ["Plan", "Step", "contract", "plan"]
+__all__ = ["Plan", "Step", "contract", "plan", "smallest_intermediate"]
 
 Kernel = Callable[..., Any]
+#: Up to this many operands, memory limits are searched exactly (dynamic programming).
+_EXACT_MAX_OPERANDS = 16
 _FAST_DTYPES = frozenset(["float32", "float64", "complex64", "complex128"])
 
 
@@ -67,7 +74,10 @@ class Plan:
     ``dtype``, ``optimize``, ``path`` (opt_einsum's), ``steps``, ``flops``
     (opt_einsum's FLOP count of the path) and ``naive_flops`` (the same count
     for one einsum over all operands, the path ``"naive"``), ``largest_intermediate``
-    (elements), and ``kernel``: the compiled function itself, which skips the
+    (elements), ``memory_limit`` (the limit it was planned under, or None),
+    ``measurement`` (for ``optimize="measured"``: the
+    :class:`~indexnet.pathbench.MeasuredChoice` that picked the path, else
+    None), and ``kernel``: the compiled function itself, which skips the
     argument checks of ``__call__``; use it only in a hot loop whose NumPy
     arrays are known to have the planned shapes (as :class:`~indexnet.Network`
     does).
@@ -84,6 +94,7 @@ class Plan:
         flops: int,
         naive_flops: int,
         largest_intermediate: int,
+        memory_limit: int | None = None,
     ) -> None:
         self.subscripts = subscripts
         self.shapes = shapes
@@ -94,6 +105,8 @@ class Plan:
         self.flops = flops
         self.naive_flops = naive_flops
         self.largest_intermediate = largest_intermediate
+        self.memory_limit = memory_limit
+        self.measurement: Any = None
         self.kernel: Kernel = _chain(steps, len(shapes))
         self._expression: Any = None
 
@@ -134,9 +147,10 @@ class Plan:
         return self.naive_flops / max(self.flops, 1)
 
     def __repr__(self) -> str:
+        limit = "" if self.memory_limit is None else f", memory_limit={self.memory_limit}"
         return (
             f"Plan({str(self.subscripts)!r}, shapes={self.shapes}, dtype={self.dtype!r}, "
-            f"optimize={self.optimize!r})"
+            f"optimize={self.optimize!r}{limit})"
         )
 
     def __str__(self) -> str:
@@ -154,24 +168,48 @@ def plan(
     *operands_or_shapes: ArrayLike | Sequence[int],
     optimize: OptimizeKind = "auto",
     dtype: Any = None,
+    memory_limit: MemoryLimit = None,
 ) -> Plan:
     """Plan (or fetch from the cache) the contraction of ``subscripts``.
 
     Each argument after the subscripts is an array or a shape tuple. The
     dtype is the arrays' common dtype unless given (``float64`` for shapes).
 
+    ``optimize`` is an optimizer name (:data:`~indexnet.typing.OPTIMIZERS`)
+    or an explicit path. ``"measured"`` times the distinct paths of the fast
+    optimizers on random arrays of these shapes and dtype (on the arrays'
+    backend) and keeps the fastest; the choice is cached for the process
+    and, when ``INDEXNET_CACHE_DIR`` is set, on disk.
+
+    ``memory_limit`` caps the largest intermediate, in elements (or
+    ``"max_input"``: the largest operand's size). A limit no path can meet
+    raises :class:`~indexnet.errors.MemoryLimitError` naming the smallest
+    reachable; indexnet never falls back to one slow einsum over all operands
+    as opt_einsum does.
+
     >>> p = plan("nd,nh->dh", (5, 3), (5, 4))
     >>> p.path, p.steps[0].subscripts
     ([(0, 1)], 'nd,nh->dh')
     >>> plan("nd,nh->dh", (5, 3), (5, 4)) is p
     True
+    >>> plan("ab,bc,cd->ad", (2, 50), (50, 50), (50, 2), memory_limit=100).path
+    [(0, 1), (0, 1)]
     """
     shapes, inferred = _shapes_and_dtype(operands_or_shapes)
     dtype_name = str(np.dtype(dtype)) if dtype is not None else inferred
-    return _cached_plan(subscripts, shapes, dtype_name, _hashable_optimize(optimize))
+    key = _hashable_optimize(optimize)
+    if key == "measured":
+        key = _Measured(_backend_name(operands_or_shapes))
+    limit = None if memory_limit is None else _memory_limit(memory_limit, shapes)
+    return _cached_plan(subscripts, shapes, dtype_name, key, limit)
 
 
-def contract(subscripts: str, *operands: ArrayLike, optimize: OptimizeKind = "auto") -> Any:
+def contract(
+    subscripts: str,
+    *operands: ArrayLike,
+    optimize: OptimizeKind = "auto",
+    memory_limit: MemoryLimit = None,
+) -> Any:
     """Evaluate an einsum through a cached :class:`Plan`.
 
     >>> import numpy as np
@@ -180,7 +218,33 @@ def contract(subscripts: str, *operands: ArrayLike, optimize: OptimizeKind = "au
     """
     # nested lists are values here, never shapes (as ``plan`` would read them)
     operands = tuple(op if hasattr(op, "shape") else np.asarray(op) for op in operands)
-    return plan(subscripts, *operands, optimize=optimize)(*operands)
+    return plan(subscripts, *operands, optimize=optimize, memory_limit=memory_limit)(*operands)
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """The cache key of ``optimize="measured"``: the choice depends on the backend."""
+
+    backend: str = "numpy"
+
+
+def _backend_name(items: Sequence[Any]) -> str:
+    """The array library of the first non-NumPy array among ``items`` (``numpy`` if none)."""
+    for item in items:
+        if hasattr(item, "shape") and not isinstance(item, (np.ndarray, np.generic)):
+            return type(item).__module__.split(".")[0]
+    return "numpy"
+
+
+def _memory_limit(limit: Any, shapes: tuple[Shape, ...]) -> int:
+    if isinstance(limit, str) and limit == "max_input":
+        return max((prod(s) for s in shapes), default=1)
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise InvalidArgumentError(
+            f"memory_limit must be a number of elements >= 1, 'max_input' or None, "
+            f"not {limit!r}"
+        )
+    return int(limit)
 
 
 def _shapes_and_dtype(items: Sequence[Any]) -> tuple[tuple[Shape, ...], str]:
@@ -231,15 +295,35 @@ def _hashable_optimize(optimize: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_plan(subscripts: str, shapes: tuple[Shape, ...], dtype: str, optimize: Any) -> Plan:
-    return _uncached_plan(subscripts, shapes, dtype, optimize)
+def _cached_plan(
+    subscripts: str,
+    shapes: tuple[Shape, ...],
+    dtype: str,
+    optimize: Any,
+    memory_limit: int | None = None,
+) -> Plan:
+    return _uncached_plan(subscripts, shapes, dtype, optimize, memory_limit)
 
 
 def _uncached_plan(
-    subscripts: str, shapes: tuple[Shape, ...], dtype: str, optimize: Any
+    subscripts: str,
+    shapes: tuple[Shape, ...],
+    dtype: str,
+    optimize: Any,
+    memory_limit: int | None = None,
 ) -> Plan:
     parsed = parse(subscripts, ndims=[len(s) for s in shapes])
     sizes = index_sizes(parsed, shapes)  # raises SizeMismatchError where sizes disagree
+    if isinstance(optimize, _Measured):
+        from . import pathbench
+
+        choice = pathbench.measured_path(
+            str(parsed), shapes, dtype, backend=optimize.backend, memory_limit=memory_limit
+        )
+        result = _uncached_plan(str(parsed), shapes, dtype, choice.path, memory_limit)
+        result.optimize = "measured"
+        result.measurement = choice
+        return result
     oe_optimize: Any = optimize
     if optimize == "naive":
         oe_optimize = [tuple(range(len(shapes)))] if len(shapes) > 1 else [(0,)]
@@ -248,19 +332,23 @@ def _uncached_plan(
         oe_optimize = [tuple(step) for step in optimize]
     try:
         path, info = opt_einsum.contract_path(
-            str(parsed), *shapes, shapes=True, optimize=oe_optimize
+            str(parsed), *shapes, shapes=True, optimize=oe_optimize, memory_limit=memory_limit
         )
     except (ValueError, TypeError, KeyError) as err:
         raise InvalidArgumentError(f"cannot plan {str(parsed)!r}: {err}") from None
     except RuntimeError:
         # opt_einsum's "dp" finds no path when an index has size 0 (its cost
-        # cap starts above the naive cost, 0); nothing is computed, so any
-        # path will do
-        if 0 not in sizes.values():
+        # cap starts above the naive cost, 0), or none within a memory limit
+        if 0 in sizes.values():  # nothing is computed, so any path will do
+            path, info = opt_einsum.contract_path(
+                str(parsed), *shapes, shapes=True, optimize="greedy"
+            )
+        elif memory_limit is None:
             raise
-        path, info = opt_einsum.contract_path(
-            str(parsed), *shapes, shapes=True, optimize="greedy"
-        )
+        else:
+            path, info = [tuple(range(len(shapes)))], None
+    if memory_limit is not None:
+        path, info = _within_limit(parsed, shapes, optimize, path, info, memory_limit)
     fast = dtype in _FAST_DTYPES
     shapes_now = list(shapes)
     steps = []
@@ -292,7 +380,96 @@ def _uncached_plan(
         flops=int(info.opt_cost),
         naive_flops=_naive_cost(parsed, info.size_dict),
         largest_intermediate=int(info.largest_intermediate),
+        memory_limit=memory_limit,
     )
+
+
+def _within_limit(
+    parsed: Subscripts,
+    shapes: tuple[Shape, ...],
+    optimize: Any,
+    path: Any,
+    info: Any,
+    limit: int,
+) -> tuple[Any, Any]:
+    """The path and info of a plan under ``limit``, or a MemoryLimitError.
+
+    opt_einsum meets a limit its optimizer cannot by contracting whatever is
+    left in one einsum of three or more operands (a "naive" step whose FLOPs
+    can be millions of times the path's). An explicit path (or ``"naive"``,
+    asked for by name) is only checked. A named optimizer that fell back is
+    replaced by the FLOP-optimal path within the limit, when one exists.
+    """
+    explicit = optimize == "naive" or isinstance(optimize, tuple)
+    fell_back = info is None or (
+        not explicit and len(shapes) > 2 and any(len(step) > 2 for step in path)
+    )
+    if not fell_back and info.largest_intermediate <= limit:
+        return path, info
+    smallest, smallest_path = smallest_intermediate(str(parsed), shapes)
+    if smallest <= limit and not explicit:
+        replacement: Any = smallest_path
+        if len(shapes) <= _EXACT_MAX_OPERANDS:
+            replacement = opt_einsum.DynamicProgramming(search_outer=True)
+        try:
+            path, info = opt_einsum.contract_path(
+                str(parsed), *shapes, shapes=True, optimize=replacement, memory_limit=limit
+            )
+        except RuntimeError:
+            path, info = opt_einsum.contract_path(
+                str(parsed), *shapes, shapes=True, optimize=smallest_path
+            )
+        if info.largest_intermediate <= limit and all(len(step) <= 2 for step in path):
+            return path, info
+    output = prod(index_sizes(parsed, shapes)[c] for c in parsed.output)
+    if explicit and info is not None:
+        why = f"the {optimize if optimize == 'naive' else 'given'} path's largest " \
+            f"intermediate has {info.largest_intermediate:,} elements"
+    else:
+        why = "no path keeps every intermediate within it"
+    raise MemoryLimitError(
+        f"memory_limit={limit:,} elements cannot be met for {str(parsed)!r}: {why}; the "
+        f"smallest largest intermediate reachable is {smallest:,} elements"
+        + (f" (the output alone has {output:,})" if output > limit else ""),
+        limit=limit,
+        smallest=smallest,
+    )
+
+
+def smallest_intermediate(
+    subscripts: str, shapes: Sequence[Shape]
+) -> tuple[int, list[tuple[int, ...]]]:
+    """The smallest largest intermediate (elements) of any pairwise path, and that path.
+
+    Exact (opt_einsum's dynamic programming minimising size, outer products
+    included) up to 16 operands; beyond, the best that greedy, branch-1 and
+    random-greedy find.
+
+    >>> smallest_intermediate("ab,bc,cd->ad", [(2, 50), (50, 50), (50, 50)])
+    (100, [(0, 1), (0, 1)])
+    """
+    n = len(shapes)
+    if n <= 2:
+        path = [tuple(range(n))]
+        _, info = opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize=path)
+        return int(info.largest_intermediate), path
+    exact = opt_einsum.DynamicProgramming(minimize="size", search_outer=True)
+    heuristics: list[Any] = ["greedy", "branch-1", opt_einsum.RandomGreedy(minimize="size")]
+    best: tuple[int, list[tuple[int, ...]]] | None = None
+    for optimizer in ([exact] if n <= _EXACT_MAX_OPERANDS else []) + heuristics:
+        try:
+            path, info = opt_einsum.contract_path(
+                subscripts, *shapes, shapes=True, optimize=optimizer
+            )
+        except RuntimeError:  # dp finds nothing when an index has size 0
+            continue
+        size = int(info.largest_intermediate)
+        if best is None or size < best[0]:
+            best = (size, [tuple(p) for p in path])
+        if optimizer is exact:
+            break
+    assert best is not None  # greedy always finds a path
+    return best
 
 
 def _broadcast_sizes(terms: list[str], shapes: list[Shape]) -> dict[str, int]:

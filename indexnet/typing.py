@@ -9,19 +9,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-__all__ = ["OPTIMIZERS", "ArrayLike", "OptimizeKind", "OptimizerName", "PathType", "Shape"]
+__all__ = [
+    "OPTIMIZERS",
+    "ArrayLike",
+    "MemoryLimit",
+    "OptimizeKind",
+    "OptimizerName",
+    "PathType",
+    "Shape",
+]
 
 ArrayLike = Any
 Shape = tuple[int, ...]
 PathType = Sequence[tuple[int, ...]]
 OptimizerName = Literal[
     "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
-    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive",
+    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured",
 ]
 OptimizeKind = OptimizerName | bool | PathType
 
-#: Every optimizer name that ``plan`` and ``contract`` accept.
+#: Every optimizer name that ``plan`` and ``contract`` accept. ``"naive"`` is one
+#: einsum over all operands; ``"measured"`` times the distinct paths of the fast
+#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.pathbench`).
 OPTIMIZERS: tuple[str, ...] = (
     "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
-    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive",
+    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured",
 )
+
+#: What ``memory_limit`` accepts: a number of elements, or ``"max_input"`` (the
+#: largest operand's size), as opt_einsum does.
+MemoryLimit = int | Literal["max_input"] | None
