@@ -8,6 +8,7 @@
 'nd,nh->dh'
 """
 
+from .check import CheckReport, ClaimResult
 from .errors import (
     CheckpointError,
     DataError,
@@ -42,7 +43,9 @@ __version__ = "0.1.0"
 __all__ = [
     "SEED",
     "BenchReport",
+    "CheckReport",
     "CheckpointError",
+    "ClaimResult",
     "DataError",
     "Derivative",
     "FormulaSyntaxError",

@@ -1,5 +1,5 @@
 """The ``indexnet`` command line: ``demo``, ``train``, ``plan``, ``explain``, ``eval``,
-``bench``.
+``derive``, ``check``, ``bench``.
 
 Library errors become one line on stderr and exit status 2, never a
 traceback; a closed pipe (``indexnet demo | head``) exits quietly.
@@ -104,11 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    from . import bench_cli, demo, explain, train
+    from . import bench_cli, demo, derive_cli, explain, train
 
     demo.register(sub)
     train.register(sub)
     explain.register(sub)
+    derive_cli.register(sub)
     bench_cli.register(sub)
 
     p = sub.add_parser(

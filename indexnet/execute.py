@@ -16,7 +16,7 @@ compiled object only runs the chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -71,15 +71,22 @@ class Compiled:
     ``plans`` lists every einsum plan made, in evaluation order.
     """
 
-    def __init__(self, program: Program, sizes: Mapping[str, int], dtype: Any) -> None:
+    def __init__(self, program: Program, sizes: Mapping[str, int], dtype: Any,
+                 available: Iterable[str] = ()) -> None:
         self.program = program
         self.sizes = dict(sizes)
         self.dtype = np.dtype(dtype)
         self.plans: list[Plan] = []
         self._eyes: dict[tuple[int, int], np.ndarray] = {}
         self.steps: list[tuple[str, Node]] = []
-        for eq in program.equations:
-            self.steps.append((eq.target.key, self._equation(eq)))
+        # derivative arrays (``dL/dX``) that the caller's env holds or a derivation computes
+        self._derivatives = set(available)
+        for stmt in program.statements:
+            if isinstance(stmt, ir.Equation):
+                self.steps.append((stmt.target.key, self._equation(stmt)))
+            elif isinstance(stmt, ir.Derivation):
+                self.steps.append((stmt.key, self._equation(stmt)))
+                self._derivatives.add(stmt.key)
 
     def __call__(self, env: Env) -> dict[str, np.ndarray]:
         env = dict(env)
@@ -95,7 +102,7 @@ class Compiled:
                ) -> ProgramError:
         return cls(message, line=pos[0], column=pos[1], source=self.program.source)
 
-    def _equation(self, eq: ir.Equation) -> Node:
+    def _equation(self, eq: ir.Equation | ir.Derivation) -> Node:
         shape = tuple(self.sizes[c] for c in eq.free)
         inner = self._sum(eq.rhs)
 
@@ -272,6 +279,12 @@ class Compiled:
 
             return inverse
         if isinstance(factor, ir.DerivRef):
+            dkey = ir.deriv_key(factor.of, factor.wrt.key)
+            if dkey in self._derivatives:
+                def derivative(env: Env) -> Value:
+                    return env[dkey], False
+
+                return derivative
             raise self._error(
                 f"d{factor.of}/d{factor.wrt.key} is a derivative atom; evaluating derivatives is "
                 "not supported yet", factor.pos, NotSupportedError)

@@ -28,6 +28,7 @@ __all__ = [
     "Claim",
     "ConstDecl",
     "DerivRef",
+    "Derivation",
     "Domain",
     "Equation",
     "Eye",
@@ -42,6 +43,7 @@ __all__ = [
     "Sum",
     "TensorDecl",
     "TensorInfo",
+    "deriv_key",
     "factor_output",
     "iter_products",
     "iter_refs",
@@ -355,7 +357,66 @@ class Claim:
         return render(self)
 
 
-Statement = Union[TensorDecl, ConstDecl, ActDecl, SizeDecl, Equation, Claim]  # noqa: UP007
+@dataclass(frozen=True)
+class Derivation:
+    """``dL/dX = rhs``: an exact derivative that :meth:`Program.derive` worked out.
+
+    Evaluation stores it under :func:`deriv_key` (``dL/dW``), in ``X``'s own
+    layout; a :class:`DerivRef` to it reads that array.
+
+    >>> import indexnet.program as prog
+    >>> d = prog.parse("input x^n_d\\nparam w^d\\nL = x^n_d w^d").derive("L").derivations[0]
+    >>> d.key, d.einsums()
+    ('dL/dw', ['nd->d'])
+    """
+
+    of: str
+    wrt: Ref
+    rhs: Sum
+    line: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        return deriv_key(self.of, self.wrt.key)
+
+    @property
+    def free(self) -> str:
+        return self.wrt.subscripts
+
+    @property
+    def summed(self) -> str:
+        seen: dict[str, None] = {}
+        for product in iter_products(self.rhs):
+            for letter in product.summed:
+                seen.setdefault(letter)
+        return "".join(seen)
+
+    def einsums(self) -> list[str]:
+        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
+
+    def _repr_latex_(self) -> str:
+        from .render import render_latex
+
+        return f"$${render_latex(self)}$$"
+
+    def __str__(self) -> str:
+        from .render import render
+
+        return render(self)
+
+
+def deriv_key(of: str, key: str) -> str:
+    """The key under which evaluation stores the derivative of ``of`` by tensor ``key``.
+
+    >>> deriv_key("L", "w_ℓ")
+    'dL/dw_ℓ'
+    """
+    return f"d{of}/d{key}"
+
+
+Statement = Union[  # noqa: UP007
+    TensorDecl, ConstDecl, ActDecl, SizeDecl, Equation, Claim, Derivation]
 
 
 @dataclass(frozen=True)

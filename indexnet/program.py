@@ -20,7 +20,7 @@ whose einsum strings run through cached plans.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from .plan import Plan, plan
 from .typing import OptimizeKind
 
 if TYPE_CHECKING:
+    from .check import CheckReport
     from .execute import Compiled
     from .notation.lint import Lint
     from .sizing import SizeModel
@@ -64,6 +65,7 @@ class Program:
         self._compiled: dict[tuple[Any, ...], Compiled] = {}
         self._model: SizeModel | None = None
         self._warnings: list[Lint] | None = None
+        self._augmented: Program | None = None
 
     # -- what it holds ------------------------------------------------------------------
 
@@ -76,6 +78,11 @@ class Program:
     def claims(self) -> tuple[ir.Claim, ...]:
         """The claims in order (checked by ``indexnet check``, not evaluated here)."""
         return tuple(s for s in self.statements if isinstance(s, ir.Claim))
+
+    @property
+    def derivations(self) -> tuple[ir.Derivation, ...]:
+        """Derived derivatives (what :meth:`derive` adds), in order."""
+        return tuple(s for s in self.statements if isinstance(s, ir.Derivation))
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -238,7 +245,10 @@ class Program:
             compiled = self.compile({k: env[k].shape for k in self.inputs},
                                     np.result_type(*env.values()) if env else np.float64)
             self._compiled[signature] = compiled
-        return compiled(env)
+        out = compiled(env)
+        if compiled.program is not self:
+            return {k: v for k, v in out.items() if k in self.tensors}
+        return out
 
     def compile(self, shapes: Mapping[str, Sequence[int]], dtype: Any = "float64") -> Compiled:
         """Compile for the given input ``shapes`` (planning every einsum now).
@@ -251,8 +261,58 @@ class Program:
         """
         from .execute import Compiled
 
-        sizes = self.size_model.resolve(shapes)
-        return Compiled(self, sizes, dtype)
+        program = self._with_derivatives()
+        sizes = program.size_model.resolve(shapes)
+        return Compiled(program, sizes, dtype)
+
+    def _with_derivatives(self) -> Program:
+        """This program, computing first the derivative atoms ``dL/dX`` its equations read."""
+        if self._augmented is None:
+            reads = any(isinstance(f, ir.DerivRef) for eq in self.equations
+                        for p in ir.iter_products(eq.rhs) for f in p.factors)
+            if not reads or self.derivations:
+                self._augmented = self
+            else:
+                from .autodiff import augment
+
+                self._augmented = augment(self)[0]
+        return self._augmented
+
+    # -- derivatives --------------------------------------------------------------------
+
+    def derive(self, of: str | None = None, wrt: str | Iterable[str] | None = None, *,
+               domains: bool = True) -> Program:
+        """The program with the simplified derivatives of scalar ``of`` by ``wrt`` added.
+
+        ``of`` defaults to the scalar defined last, ``wrt`` to every param;
+        ``domains`` uses ``onehot``/``simplex`` declarations (the result is
+        then exact for data from those domains). Evaluating the result
+        returns the derivatives too, under keys such as ``dL/dW``.
+
+        >>> p = parse("input x^n_d\\nparam w^d\\nL = sum_n sigmoid(x^n_d w^d)")
+        >>> print(p.derive().derivations[0])
+        dL/dw^d = xᵀ_n^d sigmoid'(x^n_b w^b)
+        """
+        from .autodiff import derive
+
+        names = [wrt] if isinstance(wrt, str) else wrt
+        found = derive(self, of, names, domains=domains)
+        kept = tuple(s for s in self.statements if not isinstance(s, (ir.Claim,
+                                                                       ir.Derivation)))
+        return Program((*kept, *found), self.tensors, self.source, self.implicit)
+
+    def check(self, sizes: Mapping[str, int] | None = None, *, draws: int = 3,
+              seed: int = 0) -> CheckReport:
+        """Judge every claim against the exact derivative (see :mod:`indexnet.check`).
+
+        >>> p = parse("input x^n_d\\nparam w^d\\nL = x^n_d w^d\\nclaim dL/dw^d = x^n_d")
+        >>> report = p.check()
+        >>> report.ok, [r.ok for r in report]
+        (True, [True])
+        """
+        from .check import check
+
+        return check(self, sizes, draws=draws, seed=seed)
 
     # -- text ---------------------------------------------------------------------------
 

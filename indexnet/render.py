@@ -324,6 +324,9 @@ class _Writer:
             sep = " &= " if self.latex else " = "
             head = "\\text{claim}\\ " if self.latex else "claim "
             return f"{head}{self.deriv(stmt.of, stmt.wrt)}{sep}{self.sum(stmt.rhs)}"
+        if isinstance(stmt, ir.Derivation):
+            sep = " &= " if self.latex else " = "
+            return f"{self.deriv(stmt.of, stmt.wrt)}{sep}{self.sum(stmt.rhs)}"
         if self.latex:
             return ""
         if isinstance(stmt, ir.TensorDecl):
@@ -435,7 +438,7 @@ def render_product(product: ir.Product, form: str = "compact") -> str:
     return _Writer(form).product(product)
 
 
-def render_latex(obj: Program | ir.Equation | ir.Claim, *,
+def render_latex(obj: Program | ir.Equation | ir.Claim | ir.Derivation, *,
                  params: frozenset[str] | None = None) -> str:
     """LaTeX (KaTeX/MathJax): one ``aligned`` block for a program, one line for an equation.
 
@@ -448,7 +451,7 @@ def render_latex(obj: Program | ir.Equation | ir.Claim, *,
     writer = _Writer("latex", params if params is not None else _params(obj))
     if isinstance(obj, Program):
         rows = [writer.statement(s) for s in obj.statements
-                if isinstance(s, (ir.Equation, ir.Claim))]
+                if isinstance(s, (ir.Equation, ir.Claim, ir.Derivation))]
         return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
     return writer.statement(obj).replace(" &= ", " = ")
 

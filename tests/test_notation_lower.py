@@ -138,9 +138,17 @@ def test_claims_are_lowered_with_their_derivative_atoms() -> None:
     program.evaluate(x=np.ones((2, 3)), W=np.ones((3, 4)))  # claims are not evaluated
 
 
-def test_derivative_atoms_in_equations_are_read_but_not_computed() -> None:
+def test_derivative_atoms_in_equations_evaluate_to_the_exact_derivative() -> None:
     program = parse("input x^n\nL = x^n x^n\ng^n = dL/dx^n")
     assert program.equations[1].einsums() == []
+    x = np.array([1.0, -2.0, 3.0])
+    out = program.evaluate(x=x)
+    assert list(out) == ["L", "g"]
+    np.testing.assert_allclose(out["g"], 2 * x)
+
+
+def test_a_derivative_of_a_derivative_is_not_supported() -> None:
+    program = parse("input x^n\nL = x^n x^n\ng^n = dL/dx^n\nM = g^n g^n\nh^n = dM/dx^n")
     with pytest.raises(NotSupportedError) as info:
         program.evaluate(x=np.ones(3))
     assert (info.value.line, info.value.column) == (3, 7)

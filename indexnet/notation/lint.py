@@ -290,6 +290,6 @@ def lint(program: Program) -> list[Lint]:
     for stmt in program.statements:
         if isinstance(stmt, ir.Equation):
             out.extend(_Linter(stmt.target, stmt.rhs).run())
-        elif isinstance(stmt, ir.Claim):
+        elif isinstance(stmt, (ir.Claim, ir.Derivation)):
             out.extend(_Linter(stmt.wrt, stmt.rhs).run())
     return sorted(out, key=lambda w: (w.line, w.column))

@@ -1,0 +1,179 @@
+"""indexnet check: claims judged against the exact derivative, failures diagnosed."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from derive_programs import NAMES, plant, programs, random_program
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexnet import ir
+from indexnet.check import Context, check, rel_error
+from indexnet.notation.errors import ProgramSizeError
+from indexnet.program import Program, parse
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str) -> Program:
+    return parse((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix"])
+def test_the_examples_claims_all_hold(name: str) -> None:
+    report = load(name).check()
+    assert report.ok, str(report)
+    assert len(report) == len(load(name).claims) and not report.defects
+    assert all(r.max_rel_error is not None and r.max_rel_error < 1e-9 for r in report)
+
+
+def test_the_mistakes_are_caught_and_named() -> None:
+    report = load("mistakes.ix").check()
+    assert not report.ok and not any(r.ok for r in report)
+    got = {r.line: r.diagnosis for r in report}
+    assert got[17].startswith("wrong sign")
+    assert got[19] == "missing term: lambda W2^h_k"
+    assert got[21] == "missing activation derivative: f'(a1^n_h)"
+    assert got[23].startswith("constant factor: the claim is 2 ×")
+    assert got[25].startswith("transposed: k and h swapped in W2^k_h")
+    assert got[27].startswith("derivative through the wrong variable: dL/dx2^n_h should be "
+                              "dL/da1^n_h")
+    assert got[29].startswith("elementwise derivative of softmax")
+
+
+def test_report_text_and_json() -> None:
+    report = load("mistakes.ix").check()
+    text = str(report)
+    assert text.splitlines()[0].split()[:5] == ["line", "claim", "einsum", "result", "max"]
+    assert "0 of 7 claims hold" in text
+    rows = report.to_json()
+    assert {"line", "claim", "ok", "max_rel_error", "diagnosis"} <= set(rows[0])
+    assert rows[0]["claim"] == "dL/da2^n_k" and rows[0]["ok"] is False
+
+
+def test_a_claim_that_does_not_fit_fails_alone() -> None:
+    program = parse("input x^n_d\nparam w^d_h\nsize n=3, d=4, h=5\nL = sum_{nh} x^n_d w^d_h\n"
+                    "claim dL/dw^d_h = x^n_h\nclaim dL/dw^d_h = sum_n x^n_d")
+    bad, good = program.check()
+    assert not bad.ok and "does not fit" in bad.diagnosis and bad.max_rel_error is None
+    assert good.ok
+
+
+def test_a_claim_of_a_non_scalar_or_unknown_derivative_is_a_failed_claim() -> None:
+    program = parse("input x^n\nparam w^n\nL = sum_n w^n x^n\nclaim dL/dx^n = w^n")
+    assert program.check().ok
+    program = parse("input x^n\nparam w^n\nL = sum_n w^n x^n\nclaim dL/dw^n = eye^n_m x^m")
+    assert program.check().ok
+
+
+def test_declarations_that_do_not_size_raise() -> None:
+    program = parse("input x^n_d\nparam w^d\nsize n=3\nL = x^n_d w^n")
+    with pytest.raises(ProgramSizeError):
+        program.check({"n": 3, "d": 4})
+
+
+def test_kinks_are_reported_not_judged() -> None:
+    program = parse("input x^n\nparam w^n\nL = sum_n relu(w^n - w^n) x^n\nclaim dL/dw^n = 0")
+    (r,) = program.check()
+    assert not r.ok and r.status == "nondifferentiable" and "relu" in r.diagnosis
+
+
+def test_relu_away_from_the_kink_is_judged() -> None:
+    program = parse("input x^n\nparam w^n\nL = sum_n relu(w^n) x^n\n"
+                    "claim dL/dw^n = relu'(w^n) x^n")
+    assert program.check().ok
+
+
+def test_a_wrong_exact_derivative_is_reported_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Context.run
+
+    def broken(self: Context, arrays: dict[str, np.ndarray]) -> None:
+        original(self, arrays)
+        self.env["dL/dw_ℓ"] = self.env["dL/dw_ℓ"] * 1.001
+
+    monkeypatch.setattr(Context, "run", broken)
+    report = load("seed.ix").check()
+    assert not report.ok and len(report.defects) == 1 and "dL/dw_ℓ" in report.defects[0]
+    assert "INDEXNET DEFECT" in str(report)
+
+
+def test_non_finite_programs_say_so() -> None:
+    program = parse("input x^n\nparam w^n\nL = sum_n log(w^n) x^n\nclaim dL/dw^n = x^n / w^n")
+    (r,) = program.check()
+    assert not r.ok and "not finite" in r.diagnosis
+
+
+def test_rel_error() -> None:
+    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel_error(np.ones(2), np.ones(3)) == float("inf")
+
+
+# -- generated programs -----------------------------------------------------------------------
+
+
+def claims_of(text: str) -> tuple[Program, list[ir.Claim]]:
+    """The program with its exact derivatives for W, b, v, written as (correct) claims."""
+    program = parse(text)
+    derived = program.derive()
+    claims = [ir.Claim(d.of, d.wrt, d.rhs, line=100 + k)
+              for k, d in enumerate(derived.derivations)]
+    return program, claims
+
+
+def with_claims(program: Program, claims: list[ir.Claim]) -> Program:
+    statements = tuple(s for s in program.statements if not isinstance(s, ir.Claim))
+    return Program((*statements, *claims), program.tensors, program.source, program.implicit)
+
+
+@settings(max_examples=25)
+@given(programs())
+def test_correct_claims_are_never_judged_wrong(text: str) -> None:
+    program, claims = claims_of(text)
+    report = check(with_claims(program, claims), draws=2)
+    assert report.ok, str(report)
+
+
+@settings(max_examples=25)
+@given(programs(), st.sampled_from(sorted(NAMES)), st.integers(0, 2**16))
+def test_planted_mistakes_are_always_judged_wrong(text: str, mistake: str, seed: int) -> None:
+    rng = random.Random(seed)
+    program, claims = claims_of(text)
+    planted = [(k, plant(c, mistake, rng)) for k, c in enumerate(claims)]
+    planted = [(k, c) for k, c in planted if c is not None]
+    if not planted:
+        return
+    _, wrong = planted[0]
+    report = check(with_claims(program, [wrong]), draws=2)
+    assert not report.ok, f"{mistake}\n{text}\n{wrong}\n{report}"
+
+
+def diagnosis_rate(cases: int, seed: int = 0) -> tuple[float, int, list[str]]:
+    """The share of planted mistakes whose diagnosis names them, over ``cases`` cases."""
+    rng = random.Random(seed)
+    named = total = 0
+    misses = []
+    while total < cases:
+        text = random_program(rng)
+        program, claims = claims_of(text)
+        mistake = rng.choice(sorted(NAMES))
+        spots = [c for c in (plant(c, mistake, rng) for c in claims) if c is not None]
+        if not spots:
+            continue
+        wrong = rng.choice(spots)
+        (result,) = check(with_claims(program, [wrong]), draws=1, confirm=False)
+        total += 1
+        assert not result.ok
+        if result.diagnosis.startswith(NAMES[mistake]):
+            named += 1
+        else:
+            misses.append(f"{mistake}: {wrong} -> {result.diagnosis}")
+    return named / total, total, misses
+
+
+def test_the_diagnosis_names_the_mistake_in_at_least_95_percent_of_cases() -> None:
+    rate, total, misses = diagnosis_rate(200)
+    assert rate >= 0.95, f"{rate:.3f} of {total}\n" + "\n".join(misses)

@@ -1,0 +1,84 @@
+"""The derive and check subcommands: output, --json, exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from indexnet import derive_cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="indexnet")
+    derive_cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    status = args.func(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_derive_prints_the_seed_backprop(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix")], capsys)
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 6
+    assert lines[0] == "∂L/∂^n(a_ℓ)_k = ^n(ŷ)_k − ^n(y)_k"
+    assert lines[1].endswith("[nk,hk->nh; nh,nh->nh]") and "⊙" in lines[1]
+    assert "[nd,nh->dh]" in lines[2] and "[nh->h]" in lines[3]
+
+
+def test_derive_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--latex", "--wrt", "w_ℓ"], capsys)
+    assert status == 0 and "\\frac{\\partial L}" in out
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--compact", "--json"], capsys)
+    rows = json.loads(out)
+    assert status == 0 and rows[0]["derivative"] == "dL/da_ℓ" and rows[0]["einsum"] == []
+    status, out, _ = run(["derive", str(EXAMPLES / "calculus.ix"), "--of", "Q", "--wrt", "x"],
+                         capsys)
+    assert status == 0 and out.startswith("∂Q/∂")
+
+
+def test_derive_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run(["derive", str(EXAMPLES / "seed.ix"), "--wrt", "nope"], capsys)
+    assert status == 2 and "unknown tensor 'nope'" in err
+    status, _, err = run(["derive", str(tmp_path / "missing.ix")], capsys)
+    assert status == 2 and "cannot read" in err
+
+
+def test_check_passes_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["check", str(EXAMPLES / "seed.ix")], capsys)
+    assert status == 0 and "6 of 6 claims hold" in out
+    assert out.splitlines()[2].split()[:4] == ["42", "dL/d^h(w_ℓ)_k", "nh,nk->hk", "pass"]
+
+
+def test_check_fails_the_mistakes(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["check", str(EXAMPLES / "mistakes.ix"), "--json"], capsys)
+    rows = json.loads(out)
+    assert status == 1 and len(rows) == 7 and not any(r["ok"] for r in rows)
+    assert rows[0] == rows[0] | {"line": 17, "claim": "dL/da2^n_k", "ok": False,
+                                 "max_rel_error": 2.0}
+    assert rows[0]["diagnosis"].startswith("wrong sign")
+
+
+def test_check_exit_2_with_a_caret(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ix"
+    bad.write_text("input x^n_d\nL = x^nd\n", encoding="utf-8")
+    status, out, err = run(["check", str(bad)], capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("indexnet check: error: line 2") and err.splitlines()[-1].strip() == "^"
+    sizes = tmp_path / "sizes.ix"
+    sizes.write_text("input x^n_d\nparam w^d\nsize n=3, d=4\nL = x^n_d w^n\n", encoding="utf-8")
+    status, _, err = run(["check", str(sizes)], capsys)
+    assert status == 2 and "size" in err
+    status, _, err = run(["check", str(tmp_path / "none.ix")], capsys)
+    assert status == 2
+
+
+def test_check_at_mnist_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["check", str(EXAMPLES / "seed.ix"), "--sizes",
+                          "n=256,d=784,h=256,k=10", "--draws", "2"], capsys)
+    assert status == 0 and "n=256, d=784, h=256, k=10" in out
