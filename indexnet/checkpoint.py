@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import CheckpointError, IndexnetError
+from .fileio import atomic_write_bytes
 
 if TYPE_CHECKING:
     from .nn import Network
@@ -35,32 +35,6 @@ __all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load_network", "save_network
 
 FORMAT_VERSION = 1
 _HEADER = "__indexnet__"
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], write: Any) -> None:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "a.bin")
-    >>> atomic_write_bytes(p, lambda f: f.write(b"ok"))
-    >>> open(p, "rb").read()
-    b'ok'
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CheckpointError(f"cannot save to {path!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".indexnet-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_network(network: Network, path: str | os.PathLike[str]) -> None:
@@ -76,7 +50,7 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     }
     arrays: dict[str, Any] = dict(network.parameters())
     arrays[_HEADER] = np.array(json.dumps(header))
-    atomic_write_bytes(path, lambda handle: np.savez(handle, **arrays))
+    atomic_write_bytes(path, lambda handle: np.savez(handle, **arrays), what="checkpoint")
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
