@@ -18,6 +18,7 @@ Network(3-4-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import zipfile
@@ -58,8 +59,15 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     from .nn import Network
 
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path}: a folder, not a checkpoint file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise CheckpointError(
+                f"{path}: a single .npy array, not an indexnet checkpoint (.npz from Network.save)"
+            )
+        with loaded as archive:
             arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
@@ -71,11 +79,14 @@ def load_network(path: str | os.PathLike[str]) -> Network:
         raise CheckpointError(f"{path}: no indexnet header; was it written by Network.save?")
     try:
         header = json.loads(str(arrays.pop(_HEADER)))
+        if not isinstance(header, dict):
+            raise CheckpointError(f"{path}: bad header: a JSON object was expected")
         if header.get("format") != FORMAT_VERSION:
             raise CheckpointError(
                 f"{path}: checkpoint format {header.get('format')!r}, this indexnet reads "
                 f"{FORMAT_VERSION}"
             )
+        _check_layer_sizes(path, header["layer_sizes"], arrays)
         network = Network(
             header["layer_sizes"],
             activation=header["activation"],
@@ -104,3 +115,18 @@ def load_network(path: str | os.PathLike[str]) -> Network:
             raise CheckpointError(f"{path}: {name} holds non-finite or non-float values")
     network.set_parameters(arrays)
     return network
+
+
+def _check_layer_sizes(path: str, layer_sizes: Any, arrays: dict[str, np.ndarray]) -> None:
+    """The header's sizes must match the stored weights before any network is built."""
+    if not isinstance(layer_sizes, list) or not all(type(s) is int for s in layer_sizes):
+        raise CheckpointError(f"{path}: bad header: layer_sizes must be a list of integers")
+    for i, (d, h) in enumerate(itertools.pairwise(layer_sizes), start=1):
+        stored = arrays.get(f"W{i}")
+        if stored is None:
+            raise CheckpointError(f"{path}: missing array W{i} for layer sizes {layer_sizes}")
+        if stored.shape != (d, h):
+            raise CheckpointError(
+                f"{path}: W{i} has shape {stored.shape} but layer sizes "
+                f"{tuple(layer_sizes)} need {(d, h)}"
+            )

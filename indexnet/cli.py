@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import string
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .errors import IndexnetError, InvalidArgumentError
 from .typing import OPTIMIZERS
@@ -31,23 +32,27 @@ def parse_sizes(text: str) -> dict[str, int]:
 
     >>> parse_sizes("n=2, d=3")
     {'n': 2, 'd': 3}
+    >>> parse_sizes("n=2,n=3")
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InvalidArgumentError: bad size 'n=3': index 'n' is given twice
     """
     sizes: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
-        name = name.strip()
-        if not sep or len(name) != 1 or not name.isalpha():
+        name, value = name.strip(), value.strip()
+        if not sep or len(name) != 1 or name not in string.ascii_letters:
             raise InvalidArgumentError(
-                f"bad size {part!r}: write one index letter, '=', and a size, as in n=256"
+                f"bad size {part!r}: write one index letter (a-z, A-Z), '=', and a size, "
+                "as in n=256"
             )
-        try:
-            size = int(value)
-        except ValueError:
-            raise InvalidArgumentError(f"bad size {part!r}: {value.strip()!r} is not an integer") \
-                from None
-        if size < 0:
-            raise InvalidArgumentError(f"bad size {part!r}: sizes are >= 0")
-        sizes[name] = size
+        if name in sizes:
+            raise InvalidArgumentError(f"bad size {part!r}: index {name!r} is given twice")
+        if not value.isascii() or not value.isdigit():
+            raise InvalidArgumentError(
+                f"bad size {part!r}: {value!r} is not a whole number >= 0"
+            )
+        sizes[name] = int(value)
     return sizes
 
 
@@ -63,8 +68,21 @@ def _plan_command(args: argparse.Namespace) -> int:
             f"--sizes must give every index of {str(parsed)!r} (no '...'); "
             f"missing: {', '.join(missing) or '...'}"
         )
+    unused = sorted(set(sizes) - set(parsed.letters))
+    if unused:
+        raise InvalidArgumentError(
+            f"--sizes names {', '.join(unused)}, which {str(parsed)!r} does not use"
+        )
     shapes = [tuple(sizes[c] for c in term) for term in parsed.inputs]
-    result = plan(args.subscripts, *shapes, optimize=args.optimize)
+    optimize: Any = args.optimize
+    if optimize in _EXPONENTIAL_SEARCHES and len(shapes) > 6:
+        from .pathbench import find_path
+
+        path, _, reason = find_path(optimize, str(parsed), shapes, args.budget)
+        if path is None:
+            raise InvalidArgumentError(f"{optimize}: {reason}; try --optimize greedy")
+        optimize = path
+    result = plan(args.subscripts, *shapes, optimize=optimize)
     if args.json:
         print(
             json.dumps(
@@ -86,6 +104,21 @@ def _plan_command(args: argparse.Namespace) -> int:
     else:
         print(result)
     return 0
+
+
+#: Path searches that can take exponential time; `plan` runs them under --budget.
+_EXPONENTIAL_SEARCHES = frozenset({"optimal", "branch-all", "branch-2", "dp", "auto-hq",
+                                   "random-greedy-128"})
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -122,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", required=True, help="index sizes, e.g. n=256,d=784,h=256,k=10")
     p.add_argument("--optimize", default="auto", choices=OPTIMIZERS,
                    help="path optimizer (default: auto)")
+    p.add_argument("--budget", type=_positive_seconds, default=10.0, metavar="SECONDS",
+                   help="time allowed to an exponential path search (optimal, branch-*, dp, "
+                   "auto-hq) on more than six operands; default 10")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_plan_command)
     return parser
@@ -134,10 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except IndexnetError as err:
-        message = " ".join(str(err).split()) if "\n" not in str(err) else \
-            str(err).splitlines()[0]
-        print(f"indexnet {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        text = str(err)
+        message = text.splitlines()[0] if "\n" in text else " ".join(text.split())
+        return _fail(args.command, message)
+    except MemoryError:
+        return _fail(args.command, "out of memory: the sizes asked for are too large "
+                     "for this machine")
     except KeyboardInterrupt:
         print(f"indexnet {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -146,7 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as err:  # stdout on a full disk, a file the library did not wrap
+        where = err.filename if err.filename is not None else "the output"
+        return _fail(args.command, f"cannot use {where}: {err.strerror or err}")
     return status
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"indexnet {command}: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

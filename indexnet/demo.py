@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .argtypes import non_negative_int, positive_int
 from .gradcheck import gradcheck
 from .nn import Network
 from .plan import plan
@@ -141,7 +142,7 @@ def _train(args: argparse.Namespace) -> bool:
         f"\n4. Training {net!r} on {len(train_set.x)} of scikit-learn's 8×8 digits "
         f"({len(val_set.x)} validation, {len(test_set.x)} test)"
     )
-    kwargs = {"epochs": args.epochs} if args.epochs else {}
+    kwargs = {} if args.epochs is None else {"epochs": args.epochs}
     result = train(net, train_set, val_set, seed=args.seed, progress=not args.no_progress, **kwargs)
     test_accuracy = accuracy(net, test_set)
     _say(
@@ -188,9 +189,9 @@ def register(subparsers: Any) -> None:
         "form; check the derivative rule and the hand-derived backprop against finite "
         "differences; then train the network on the 8x8 digits that scikit-learn ships.",
     )
-    p.add_argument("--epochs", type=int, default=0,
+    p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default: the trainer's default)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: 0)")
     p.add_argument("--no-train", action="store_true", help="skip the training part")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)

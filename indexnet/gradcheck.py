@@ -211,6 +211,10 @@ def gradcheck(
             f"mode must be one of {', '.join(map(repr, GRADCHECK_MODES))}; got {mode!r}"
         )
     n_dirs = _check_directions(directions)
+    if seed is not None and (
+        not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0
+    ):
+        raise InvalidArgumentError(f"seed must be an integer >= 0 or None; got {seed!r}")
     eps = _positive_float("eps", eps)
     rtol = _positive_float("rtol", rtol)
     atol = _positive_float("atol", atol, allow_zero=True)

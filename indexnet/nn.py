@@ -21,8 +21,9 @@ Network(4-3-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
 from __future__ import annotations
 
 import itertools
+import numbers
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from .errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
 from .plan import Plan, plan
 from .seed import SEED
 
-__all__ = ["ACTIVATIONS", "OUTPUTS", "Network"]
+__all__ = ["ACTIVATIONS", "MAX_WEIGHT_ELEMENTS", "OUTPUTS", "Network"]
 
 #: Hidden-layer activations: the function and its derivative written in terms
 #: of the activation's *output* (σ' = σ(1−σ), tanh' = 1−tanh², relu' = [x>0]).
@@ -42,6 +43,9 @@ ACTIVATIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | Non
     "relu": (lambda a: np.maximum(a, 0.0), lambda r: (r > 0).astype(r.dtype)),
     "identity": (lambda a: a, None),
 }
+
+#: Largest weight matrix a network may hold (elements), so a typo cannot exhaust memory.
+MAX_WEIGHT_ELEMENTS = 2**31
 
 #: Output layers and their losses: softmax with cross-entropy, identity with squared error.
 OUTPUTS = ("softmax", "identity")
@@ -102,15 +106,21 @@ class Network:
         dtype: Any = "float64",
     ) -> None:
         sizes = _validate_sizes(layer_sizes)
-        if activation not in ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise InvalidArgumentError(
                 f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}"
             )
-        if output not in OUTPUTS:
+        if not isinstance(output, str) or output not in OUTPUTS:
             raise InvalidArgumentError(f"unknown output {output!r}; valid: {', '.join(OUTPUTS)}")
-        if not np.isfinite(l2) or l2 < 0:
+        if not _is_real(l2) or not np.isfinite(l2) or l2 < 0:
             raise InvalidArgumentError(f"l2 must be a finite number >= 0, got {l2!r}")
-        self.dtype = np.dtype(dtype)
+        if not _is_integer(seed) or seed < 0:
+            raise InvalidArgumentError(f"seed must be an integer >= 0, got {seed!r}")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise InvalidArgumentError(f"dtype must be float32 or float64, got {dtype!r}") \
+                from None
         if self.dtype not in (np.float32, np.float64):
             raise InvalidArgumentError(f"dtype must be float32 or float64, got {self.dtype}")
         self.layer_sizes = sizes
@@ -151,7 +161,7 @@ class Network:
             )
         new = {}
         for name, shape in expected.items():
-            value = np.asarray(params[name], dtype=self.dtype)
+            value = _real_array(params[name], name, self.dtype)
             if value.shape != shape:
                 raise SizeMismatchError(f"{name} has shape {value.shape}, expected {shape}")
             if not np.all(np.isfinite(value)):
@@ -195,6 +205,10 @@ class Network:
         Raises :class:`~indexnet.NonFiniteError` without touching the weights
         when the loss or a gradient is not finite.
         """
+        if not _is_real(lr) or not np.isfinite(lr) or lr <= 0:
+            raise InvalidArgumentError(f"lr must be a finite number > 0, got {lr!r}")
+        if not _is_real(momentum) or not 0 <= momentum < 1:
+            raise InvalidArgumentError(f"momentum must be a number in [0, 1), got {momentum!r}")
         x = self._inputs(x)
         y = self._targets(y, x.shape[0])
         plans = self._batch_plans(x.shape[0])
@@ -341,7 +355,7 @@ class Network:
     # -- argument checks ------------------------------------------------------------------
 
     def _inputs(self, x: Any) -> np.ndarray:
-        x = np.asarray(x, dtype=self.dtype)
+        x = _real_array(x, "x", self.dtype)
         d = self.layer_sizes[0]
         if x.ndim != 2 or x.shape[1] != d:
             raise SizeMismatchError(
@@ -351,7 +365,7 @@ class Network:
         return x
 
     def _targets(self, y: Any, n: int) -> np.ndarray:
-        y = np.asarray(y, dtype=self.dtype)
+        y = _real_array(y, "y", self.dtype)
         k = self.layer_sizes[-1]
         if y.shape != (n, k):
             raise SizeMismatchError(
@@ -362,14 +376,48 @@ class Network:
 
 
 def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in layer_sizes)
-    except (TypeError, ValueError):
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):
         raise InvalidArgumentError(
             f"layer_sizes must be a sequence of integers such as (64, 128, 10), got {layer_sizes!r}"
-        ) from None
+        )
+    sizes = tuple(layer_sizes)
+    if not all(_is_integer(s) for s in sizes):
+        raise InvalidArgumentError(
+            f"layer_sizes must be a sequence of integers such as (64, 128, 10), got {sizes!r}"
+        )
     if len(sizes) < 2:
         raise InvalidArgumentError(f"layer_sizes needs an input and an output size, got {sizes}")
     if any(s < 1 for s in sizes):
         raise InvalidArgumentError(f"every layer size must be >= 1, got {sizes}")
-    return sizes
+    for i, (d, h) in enumerate(itertools.pairwise(sizes), start=1):
+        if d * h > MAX_WEIGHT_ELEMENTS:
+            raise InvalidArgumentError(
+                f"W{i} would be {d}x{h} = {d * h:,} elements; the limit is "
+                f"{MAX_WEIGHT_ELEMENTS:,} (2**31) per weight matrix"
+            )
+    return tuple(int(s) for s in sizes)
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _real_array(value: Any, name: str, dtype: np.dtype[Any]) -> np.ndarray:
+    """``value`` as an array of ``dtype``; complex, text or ragged input is a typed error."""
+    if type(value) is np.ndarray and value.dtype.kind in "fiub":
+        return value.astype(dtype, copy=False)
+    try:
+        array = np.asarray(value)
+    except ValueError as err:
+        raise InvalidArgumentError(f"{name} is not a rectangular array of numbers: {err}") \
+            from None
+    if array.dtype.kind not in "fiub":
+        raise InvalidArgumentError(
+            f"{name} must hold real numbers, got dtype {array.dtype} "
+            "(the network is real-valued)"
+        )
+    return array.astype(dtype, copy=False)

@@ -89,3 +89,30 @@ def test_foreign_npz_is_rejected(tmp_path):
     np.savez(path, a=np.ones(3))
     with pytest.raises(CheckpointError, match="header"):
         load_network(path)
+
+
+def test_header_that_is_not_an_object_is_rejected(tmp_path):
+    path = tmp_path / "list.npz"
+    np.savez(path, W1=np.ones((3, 2)), b1=np.zeros(2), __indexnet__=np.array("[1, 2]"))
+    with pytest.raises(CheckpointError, match="JSON object"):
+        load_network(path)
+
+
+def test_huge_layer_sizes_are_rejected_before_building_a_network(tmp_path):
+    path = os.fspath(tmp_path / "huge.npz")
+    _write(path, {"W1": np.ones((3, 2)), "b1": np.zeros(2)},
+           {**HEADER, "layer_sizes": [100000, 100000, 100000]})
+    with pytest.raises(CheckpointError, match="W1 has shape"):
+        load_network(path)
+
+
+def test_saving_onto_a_folder_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="folder"):
+        save_network(Network((3, 2)), tmp_path)
+
+
+def test_npy_file_is_rejected(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.ones(3))
+    with pytest.raises(CheckpointError):
+        load_network(path)

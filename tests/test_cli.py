@@ -25,7 +25,9 @@ def test_plan_json(capsys):
     [
         (["plan", "nd,dh->nH", "--sizes", "n=2,d=3,h=4"], "output index 'H' occurs in no input"),
         (["plan", "nd,dh->nh", "--sizes", "n=2,d=3"], "missing: h"),
-        (["plan", "nd,dh->nh", "--sizes", "n=2,d=x,h=1"], "not an integer"),
+        (["plan", "nd,dh->nh", "--sizes", "n=2,d=x,h=1"], "not a whole number"),
+        (["plan", "nd,dh->nh", "--sizes", "n=2,n=3,d=1,h=1"], "given twice"),
+        (["plan", "nd,dh->nh", "--sizes", "n=2,d=1,h=1,z=4"], "does not use"),
         (["plan", "nd,dh->nh", "--sizes", "nd=2"], "one index letter"),
     ],
 )
@@ -73,3 +75,19 @@ def test_usage_errors_are_one_line_exit_2(capsys, argv):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "--help" in err
+
+
+def test_exponential_search_on_plan_is_budgeted(capsys):
+    letters = "abcdefghijklm"
+    expr = ",".join(letters[i : i + 2] for i in range(12)) + "->am"
+    sizes = ",".join(f"{c}=2" for c in letters)
+    assert main(["plan", expr, "--sizes", sizes, "--optimize", "optimal", "--budget", "0.5"]) == 2
+    assert "budget" in capsys.readouterr().err
+
+
+def test_demo_rejects_zero_epochs_and_negative_seed(capsys):
+    for argv in (["demo", "--epochs", "0"], ["demo", "--seed", "-1"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 2

@@ -146,3 +146,42 @@ def test_set_parameters_validates():
         net.set_parameters(params)
     with pytest.raises(indexnet.InvalidArgumentError, match="exactly"):
         net.set_parameters({"W1": np.ones((4, 3))})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"layer_sizes": "32"}, "sequence of integers"),
+        ({"layer_sizes": (3.9, 2.2)}, "sequence of integers"),
+        ({"layer_sizes": (10**6, 10**6)}, "2\\*\\*31"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "a"}, "seed"),
+        ({"l2": None}, "l2"),
+        ({"l2": "a"}, "l2"),
+        ({"dtype": "bogus"}, "float32 or float64"),
+        ({"activation": []}, "activation"),
+    ],
+)
+def test_more_bad_arguments_raise_typed_errors(kwargs, match):
+    with pytest.raises(indexnet.InvalidArgumentError, match=match):
+        Network(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("lr", "momentum", "match"),
+    [(float("nan"), 0.0, "lr"), (float("inf"), 0.0, "lr"), (-0.1, 0.0, "lr"),
+     (0.1, 5.0, "momentum"), (0.1, -0.5, "momentum")],
+)
+def test_train_step_rejects_bad_rates_before_touching_weights(lr, momentum, match):
+    net = Network((2, 2))
+    before = {k: v.copy() for k, v in net.parameters().items()}
+    with pytest.raises(indexnet.InvalidArgumentError, match=match):
+        net.train_step(np.ones((3, 2)), np.eye(2)[[0, 1, 0]], lr=lr, momentum=momentum)
+    for name, value in net.parameters().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("x", [np.ones((3, 2)) + 1j, [["a", "b"]] * 3, [[1.0, 2.0], [3.0]]])
+def test_complex_text_or_ragged_input_is_a_typed_error(x):
+    with pytest.raises(indexnet.InvalidArgumentError, match="x"):
+        Network((2, 2)).forward(x)
