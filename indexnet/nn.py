@@ -21,6 +21,7 @@ Network(4-3-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -205,9 +206,9 @@ class Network:
         Raises :class:`~indexnet.NonFiniteError` without touching the weights
         when the loss or a gradient is not finite.
         """
-        if not _is_real(lr) or not np.isfinite(lr) or lr <= 0:
+        if not _in_range(lr, 0.0, math.inf, low_open=True):
             raise InvalidArgumentError(f"lr must be a finite number > 0, got {lr!r}")
-        if not _is_real(momentum) or not 0 <= momentum < 1:
+        if not _in_range(momentum, 0.0, 1.0):
             raise InvalidArgumentError(f"momentum must be a number in [0, 1), got {momentum!r}")
         x = self._inputs(x)
         y = self._targets(y, x.shape[0])
@@ -400,6 +401,14 @@ def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _in_range(value: Any, low: float, high: float, low_open: bool = False) -> bool:
+    """``low <= value < high`` (``low < value`` if ``low_open``) for a real number; cheap."""
+    try:
+        return bool(low < value < high if low_open else low <= value < high)
+    except (TypeError, ValueError):  # not a number, or an array
+        return False
 
 
 def _is_real(value: Any) -> bool:
