@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Any
 
+from .argtypes import non_negative_int, positive_int
 from .errors import InvalidArgumentError
+from .fileio import check_output_path, read_text
 from .pathbench import (
     BENCH_OPTIMIZERS,
     BUDGET_S,
@@ -83,13 +86,11 @@ def _expressions(args: argparse.Namespace) -> tuple[list[tuple[str, Any, Any]], 
         )
         return [(eq, None, shapes)], False
     expr: str = args.expr
-    if expr.endswith(".ix") or (os.path.isfile(expr) and "," not in expr and "->" not in expr):
-        try:
-            with open(expr, encoding="utf-8") as handle:
-                source = handle.read()
-        except OSError as err:
-            raise InvalidArgumentError(f"cannot read {expr!r}: {err.strerror}") from None
-        terms = ix_terms(source, _sizes(args.sizes))
+    if expr.endswith(".ix") or (
+        os.path.exists(expr) and "," not in expr and "->" not in expr
+    ):
+        source = read_text(expr, "program")
+        terms = ix_terms(source, _sizes(args.sizes), origin=expr)
         return [(eq, None, shapes) for eq, shapes in terms], True
     if not args.sizes:
         raise InvalidArgumentError(
@@ -107,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidArgumentError(
                 "--plot needs matplotlib: pip install matplotlib (or indexnet[plot])"
             ) from None
-        if not args.plot.lower().endswith(".png"):
-            raise InvalidArgumentError(f"--plot writes a PNG file; {args.plot!r} is not *.png")
+        # Checked before benchmarking, so a bad path cannot throw the measurements away.
+        check_output_path(args.plot, "--plot", ".png")
     optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()] \
         if args.optimizers else None
     jobs, program = _expressions(args)
@@ -146,22 +147,9 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
     return value
-
-
-def _count(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be >= {minimum}")
-        return value
-
-    return parse
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -188,28 +176,29 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--sizes", metavar="SIZES",
                    help="index sizes, e.g. n=256,d=784,h=256,k=10 (every index of EXPR; for an "
                    ".ix file, those its size lines leave out)")
-    p.add_argument("--random", type=_count(2), metavar="N",
-                   help="instead of EXPR: a random network of N tensors, as "
+    p.add_argument("--random", type=positive_int, metavar="N",
+                   help="instead of EXPR: a random network of N >= 2 tensors, as "
                    "opt_einsum.testing.rand_equation draws it")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of --random's network and of the arrays (default: %(default)s)")
-    p.add_argument("--regularity", type=_count(1), default=4, metavar="R",
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of --random's network and of the arrays, >= 0 "
+                   "(default: %(default)s)")
+    p.add_argument("--regularity", type=positive_int, default=4, metavar="R",
                    help="--random: indices per tensor, each shared by two (default: %(default)s)")
     p.add_argument("--dims", default="4-12", metavar="LOW-HIGH",
                    help="--random: range of index sizes (default: %(default)s)")
-    p.add_argument("--output-indices", type=_count(0), default=0, metavar="K",
+    p.add_argument("--output-indices", type=non_negative_int, default=0, metavar="K",
                    help="--random: indices left in the output (default: %(default)s)")
     p.add_argument("--optimizers", metavar="LIST",
                    help="comma-separated optimizers to compare (default: all of "
                    f"{', '.join(BENCH_OPTIMIZERS)}; also random-greedy-128, measured)")
-    p.add_argument("--repeats", type=_count(1), default=7, metavar="N",
+    p.add_argument("--repeats", type=positive_int, default=7, metavar="N",
                    help="timed rounds per path after a warm-up; the median counts "
                    "(default: %(default)s)")
     p.add_argument("--budget", type=_positive_float, default=BUDGET_S, metavar="SECONDS",
                    help="time allowed to each optimizer's path search, and to each path's "
                    "runs; longer searches are stopped and longer paths are reported by "
                    "predicted cost, not run (default: %(default)s)")
-    p.add_argument("--threads", type=_count(0), default=1, metavar="N",
+    p.add_argument("--threads", type=non_negative_int, default=1, metavar="N",
                    help="BLAS threads while timing; 0 leaves the libraries' defaults "
                    "(default: %(default)s)")
     p.add_argument("--backend", default="numpy", metavar="NAME",
@@ -222,7 +211,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (a list of them for an .ix file)")
     p.add_argument("--plot", metavar="FILE.png",
-                   help="save FLOPs against measured time, one point per optimizer "
-                   "(needs matplotlib)")
+                   help="save FLOPs against measured time, one point per optimizer, as a "
+                   "PNG written atomically; its folder must exist (needs matplotlib)")
     p.set_defaults(func=run)
     return p

@@ -23,6 +23,7 @@ array([[1., 0., 0.],
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, InvalidArgumentError
+from .fileio import atomic_write_bytes
 
 __all__ = [
     "DATASETS",
@@ -241,11 +243,9 @@ def write_idx(path: str | os.PathLike[str], array: Any) -> None:
         raise InvalidArgumentError(f"IDX needs 1 to 255 dimensions, got {array.ndim}")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = header + np.ascontiguousarray(array, dtype=_IDX_TYPES[code]).tobytes()
-    from .checkpoint import atomic_write_bytes
-
     if os.fspath(path).endswith(".gz"):
         payload = gzip.compress(payload, mtime=0)
-    atomic_write_bytes(path, lambda handle: handle.write(payload))
+    atomic_write_bytes(path, lambda handle: handle.write(payload), "IDX file")
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -255,6 +255,8 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     expected against what was found.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise DataError(f"{path}: cannot read an IDX file: it is a folder, not a file")
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -292,7 +294,9 @@ def _parse_idx(raw: bytes, path: str) -> np.ndarray:
         )
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_TYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Exact integers: a crafted header's product must not wrap around to a small number.
+    count = math.prod(shape)
+    expected = count * dtype.itemsize
     found = len(raw) - header_len
     if found != expected:
         what = "truncated IDX file" if found < expected else "IDX file has trailing bytes"
@@ -300,7 +304,7 @@ def _parse_idx(raw: bytes, path: str) -> np.ndarray:
             f"{path}: {what}: dimensions {shape} of {dtype.name} need {expected} data bytes, "
             f"found {found}"
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header_len).reshape(shape)
+    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header_len).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
 
@@ -309,6 +313,8 @@ def _find(folder: str, name: str) -> str:
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
             return path
+        if os.path.isdir(path):
+            raise DataError(f"MNIST file {path!r} is a folder, not an IDX file")
     raise DataError(
         f"MNIST file {name!r} (or {name + '.gz'!r}) is missing from folder {folder!r}; "
         "download the four IDX files of MNIST into it"
@@ -330,6 +336,12 @@ def _read_mnist_part(folder: str, part: str) -> Dataset:
             f"{labels_path}: expected 1-D uint8 labels (magic 0x00000801), found "
             f"{labels.ndim}-D {labels.dtype}"
         )
+    if images.shape[0] == 0:
+        raise DataError(f"{images_path}: holds no images (its first dimension is 0)")
+    if images.shape[1] * images.shape[2] == 0:
+        raise DataError(
+            f"{images_path}: images of {images.shape[1]}x{images.shape[2]} pixels hold no pixels"
+        )
     if images.shape[0] != labels.shape[0]:
         raise DataError(
             f"{labels_path}: {labels.shape[0]} labels but {images_path} holds "
@@ -338,7 +350,8 @@ def _read_mnist_part(folder: str, part: str) -> Dataset:
     if labels.size and labels.max() > 9:
         raise DataError(f"{labels_path}: labels must lie in 0..9, found {int(labels.max())}")
     # float32 halves the memory of MNIST's 70 000 images; train() casts to the network's dtype.
-    x = images.reshape(images.shape[0], -1).astype(np.float32) / np.float32(255.0)
+    n, rows, cols = images.shape
+    x = images.reshape(n, rows * cols).astype(np.float32) / np.float32(255.0)
     return Dataset(f"mnist-{part}", x, labels.astype(np.int64), 10)
 
 
@@ -351,8 +364,13 @@ def load_mnist(data_dir: str | os.PathLike[str]) -> tuple[Dataset, Dataset]:
     (:func:`~indexnet.train.train` casts them to the network's dtype once).
     """
     folder = os.fspath(data_dir)
-    if not os.path.isdir(folder):
+    if not os.path.exists(folder):
         raise DataError(f"MNIST folder {folder!r} does not exist")
+    if not os.path.isdir(folder):
+        raise DataError(
+            f"MNIST folder {folder!r} is a file; --data-dir names the folder holding the "
+            "four IDX files"
+        )
     train = _read_mnist_part(folder, "train")
     test = _read_mnist_part(folder, "test")
     if train.d != test.d:

@@ -24,7 +24,9 @@ import json
 import sys
 from typing import Any
 
+from .argtypes import non_negative_int, positive_int
 from .errors import IndexnetError, InvalidArgumentError
+from .fileio import read_text
 from .program import Program, parse
 from .render import post_scripted, render
 
@@ -61,8 +63,10 @@ def register(subparsers: Any) -> None:
     )
     q.add_argument("file", help="a program with claims, e.g. examples/seed.ix")
     q.add_argument("--sizes", help="index sizes, e.g. n=256,d=784,h=256,k=10")
-    q.add_argument("--draws", type=int, default=3, help="random draws (default 3)")
-    q.add_argument("--seed", type=int, default=0, help="seed of the first draw (default 0)")
+    q.add_argument("--draws", type=positive_int, default=3,
+                   help="random draws, >= 1 (default 3)")
+    q.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the first draw, >= 0 (default 0)")
     q.add_argument("--json", action="store_true", help="print a JSON list, one object a claim")
     q.set_defaults(func=run_check)
 
@@ -76,11 +80,11 @@ def _fail(command: str, err: Exception) -> int:
 
 
 def _read(path: str) -> Program:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidArgumentError(f"cannot read {path}: {err}") from None
+    """The program in the file at ``path``; an unreadable or empty file is a typed error."""
+    text = read_text(path, "program")
+    if not text.strip():
+        raise InvalidArgumentError(f"program {path!r} is empty: it holds no declaration or "
+                                   "equation")
     return parse(text)
 
 

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from . import ir
-from .errors import IndexnetError, InvalidArgumentError
+from .argtypes import non_negative_int
+from .errors import DataError, IndexnetError, InvalidArgumentError
+from .fileio import read_text
 from .notation.parser import KEYWORDS
 from .program import Program, parse
 from .render import (
@@ -72,9 +76,11 @@ def register(subparsers: Any) -> None:
         "domains (or on the arrays of --inputs) and print each tensor's shape and values.",
     )
     q.add_argument("file", help="a program, e.g. examples/seed.ix")
-    q.add_argument("--inputs", metavar="FILE.npz", help="arrays by tensor name")
+    q.add_argument("--inputs", metavar="FILE.npz",
+                   help="an .npz archive (numpy.savez) of real arrays by tensor name")
     q.add_argument("--sizes", help="index sizes for the random inputs, e.g. n=8,d=6")
-    q.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    q.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the random inputs, >= 0 (default 0)")
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--strict", action="store_true", help="variance warnings are errors")
     q.set_defaults(func=run_eval)
@@ -246,22 +252,58 @@ def _summary(value: np.ndarray) -> dict[str, Any]:
 
 
 def _load_inputs(path: str) -> dict[str, np.ndarray]:
+    """The arrays of the .npz archive at ``path``, each real (bool, integer or float).
+
+    A missing file, a folder, a file that is not an .npz archive (a single
+    ``.npy`` array included) or an array of strings, objects or complex
+    numbers is a :class:`~indexnet.DataError` naming the file (and the array).
+    """
+    if os.path.isdir(path):
+        raise DataError(f"cannot read --inputs {path!r}: it is a folder, not an .npz file")
+    if not os.path.exists(path):
+        raise DataError(f"cannot read --inputs {path!r}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"--inputs {path!r} is not an .npz archive (numpy.savez); a single "
+                        ".npy array or other file cannot name its tensors")
+    out: dict[str, np.ndarray] = {}
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {key: np.asarray(data[key]) for key in data.files}
-    except (OSError, ValueError, EOFError) as err:
-        raise InvalidArgumentError(f"cannot read arrays from {path}: {err}") from None
+            if not hasattr(data, "files"):  # pragma: no cover - is_zipfile said an archive
+                raise DataError(f"--inputs {path!r} is not an .npz archive (numpy.savez)")
+            for key in data.files:
+                try:
+                    array = np.asarray(data[key])
+                except ValueError as err:  # object arrays need pickle, refused
+                    raise DataError(f"--inputs {path!r}: array {key!r} cannot be read: "
+                                    f"{err}") from None
+                out[key] = _real_input(path, key, array)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"cannot read arrays from --inputs {path!r}: {err}") from None
+    return out
+
+
+def _real_input(path: str, key: str, array: np.ndarray) -> np.ndarray:
+    kind = array.dtype.kind
+    if kind == "c":
+        raise DataError(
+            f"--inputs {path!r}: array {key!r} has dtype {array.dtype}; complex arrays are "
+            "not supported (programs of the index language evaluate real numbers only)")
+    if kind not in "biuf":
+        raise DataError(f"--inputs {path!r}: array {key!r} has dtype {array.dtype}; eval "
+                        "needs real numbers (bool, integer or float)")
+    return array
 
 
 def run_eval(args: argparse.Namespace) -> int:
     """The ``eval`` subcommand."""
     try:
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as err:
-            raise InvalidArgumentError(f"cannot read {args.file}: {err}") from None
+        text = read_text(args.file, "program")
         program = parse(text, strict=args.strict)
+        if not program.equations and not program.claims:
+            what = "is empty" if not text.strip() else "holds no equation"
+            raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")
         given = _load_inputs(args.inputs) if args.inputs else {}
         for key in given:
             if key not in program.inputs:

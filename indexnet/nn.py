@@ -393,7 +393,7 @@ def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     for i, (d, h) in enumerate(itertools.pairwise(sizes), start=1):
         if d * h > MAX_WEIGHT_ELEMENTS:
             raise InvalidArgumentError(
-                f"W{i} would be {d}x{h} = {d * h:,} elements; the limit is "
+                f"layer {i} (W{i}, {d} -> {h}) would hold {d * h:,} weights; the limit is "
                 f"{MAX_WEIGHT_ELEMENTS:,} (2**31) per weight matrix"
             )
     return tuple(int(s) for s in sizes)

@@ -53,6 +53,7 @@ import numpy as np
 import opt_einsum
 
 from .errors import IndexnetError, InvalidArgumentError
+from .fileio import atomic_write_bytes, check_output_path, write_figure_png
 from .plan import Plan, _cached_plan, _check_path
 from .subscripts import index_sizes, parse
 from .typing import Shape
@@ -1241,12 +1242,11 @@ def _store_cached(key: Mapping[str, Any], choice: MeasuredChoice) -> None:
     filename = _cache_file(key)
     if filename is None:
         return
-    from .checkpoint import atomic_write_bytes
-
     payload = json.dumps({"key": key, **choice.as_dict()}, indent=1).encode("utf-8")
     try:
         os.makedirs(os.path.dirname(filename), exist_ok=True)
-        atomic_write_bytes(filename, lambda handle: handle.write(payload))
+        atomic_write_bytes(filename, lambda handle: handle.write(payload),
+                           "measured-plan cache")
     except (OSError, IndexnetError) as err:
         warnings.warn(f"cannot write measured-plan cache {filename}: {err}", RuntimeWarning,
                       stacklevel=4)
@@ -1256,12 +1256,13 @@ def _store_cached(key: Mapping[str, Any], choice: MeasuredChoice) -> None:
 
 
 def ix_terms(
-    source: str, sizes: Mapping[str, int] | None = None
+    source: str, sizes: Mapping[str, int] | None = None, *, origin: str = "the program"
 ) -> list[tuple[str, list[Shape]]]:
     """Every distinct product term of an index-language program, with its operand shapes.
 
     ``source`` is a program's text; index sizes come from ``sizes`` and the
-    program's ``size`` lines, and every index must get one.
+    program's ``size`` lines, and every index must get one. ``origin`` names
+    the program (its file) in errors.
     """
     try:
         from . import ir
@@ -1286,7 +1287,9 @@ def ix_terms(
             shapes = tuple(tuple(resolved[c] for c in ops) for ops in product.operands)
             terms.setdefault((product.einsum, shapes))
     if not terms:
-        raise InvalidArgumentError("the program has no product term to benchmark")
+        empty = "is empty" if not source.strip() else "has no product term to benchmark"
+        raise InvalidArgumentError(f"{origin} {empty}: write an equation such as "
+                                   "a^n_h = x^n_d W^d_h")
     return [(einsum, list(shapes)) for einsum, shapes in terms]
 
 
@@ -1294,9 +1297,13 @@ def plot_reports(reports: Sequence[BenchReport], filename: str, *, title: str | 
                  ) -> None:
     """Save FLOPs against measured time, one point per optimizer, one panel per report.
 
-    Optimizers whose paths coincide share a point and a label. Needs
+    Optimizers whose paths coincide share a point and a label. The PNG is
+    written atomically (:func:`~indexnet.fileio.write_figure_png`); a missing
+    folder, a folder or a name not ending in ``.png`` is a
+    :class:`~indexnet.CheckpointError`, found before anything is drawn. Needs
     matplotlib (``pip install indexnet[plot]``).
     """
+    check_output_path(filename, "plot", ".png")
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -1309,7 +1316,7 @@ def plot_reports(reports: Sequence[BenchReport], filename: str, *, title: str | 
         raise InvalidArgumentError("nothing to plot: no optimizer's path was run")
     cols = min(3, len(panels))
     rows = math.ceil(len(panels) / cols)
-    fig = Figure(figsize=(5.2 * cols, 4.2 * rows), layout="constrained")
+    fig = Figure(figsize=(5.2 * cols, 4.2 * rows), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     for k, report in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
@@ -1336,7 +1343,4 @@ def plot_reports(reports: Sequence[BenchReport], filename: str, *, title: str | 
         ax.grid(True, which="both", alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
-    folder = os.path.dirname(os.path.abspath(filename))
-    if not os.path.isdir(folder):
-        raise InvalidArgumentError(f"cannot save {filename!r}: folder {folder!r} does not exist")
-    fig.savefig(filename, dpi=110)
+    write_figure_png(fig, filename, "plot")

@@ -229,10 +229,7 @@ class Program:
                 raise InvalidArgumentError(
                     f"{key!r} is not an input of this program; inputs: "
                     f"{', '.join(self.inputs) or 'none'}")
-            array = np.asarray(value)
-            if array.dtype.kind not in "fc":
-                array = array.astype(np.float64)
-            env[key] = array
+            env[key] = _real_array(key, value)
         for key in self.inputs:
             if key not in env:
                 info = self.tensors[key]
@@ -352,6 +349,37 @@ class Program:
 
     def _unknown(self, key: str) -> str:
         return f"unknown tensor {key!r}; known tensors: {', '.join(self.tensors) or 'none'}"
+
+
+def _real_array(key: str, value: Any) -> np.ndarray:
+    """``value`` as a real array (bool and integers become float64); else a typed error.
+
+    >>> _real_array("x", [["a", "b"]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InvalidArgumentError: array 'x' has dtype <U1: evaluate needs real numbers ...
+    """
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidArgumentError(f"array {key!r} is not a rectangular array of numbers: "
+                                   f"{err}") from None
+    kind = array.dtype.kind
+    if kind == "f":
+        return array
+    if kind == "c":
+        raise InvalidArgumentError(
+            f"array {key!r} has dtype {array.dtype}: complex arrays are not supported; "
+            "programs of the index language evaluate real numbers only")
+    if kind in "biu":
+        return array.astype(np.float64)
+    if kind == "O":
+        try:
+            return array.astype(np.float64)
+        except (ValueError, TypeError):
+            pass
+    raise InvalidArgumentError(f"array {key!r} has dtype {array.dtype}: evaluate needs real "
+                               "numbers (bool, integer or float)")
 
 
 def parse(text: str, *, strict: bool = False) -> Program:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
 import numbers
@@ -34,8 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from .argtypes import non_negative_int, positive_int
 from .data import DATASETS, Dataset, load_dataset, one_hot
 from .errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
+from .fileio import check_output_path, write_figure_png
 from .nn import ACTIVATIONS, Network
 
 __all__ = [
@@ -162,7 +163,7 @@ def train(
     batch_size = min(batch_size, n)
     save_path = os.fspath(save) if save is not None else None
     if save_path is not None:
-        _check_folder("save", save_path)
+        check_output_path(save_path, "checkpoint")
 
     # Cast once: the loop only slices these arrays.
     x = np.ascontiguousarray(train_set.x, dtype=network.dtype)
@@ -242,8 +243,6 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
         raise InvalidArgumentError(
             "plotting needs matplotlib: pip install indexnet[plot]"
         ) from None
-    from .checkpoint import atomic_write_bytes
-
     losses = list(history.get("train_loss", []))
     if not losses:
         raise InvalidArgumentError("plot_history: the history has no train_loss values")
@@ -273,10 +272,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
     ax.legend(loc="upper right")
     ax.set_title("indexnet training")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    data = buffer.getvalue()
-    atomic_write_bytes(path, lambda handle: handle.write(data))
+    write_figure_png(fig, path, "plot")
 
 
 # -- the command line ------------------------------------------------------------------
@@ -344,7 +340,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         default=",".join(map(str, d["hidden"])),
         metavar="SIZES",
         help="hidden-layer sizes as a comma list, e.g. 128 or 256,64; 'none' for "
-        "softmax regression (default: %(default)s)",
+        "softmax regression; no layer's weight matrix (its inputs times its outputs) "
+        "may exceed 2**31 elements (default: %(default)s)",
     )
     p.add_argument(
         "--activation",
@@ -354,14 +351,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=positive_int,
         default=d["epochs"],
         metavar="N",
         help="passes over the training set, >= 1 (default: %(default)s)",
     )
     p.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=d["batch_size"],
         metavar="N",
         help="examples a step, >= 1; the ragged last batch of an epoch is kept "
@@ -390,9 +387,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=non_negative_int,
         default=d["seed"],
-        help="seeds the data split, the initial weights and the shuffling; the "
+        help="seeds the data split, the initial weights and the shuffling, >= 0; the "
         "same seed gives the same run (default: %(default)s)",
     )
     p.add_argument(
@@ -405,12 +402,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--save",
         metavar="PATH",
         help="save the network (.npz) atomically after every epoch with a finite "
-        "loss, so the last good weights survive a crash or divergence",
+        "loss, so the last good weights survive a crash or divergence; its folder "
+        "must exist (checked before training)",
     )
     p.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="write the loss and accuracy curves to this PNG (needs indexnet[plot])",
+        help="write the loss and accuracy curves to this PNG, atomically; its folder "
+        "must exist (checked before training; needs indexnet[plot])",
     )
     p.add_argument(
         "--json",
@@ -430,14 +429,23 @@ def run(args: argparse.Namespace) -> int:
     hidden = parse_hidden(args.hidden)
     _positive_int("--epochs", args.epochs)
     _positive_int("--batch-size", args.batch_size)
+    if args.seed < 0:
+        raise InvalidArgumentError(f"--seed must be an integer >= 0, got {args.seed}")
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise InvalidArgumentError(f"--lr must be a finite number > 0, got {args.lr}")
     if not (0 <= args.momentum < 1):
         raise InvalidArgumentError(f"--momentum must be in [0, 1), got {args.momentum}")
-    if args.plot is not None and not str(args.plot).lower().endswith(".png"):
-        raise InvalidArgumentError(f"--plot writes a PNG; name the file *.png, got {args.plot!r}")
+    # Every output path is checked now, so a typo cannot throw away a finished run.
     if args.plot is not None:
-        _check_folder("plot", args.plot)
+        check_output_path(args.plot, "--plot", ".png")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InvalidArgumentError(
+                "--plot needs matplotlib: pip install indexnet[plot]"
+            ) from None
+    if args.save is not None:
+        check_output_path(args.save, "--save")
     if args.data_dir is not None and args.dataset != "mnist":
         raise InvalidArgumentError("--data-dir is only used with --dataset mnist")
     train_set, val_set, test_set = load_dataset(args.dataset, args.data_dir, seed=args.seed)
@@ -519,12 +527,6 @@ def _check_fits(network: Network, dataset: Dataset) -> None:
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_folder(what: str, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InvalidArgumentError(f"cannot {what} to {path!r}: folder {folder!r} does not exist")
 
 
 def _positive_int(name: str, value: Any) -> int:

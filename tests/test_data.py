@@ -304,3 +304,48 @@ def test_load_mnist_rejects_mismatched_counts_and_kinds(tmp_path: os.PathLike[st
 
 def test_data_errors_are_indexnet_errors() -> None:
     assert issubclass(DataError, IndexnetError)
+
+
+# -- review findings: crafted, empty and misplaced IDX files ------------------------------
+
+
+def test_idx_header_whose_size_overflows_int64_is_a_data_error(
+    tmp_path: os.PathLike[str],
+) -> None:
+    # 4 dimensions of 65536: 2**64 elements, which wraps to 0 in int64 arithmetic.
+    path = os.path.join(tmp_path, "huge-idx4-ubyte")
+    _write_raw(path, bytes.fromhex("00000804") + bytes.fromhex("00010000") * 4)
+    with pytest.raises(DataError, match=r"huge-idx4-ubyte: truncated.*18446744073709551616"):
+        read_idx(path)
+
+
+def test_idx_path_that_is_a_folder(tmp_path: os.PathLike[str]) -> None:
+    with pytest.raises(DataError, match="it is a folder"):
+        read_idx(tmp_path)
+
+
+def test_load_mnist_with_no_images_names_the_file(tmp_path: os.PathLike[str]) -> None:
+    _write_mnist(os.fspath(tmp_path), n_train=0)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: holds no images"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_with_zero_pixel_images_names_the_file(tmp_path: os.PathLike[str]) -> None:
+    _write_mnist(os.fspath(tmp_path), rows=0)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: .*0x3 pixels hold no"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_folder_that_is_a_file_or_holds_folders(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "mnist.gz")
+    _write_raw(path, b"x")
+    with pytest.raises(DataError, match=r"'.*mnist\.gz' is a file"):
+        load_mnist(path)
+    folder = os.path.join(tmp_path, "mnist")
+    os.mkdir(folder)
+    _write_mnist(folder)
+    images = os.path.join(folder, "train-images-idx3-ubyte")
+    os.remove(images)
+    os.mkdir(images)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte' is a folder"):
+        load_mnist(folder)

@@ -82,3 +82,50 @@ def test_check_at_mnist_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["check", str(EXAMPLES / "seed.ix"), "--sizes",
                           "n=256,d=784,h=256,k=10", "--draws", "2"], capsys)
     assert status == 0 and "n=256, d=784, h=256, k=10" in out
+
+
+# -- review findings: bad input is a one-line error, exit 2, never a traceback ------------
+
+
+def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from indexnet.cli import main
+
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.err
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("--seed", "-1", "expected an integer >= 0, got '-1'"),
+    ("--draws", "0", "expected an integer >= 1, got '0'"),
+    ("--draws", "x", "expected an integer >= 1, got 'x'"),
+])
+def test_check_bounded_integer_options(option: str, value: str, needle: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from indexnet.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["check", str(EXAMPLES / "seed.ix"), option, value])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and option in err and needle in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["derive", "check"])
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"\xff\xfe x", "not UTF-8 text"),
+    (None, "it is a folder"),
+    (b"", "is empty"),
+])
+def test_unreadable_or_empty_program(command: str, content: bytes | None, needle: str,
+                                     tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.ix"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    status, err = _main([command, str(path)], capsys)
+    assert status == 2 and needle in err and str(path) in err
+    assert err.startswith(f"indexnet {command}: error: ") and err.count("\n") == 1

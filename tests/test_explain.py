@@ -138,7 +138,7 @@ def test_eval_with_inputs_from_npz(tmp_path: Path, capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(("setup", "needle"), [
     ("missing", "cannot read"),
-    ("bad npz", "cannot read arrays"),
+    ("bad npz", "is not an .npz archive"),
     ("extra array", "holds 'q', which is not an input"),
     ("size conflict", "index 'd' has size 3 in x (axis 1) but 4 in w (axis 0)"),
     ("syntax", "line 2, column 10"),
@@ -174,3 +174,107 @@ def test_eval_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert status == 0 and "n is summed over two upper positions" in err
     status, _, err = run(["eval", str(source), "--strict"], capsys)
     assert status == 2 and "line 2, column 9" in err
+
+
+# -- review findings: bad input is a one-line error, exit 2, never a traceback ------------
+
+
+def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from indexnet.cli import main
+
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.err
+
+
+def _program(tmp_path: Path) -> Path:
+    source = tmp_path / "p.ix"
+    source.write_text("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h\n", encoding="utf-8")
+    return source
+
+
+def test_eval_negative_seed_is_a_usage_error(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from indexnet.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["eval", str(_program(tmp_path)), "--seed", "-1"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert "--seed" in err and "expected an integer >= 0, got '-1'" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"\xff\xfe x", "not UTF-8 text"),
+    (None, "it is a folder"),
+    (b"", "is empty"),
+    (b"  \n# nothing\n", "holds no equation"),
+])
+def test_eval_unreadable_or_empty_program(content: bytes | None, needle: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.ix"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    status, err = _main(["eval", str(path)], capsys)
+    assert status == 2 and needle in err and str(path) in err
+    assert err.startswith("indexnet eval: error: ") and err.count("\n") == 1
+
+
+def test_eval_inputs_npy_is_rejected_naming_the_file(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    arrays = tmp_path / "x.npy"
+    np.save(arrays, np.ones((2, 3)))
+    status, err = _main(["eval", str(_program(tmp_path)), "--inputs", str(arrays)], capsys)
+    assert status == 2 and str(arrays) in err and "not an .npz archive" in err
+
+
+@pytest.mark.parametrize(("array", "needle"), [
+    (np.array([["a", "b", "c"]] * 2), "dtype <U1"),
+    (np.ones((2, 3)) + 1j, "complex arrays are not supported"),
+    (np.array([[None, 1, 2]] * 2, dtype=object), "'x' cannot be read"),
+])
+def test_eval_inputs_of_wrong_dtype_name_array_and_dtype(
+        array: np.ndarray, needle: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    arrays = tmp_path / "in.npz"
+    np.savez(arrays, x=array)
+    status, err = _main(["eval", str(_program(tmp_path)), "--inputs", str(arrays)], capsys)
+    assert status == 2 and needle in err and "'x'" in err and str(arrays) in err
+
+
+@pytest.mark.parametrize("setup", ["folder", "missing"])
+def test_eval_inputs_folder_or_missing(setup: str, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    arrays = tmp_path / "in.npz"
+    if setup == "folder":
+        arrays.mkdir()
+    status, err = _main(["eval", str(_program(tmp_path)), "--inputs", str(arrays)], capsys)
+    assert status == 2 and str(arrays) in err
+    assert ("it is a folder" if setup == "folder" else "no such file") in err
+
+
+def test_eval_sizes_giving_a_letter_twice(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    status, err = _main(["eval", str(_program(tmp_path)), "--sizes", "n=2,n=3"], capsys)
+    assert status == 2 and "'n' is given twice" in err
+
+
+def test_program_evaluate_rejects_text_and_complex_arrays() -> None:
+    from indexnet.errors import InvalidArgumentError
+    from indexnet.program import parse
+
+    program = parse("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h\n")
+    w = np.ones((3, 2))
+    with pytest.raises(InvalidArgumentError, match=r"array 'x' has dtype <U1"):
+        program.evaluate(x=np.array([["a", "b", "c"]] * 2), W=w)
+    with pytest.raises(InvalidArgumentError, match=r"'x' has dtype complex128.*not supported"):
+        program.evaluate(x=np.ones((2, 3)) + 1j, W=w)
+    with pytest.raises(InvalidArgumentError, match=r"array 'x' is not a rectangular array"):
+        program.evaluate(x=[[1.0, 2.0, 3.0], [1.0]], W=w)
+    # integers and bools still become float64
+    out = program.evaluate(x=np.ones((2, 3), dtype=np.int32), W=w.astype(bool))
+    assert out["a"].dtype == np.float64 and out["a"].tolist() == [[3.0, 3.0], [3.0, 3.0]]

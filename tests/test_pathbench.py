@@ -391,7 +391,7 @@ def test_cli_ix_file_prints_a_json_list(main: Callable[[list[str]], int], capsys
         (["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--backend", "abacus"],
          "unknown backend 'abacus'"),
         (["bench", "nd,dh->nH", "--sizes", "n=2,d=3,h=4"], "output index 'H'"),
-        (["bench", "missing.ix"], "cannot read 'missing.ix'"),
+        (["bench", "missing.ix"], "cannot read program 'missing.ix': no such file"),
         (["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--plot", "out.svg"], "PNG"),
     ],
 )
@@ -419,3 +419,86 @@ def test_report_without_runs_has_no_fastest() -> None:
     assert report.fastest is None and report.best_seconds is None
     assert "skipped: budget" in report.table()
     assert report.as_dict()["fastest"] is None
+
+
+# -- review findings: bad input is a one-line error, exit 2, never a traceback ------------
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--seed", "-1"), ("--repeats", "0"), ("--random", "0"), ("--threads", "-1"),
+    ("--output-indices", "-2"), ("--regularity", "0"), ("--budget", "inf"),
+])
+def test_cli_bounded_options_are_usage_errors(main: Callable[[list[str]], int], capsys: Any,
+                                              option: str, value: str) -> None:
+    argv = ["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", option, value]
+    if option in ("--random", "--output-indices", "--regularity"):
+        argv = ["bench", "--random", "4", option, value]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and option in err and repr(value) in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"\xff\xfe y = x", "not UTF-8 text"),
+    (None, "it is a folder"),
+    (b"", "is empty"),
+])
+def test_cli_unreadable_or_empty_ix_file(main: Callable[[list[str]], int], capsys: Any,
+                                         tmp_path: Any, content: bytes | None,
+                                         needle: str) -> None:
+    path = tmp_path / "bad.ix"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    assert main(["bench", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and needle in captured.err and str(path) in captured.err
+    assert captured.err.count("\n") == 1 and captured.err.startswith("indexnet bench: error:")
+
+
+def test_cli_folder_without_ix_suffix_is_read_as_a_file(main: Callable[[list[str]], int],
+                                                        capsys: Any, tmp_path: Any) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    assert main(["bench", str(folder)]) == 2
+    assert "it is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("target", "needle"), [
+    ("folder.png", "it is a folder"),
+    ("no/such/out.png", "does not exist"),
+])
+def test_cli_bad_plot_path_fails_before_benchmarking(main: Callable[[list[str]], int],
+                                                     capsys: Any, tmp_path: Any,
+                                                     target: str, needle: str) -> None:
+    pytest.importorskip("matplotlib")
+    (tmp_path / "folder.png").mkdir()
+    argv = ["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--repeats", "1",
+            "--optimizers", "greedy", "--plot", str(tmp_path / target)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing was benchmarked
+    assert needle in captured.err and "--plot" in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_plot_reports_checks_the_path_and_writes_atomically(tmp_path: Any) -> None:
+    pytest.importorskip("matplotlib")
+    from indexnet.errors import CheckpointError
+    from indexnet.pathbench import bench_paths, plot_reports
+
+    report = bench_paths("ij,jk->ik", {"i": 2, "j": 2, "k": 2}, optimizers=["greedy"],
+                         repeats=1)
+    folder = tmp_path / "out.png"
+    folder.mkdir()
+    with pytest.raises(CheckpointError, match="it is a folder"):
+        plot_reports([report], str(folder))
+    with pytest.raises(CheckpointError, match="PNG"):
+        plot_reports([report], str(tmp_path / "out.svg"))
+    target = tmp_path / "plot.png"
+    plot_reports([report], str(target))
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".indexnet-")] == []

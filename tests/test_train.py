@@ -153,7 +153,6 @@ def test_progress_bar_goes_to_stderr(
         ({"lr": math.nan}, "lr"),
         ({"momentum": 1.0}, "momentum"),
         ({"momentum": -0.1}, "momentum"),
-        ({"save": os.path.join("no", "such", "folder", "net.npz")}, "does not exist"),
     ],
 )
 def test_bad_arguments(
@@ -391,13 +390,10 @@ def test_cli_same_seed_same_result(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
-        (["--epochs", "0"], "--epochs"),
-        (["--batch-size", "0"], "--batch-size"),
         (["--lr", "0"], "--lr"),
         (["--lr", "nan"], "--lr"),
         (["--momentum", "1"], "--momentum"),
         (["--hidden", "12,x"], "--hidden"),
-        (["--plot", "curve.jpg"], "PNG"),
         (["--data-dir", "."], "--data-dir"),
     ],
 )
@@ -468,3 +464,110 @@ def test_non_finite_weights_at_epoch_end_are_not_saved(
     with pytest.raises(NonFiniteError, match=r"epoch 2 .*not saved.*epoch 1"):
         train(net, tr, epochs=3, save=path, progress=False)
     assert all(np.all(np.isfinite(p)) for p in Network.load(path).parameters().values())
+
+
+# -- review findings: bad input is a one-line error, exit 2, never a traceback ------------
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from indexnet.cli import main
+
+    status = main(["train", *argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "needle"),
+    [
+        ("--seed", "-1", "expected an integer >= 0, got '-1'"),
+        ("--epochs", "0", "expected an integer >= 1, got '0'"),
+        ("--batch-size", "-3", "expected an integer >= 1, got '-3'"),
+    ],
+)
+def test_cli_bounded_integers_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, needle: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        _main(capsys, "--dataset", "synthetic", "--no-progress", option, value)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and option in err and needle in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "target", "needle"),
+    [
+        ("--plot", "folder.png", "cannot write --plot"),
+        ("--plot", "curve.jpg", "PNG"),
+        ("--plot", os.path.join("no", "such", "c.png"), "does not exist"),
+        ("--save", "folder.png", "cannot write --save"),
+        ("--save", os.path.join("no", "such", "net.npz"), "does not exist"),
+    ],
+)
+def test_cli_bad_output_paths_fail_before_training(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: os.PathLike[str],
+    option: str,
+    target: str,
+    needle: str,
+) -> None:
+    os.mkdir(os.path.join(tmp_path, "folder.png"))
+    path = os.path.join(tmp_path, target)
+    status, out, err = _main(
+        capsys, "--dataset", "synthetic", "--epochs", "1", "--json", option, path
+    )
+    assert status == 2 and out == "" and needle in err and err.count("\n") == 1
+    assert "epoch" not in err  # nothing was trained
+
+
+def test_train_save_into_a_missing_folder_is_a_checkpoint_error(
+    blobs: tuple[Dataset, Dataset, Dataset],
+) -> None:
+    from indexnet.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="does not exist"):
+        train(_net(), blobs[0], progress=False,
+              save=os.path.join("no", "such", "folder", "net.npz"))
+
+
+def test_plot_history_into_a_folder_is_a_checkpoint_error(tmp_path: os.PathLike[str]) -> None:
+    pytest.importorskip("matplotlib")
+    from indexnet.errors import CheckpointError
+
+    folder = os.path.join(tmp_path, "loss.png")
+    os.mkdir(folder)
+    with pytest.raises(CheckpointError, match="it is a folder"):
+        plot_history({"train_loss": [1.0, 0.5]}, folder)
+    assert os.listdir(folder) == []
+
+
+def test_huge_hidden_layer_is_refused_naming_layer_and_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = _main(
+        capsys, "--dataset", "synthetic", "--no-progress", "--hidden", "99999999999"
+    )
+    assert status == 2 and out == ""
+    assert "layer 1 (W1, 20 -> 99999999999)" in err and "1,999,999,999,980" in err
+    assert "2**31" in err and err.count("\n") == 1
+
+
+def test_weight_limit_is_the_networks_and_documented() -> None:
+    from indexnet.nn import MAX_WEIGHT_ELEMENTS
+
+    Network((1, MAX_WEIGHT_ELEMENTS // 2**20, 1))  # below the limit is built
+    with pytest.raises(InvalidArgumentError, match=r"layer 2 \(W2, 65536 -> 65537\)"):
+        Network((3, 2**16, 2**16 + 1))
+    assert "2**31" in register(argparse.ArgumentParser().add_subparsers()).format_help()
+
+
+def test_cli_data_dir_that_is_a_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: os.PathLike[str]
+) -> None:
+    path = os.path.join(tmp_path, "mnist.tar")
+    with open(path, "wb") as f:
+        f.write(b"x")
+    status, _, err = _main(capsys, "--dataset", "mnist", "--data-dir", path, "--no-progress")
+    assert status == 2 and "is a file" in err and path in err
