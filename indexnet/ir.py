@@ -278,8 +278,37 @@ class SizeDecl:
     line: int = field(default=0, compare=False)
 
 
+class _Statement:
+    """What equations, claims and derivations share: their products, rendered forms."""
+
+    rhs: Sum
+
+    @property
+    def summed(self) -> str:
+        """Every letter summed somewhere in the right-hand side, in order of appearance."""
+        seen: dict[str, None] = {}
+        for product in iter_products(self.rhs):
+            for letter in product.summed:
+                seen.setdefault(letter)
+        return "".join(seen)
+
+    def einsums(self) -> list[str]:
+        """The einsum strings of the right-hand side's products, inner ones first."""
+        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
+
+    def _repr_latex_(self) -> str:
+        from .render import render_latex
+
+        return f"$${render_latex(self)}$$"  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        from .render import render
+
+        return render(self)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class Equation:
+class Equation(_Statement):
     """``target = rhs``: defines ``target``; ``free`` are the target's letters.
 
     >>> import indexnet.program as prog
@@ -297,32 +326,10 @@ class Equation:
     def free(self) -> str:
         return self.target.subscripts
 
-    @property
-    def summed(self) -> str:
-        """Every letter summed somewhere in the equation, in order of appearance."""
-        seen: dict[str, None] = {}
-        for product in iter_products(self.rhs):
-            for letter in product.summed:
-                seen.setdefault(letter)
-        return "".join(seen)
-
-    def einsums(self) -> list[str]:
-        """The einsum strings of the equation's products, inner ones first."""
-        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
-
-    def _repr_latex_(self) -> str:
-        from .render import render_latex
-
-        return f"$${render_latex(self)}$$"
-
-    def __str__(self) -> str:
-        from .render import render
-
-        return render(self)
 
 
 @dataclass(frozen=True)
-class Claim:
+class Claim(_Statement):
     """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check`` (issue 4)."""
 
     of: str
@@ -335,30 +342,10 @@ class Claim:
     def free(self) -> str:
         return self.wrt.subscripts
 
-    @property
-    def summed(self) -> str:
-        seen: dict[str, None] = {}
-        for product in iter_products(self.rhs):
-            for letter in product.summed:
-                seen.setdefault(letter)
-        return "".join(seen)
-
-    def einsums(self) -> list[str]:
-        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
-
-    def _repr_latex_(self) -> str:
-        from .render import render_latex
-
-        return f"$${render_latex(self)}$$"
-
-    def __str__(self) -> str:
-        from .render import render
-
-        return render(self)
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(_Statement):
     """``dL/dX = rhs``: an exact derivative that :meth:`Program.derive` worked out.
 
     Evaluation stores it under :func:`deriv_key` (``dL/dW``), in ``X``'s own
@@ -384,26 +371,6 @@ class Derivation:
     def free(self) -> str:
         return self.wrt.subscripts
 
-    @property
-    def summed(self) -> str:
-        seen: dict[str, None] = {}
-        for product in iter_products(self.rhs):
-            for letter in product.summed:
-                seen.setdefault(letter)
-        return "".join(seen)
-
-    def einsums(self) -> list[str]:
-        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
-
-    def _repr_latex_(self) -> str:
-        from .render import render_latex
-
-        return f"$${render_latex(self)}$$"
-
-    def __str__(self) -> str:
-        from .render import render
-
-        return render(self)
 
 
 def deriv_key(of: str, key: str) -> str:
