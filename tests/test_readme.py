@@ -20,3 +20,31 @@ def test_readme_script_outputs_are_what_the_scripts_print():
         with contextlib.redirect_stdout(out):
             exec(compile(script, "README.md", "exec"), {})
         assert out.getvalue() == expected
+
+
+# ```\n$ indexnet CMD ...\nOUTPUT``` blocks whose output holds no timings.
+SHELL = re.compile(r"```\n\$ indexnet (explain|derive|check|plan) (.*?)\n(.*?)```", re.S)
+
+
+def _matches(shown: str, real: str) -> bool:
+    """A README line abridged with '…' matches every real line that starts the same."""
+    if "…" in shown:
+        return real.startswith(shown.split("…")[0])
+    return shown == real
+
+
+def test_readme_command_outputs_are_what_the_commands_print(capsys, monkeypatch):
+    import shlex
+
+    from indexnet.cli import main
+
+    monkeypatch.chdir(README.parent)
+    blocks = SHELL.findall(README.read_text(encoding="utf-8"))
+    assert {command for command, _, _ in blocks} >= {"explain", "derive", "check"}
+    for command, args, expected in blocks:
+        main([command, *shlex.split(args)])
+        real = capsys.readouterr().out.splitlines()
+        shown = expected.splitlines()
+        assert len(real) == len(shown), (command, args)
+        for shown_line, real_line in zip(shown, real):
+            assert _matches(shown_line, real_line), (command, shown_line, real_line)
