@@ -32,6 +32,7 @@ The protocol, the same for every case:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -66,6 +67,7 @@ __all__ = [
     "markdown_table",
     "optional_torch",
     "run_case",
+    "script_main",
     "single_thread",
 ]
 
@@ -337,3 +339,21 @@ def machine_header(clock: str = "cpu") -> str:
         f"- Load average when the header was written: {loadavg()}",
     ]
     return "\n".join(lines)
+
+
+def script_main(
+    doc: str,
+    run: Callable[..., tuple[str, Any]],
+    full: tuple[int, float],
+    quick: tuple[int, float],
+    argv: list[str] | None = None,
+) -> int:
+    """The command line every ``bench_*.py`` script shares: ``--quick`` and ``--clock``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, short samples")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
+    args = parser.parse_args(argv)
+    repeats, sample_s = quick if args.quick else full
+    text, _ = run(repeats, sample_s, clock=args.clock)
+    print(text)
+    return 0

@@ -10,11 +10,17 @@ Run ``python benchmarks/bench_micro.py [--quick]``.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import opt_einsum as oe
-from _harness import CLOCKS, Candidate, Case, CaseResult, fmt_us, markdown_table, run_case
+from _harness import (
+    Candidate,
+    Case,
+    CaseResult,
+    fmt_us,
+    markdown_table,
+    run_case,
+    script_main,
+)
 
 import indexnet
 from indexnet import SEED
@@ -84,14 +90,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few repeats, short samples")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
-    args = parser.parse_args(argv)
-    repeats, sample_s = QUICK if args.quick else FULL
-    text, _ = run(repeats, sample_s, clock=args.clock)
-    print(text)
-    return 0
+    return script_main(__doc__ or "", run, FULL, QUICK, argv)
 
 
 if __name__ == "__main__":

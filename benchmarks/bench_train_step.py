@@ -23,13 +23,11 @@ Run ``python benchmarks/bench_train_step.py [--quick]``.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import numpy as np
 import opt_einsum as oe
 from _harness import (
-    CLOCKS,
     BenchmarkMismatch,
     Candidate,
     Case,
@@ -39,6 +37,7 @@ from _harness import (
     markdown_table,
     optional_torch,
     run_case,
+    script_main,
 )
 
 from indexnet import SEED, Network
@@ -269,14 +268,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few repeats, short samples")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
-    args = parser.parse_args(argv)
-    repeats, sample_s = QUICK if args.quick else FULL
-    text, _ = run(repeats, sample_s, clock=args.clock)
-    print(text)
-    return 0
+    return script_main(__doc__ or "", run, FULL, QUICK, argv)
 
 
 if __name__ == "__main__":

@@ -327,7 +327,6 @@ class Equation(_Statement):
         return self.target.subscripts
 
 
-
 @dataclass(frozen=True)
 class Claim(_Statement):
     """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check`` (issue 4)."""
@@ -341,7 +340,6 @@ class Claim(_Statement):
     @property
     def free(self) -> str:
         return self.wrt.subscripts
-
 
 
 @dataclass(frozen=True)
@@ -370,7 +368,6 @@ class Derivation(_Statement):
     @property
     def free(self) -> str:
         return self.wrt.subscripts
-
 
 
 def deriv_key(of: str, key: str) -> str:
