@@ -128,28 +128,12 @@ class Compiled:
                 return node
 
             def single(env: Env) -> Value:
-                value, owned = node(env)
-                if align is not None:
-                    value, owned = align(value), False
-                if sign == -1:
-                    if owned and isinstance(value, np.ndarray) and value.ndim:
-                        np.negative(value, out=value)
-                    else:
-                        value, owned = np.negative(value), True
-                return value, owned
+                return _first_term(node, sign, align, env)
 
             return single
 
         def run(env: Env) -> Value:
-            node, sign, align = parts[0]
-            acc, owned = node(env)
-            if align is not None:
-                acc, owned = align(acc), False
-            if sign == -1:
-                if owned and isinstance(acc, np.ndarray) and acc.ndim:
-                    np.negative(acc, out=acc)
-                else:
-                    acc, owned = np.negative(acc), True
+            acc, owned = _first_term(*parts[0], env)
             for node, sign, align in parts[1:]:
                 value = node(env)[0]
                 if align is not None:
@@ -357,3 +341,16 @@ class Compiled:
             return apply(name, primes, values, False, axis), True
 
         return many
+
+
+def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:
+    """The first term of a sum, aligned to the sum's indices and signed, in place when owned."""
+    value, owned = node(env)
+    if align is not None:
+        value, owned = align(value), False
+    if sign == -1:
+        if owned and isinstance(value, np.ndarray) and value.ndim:
+            np.negative(value, out=value)
+        else:
+            value, owned = np.negative(value), True
+    return value, owned
