@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexnet import derive_cli  # noqa: E402
+from indexnet.cli import derive as derive_cli  # noqa: E402
 from indexnet.program import parse  # noqa: E402
 
 SEED = ROOT / "examples" / "seed.ix"

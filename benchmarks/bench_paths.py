@@ -5,7 +5,7 @@ The standard suite of ``indexnet bench``: the seed's formulas and its chain
 of 10 and 20 tensors (opt_einsum's ``rand_equation``), and shapes from ML and
 physics (a bilinear layer, attention scores with their projections, the
 overlap of two matrix-product states). Each expression runs through
-:func:`indexnet.pathbench.bench_paths`: every path's result is checked
+:func:`indexnet.bench.paths.bench_paths`: every path's result is checked
 against the first path's before anything is timed; times are medians of
 interleaved rounds, BLAS pinned to one thread, on the process CPU clock.
 
@@ -38,7 +38,7 @@ from _harness import (
 )
 
 from indexnet import SEED
-from indexnet.pathbench import (
+from indexnet.bench.paths import (
     CACHE_ENV,
     BenchReport,
     backend_runner,
@@ -49,7 +49,7 @@ from indexnet.pathbench import (
     random_equation,
     time_paths,
 )
-from indexnet.plan import _cached_plan
+from indexnet.einsum.plan import _cached_plan
 
 #: (repeats, budget in seconds) of a full and of a quick run.
 FULL = (9, 10.0)

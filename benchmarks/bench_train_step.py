@@ -4,7 +4,7 @@ Sizes from the issue: digits (64-128-10, batch 128) and mnist (784-256-10,
 batch 256), in float64 and float32. Candidates:
 
 * ``NumPy``: the same network hand-written with ``@`` — the baseline. The
-  math is :mod:`indexnet.nn`'s: sigmoid hidden layer as ``0.5*(1+tanh(a/2))``,
+  math is :mod:`indexnet.seednet.nn`'s: sigmoid hidden layer as ``0.5*(1+tanh(a/2))``,
   softmax output, mean cross-entropy, ``δ = (ŷ − y)/N``, gradients ``xᵀδ``,
   ``Σₙ δ``, ``δWᵀ ⊙ s(1−s)``, plain SGD;
 * ``indexnet``: :meth:`indexnet.Network.train_step`, every product through

@@ -8,7 +8,13 @@
 'nd,nh->dh'
 """
 
-from .check import CheckReport, ClaimResult
+from .bench.paths import BenchReport, bench_paths
+from .check.gradcheck import GradcheckReport, TensorCheck, gradcheck
+from .check.judge import CheckReport, ClaimResult
+from .einsum.plan import Plan, Step, contract, plan
+from .einsum.subscripts import Subscripts
+from .einsum.subscripts import parse as parse_subscripts
+from .einsum.vjp import Derivative, derivative, vjp
 from .errors import (
     CheckpointError,
     DataError,
@@ -18,25 +24,17 @@ from .errors import (
     InvalidArgumentError,
     MemoryLimitError,
     NonFiniteError,
-    OperandCountError,
-    SizeMismatchError,
-)
-from .gradcheck import GradcheckReport, TensorCheck, gradcheck
-from .nn import Network
-from .notation.errors import (
     NotSupportedError,
+    OperandCountError,
     ProgramError,
     ProgramSizeError,
     ProgramSyntaxError,
+    SizeMismatchError,
     VarianceError,
 )
-from .pathbench import BenchReport, bench_paths
-from .plan import Plan, Step, contract, plan
 from .program import Program, parse
-from .seed import SEED, SeedFormula
-from .subscripts import Subscripts
-from .subscripts import parse as parse_subscripts
-from .vjp import Derivative, derivative, vjp
+from .seednet.nn import Network
+from .seednet.seed import SEED, SeedFormula
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,10 @@
 
 Each concrete error also derives from the built-in exception a caller would
 expect (``ValueError``, ``TypeError``, ``OSError``), as Hypothesis and einops
-do, so ``except ValueError`` keeps working.
+do, so ``except ValueError`` keeps working. Errors of the index language
+(:class:`ProgramError` and its subclasses) carry ``line`` and ``column``;
+``str(err)`` is the position, the message, then the offending line with a
+caret under the fault (:func:`caret_line`, the one caret renderer).
 
 >>> try:
 ...     raise SizeMismatchError("index 'd' has size 3 in operand 0 but 4 in operand 1")
@@ -13,23 +16,45 @@ SizeMismatchError
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 __all__ = [
     "CheckpointError",
     "DataError",
     "FormulaSyntaxError",
     "GradcheckError",
     "IndexnetError",
+    "InternalError",
     "InvalidArgumentError",
     "MemoryLimitError",
     "NonFiniteError",
+    "NotSupportedError",
     "OperandCountError",
+    "ProgramError",
+    "ProgramSizeError",
+    "ProgramSyntaxError",
     "SizeMismatchError",
+    "VarianceError",
     "caret_line",
+    "from_caller",
+    "internal_errors",
+    "source_line",
 ]
 
 
 class IndexnetError(Exception):
     """Base class of every error raised by indexnet."""
+
+
+class InternalError(IndexnetError, RuntimeError):
+    """A fault inside indexnet itself: an unexpected exception, wrapped and chained.
+
+    The message says "internal error, please report" and what was being done;
+    ``__cause__`` is the original exception.
+    """
 
 
 class InvalidArgumentError(IndexnetError, ValueError):
@@ -106,3 +131,128 @@ def caret_line(source: str, position: int) -> str:
     end = source.find("\n", position)
     line = source[start : end if end != -1 else len(source)]
     return f"  {line}\n  {' ' * (position - start)}^"
+
+
+def source_line(source: str, line: int) -> str:
+    """The 1-based ``line`` of ``source`` ('' when out of range).
+
+    >>> source_line("a\\nbc", 2)
+    'bc'
+    """
+    lines = source.split("\n")
+    return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+class ProgramError(IndexnetError, ValueError):
+    """A program cannot be read or does not make sense: names, scopes, sizes.
+
+    Attributes: ``message``, ``line`` and ``column`` (1-based; 0 when the
+    fault has no place in the text), ``text`` (the offending line).
+
+    >>> err = ProgramSyntaxError("one index after ^; write x^{nd} for two",
+    ...                          line=1, column=8, source="a = x^nd")
+    >>> print(err)
+    line 1, column 8: one index after ^; write x^{nd} for two
+      a = x^nd
+             ^
+    >>> (err.line, err.column, isinstance(err, ValueError))
+    (1, 8, True)
+    """
+
+    def __init__(self, message: str, *, line: int = 0, column: int = 0, source: str = "") -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.text = source_line(source, line) if line else ""
+        if line:
+            head = f"line {line}, column {column}: {message}"
+            if self.text:
+                head += "\n" + caret_line(self.text, max(column - 1, 0))
+        else:
+            head = message
+        ValueError.__init__(self, head)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (_rebuild, (type(self), self.message, self.line, self.column, self.text))
+
+
+def _rebuild(cls: type[ProgramError], message: str, line: int, column: int,
+             text: str) -> ProgramError:
+    source = "\n" * (line - 1) + text if line else ""
+    return cls(message, line=line, column=column, source=source)
+
+
+class ProgramSyntaxError(ProgramError, FormulaSyntaxError):
+    """A statement cannot be parsed; the message says what was expected."""
+
+    def __init__(self, message: str, *, line: int = 0, column: int = 0, source: str = "") -> None:
+        ProgramError.__init__(self, message, line=line, column=column, source=source)
+        self.source = source
+        self.position = _offset(source, line, column)
+
+
+def _offset(source: str, line: int, column: int) -> int | None:
+    if not line:
+        return None
+    lines = source.split("\n")
+    return sum(len(text) + 1 for text in lines[: line - 1]) + max(column - 1, 0)
+
+
+class ProgramSizeError(ProgramError, SizeMismatchError):
+    """An index gets two sizes, or an array does not fit its declaration."""
+
+
+class VarianceError(ProgramError):
+    """A variance warning raised as an error (``strict=True``, ``--strict``)."""
+
+
+class NotSupportedError(ProgramError):
+    """Read correctly but not computable yet (derivative atoms ``dL/dX``)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def internal_errors(doing: str) -> Callable[[F], F]:
+    """Turn an unexpected exception of a public entry point into an :class:`InternalError`.
+
+    indexnet's own errors, ``MemoryError`` and exceptions raised by a caller's
+    own function (marked with :func:`from_caller`) pass through unchanged;
+    anything else is a defect of indexnet, reported as such with ``doing`` as
+    the context and chained from the original.
+
+    >>> @internal_errors("adding")
+    ... def add(a, b):
+    ...     return a + b
+    >>> add(1, None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InternalError: internal error, please report: adding: TypeError: ...
+    """
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except (IndexnetError, MemoryError):
+                raise
+            except Exception as err:
+                if getattr(err, _FROM_CALLER, False):
+                    raise
+                raise InternalError(f"internal error, please report: {doing}: "
+                                    f"{type(err).__name__}: {err}") from err
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
+
+
+_FROM_CALLER = "_indexnet_from_caller"
+
+
+def from_caller(err: BaseException) -> BaseException:
+    """Mark ``err`` as raised by the caller's own code (it then passes through unwrapped)."""
+    with contextlib.suppress(AttributeError):  # exceptions with __slots__ stay unmarked
+        setattr(err, _FROM_CALLER, True)
+    return err

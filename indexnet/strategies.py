@@ -34,9 +34,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from .einsum.subscripts import ELLIPSIS, Subscripts, parse
+from .einsum.subscripts import index_sizes as index_sizes_of
 from .errors import IndexnetError, InvalidArgumentError
-from .subscripts import ELLIPSIS, Subscripts, parse
-from .subscripts import index_sizes as index_sizes_of
 
 __all__ = [
     "einsum_equations",

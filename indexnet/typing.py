@@ -30,7 +30,7 @@ OptimizeKind = OptimizerName | bool | PathType
 
 #: Every optimizer name that ``plan`` and ``contract`` accept. ``"naive"`` is one
 #: einsum over all operands; ``"measured"`` times the distinct paths of the fast
-#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.pathbench`).
+#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.bench.paths`).
 OPTIMIZERS: tuple[str, ...] = (
     "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
     "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured",

@@ -11,12 +11,11 @@ from derive_programs import programs
 from hypothesis import given, settings
 
 from indexnet import ir
-from indexnet.autodiff import derive, gradients, scalar_of
-from indexnet.errors import InvalidArgumentError
-from indexnet.gradcheck import gradcheck
-from indexnet.notation.errors import NotSupportedError
+from indexnet.check.gradcheck import gradcheck
+from indexnet.derive.reverse import derive, gradients, scalar_of
+from indexnet.errors import InvalidArgumentError, NotSupportedError
 from indexnet.program import parse
-from indexnet.seed import SEED
+from indexnet.seednet.seed import SEED
 
 SEED_IX = Path(__file__).resolve().parent.parent / "examples" / "seed.ix"
 

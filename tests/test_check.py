@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexnet import ir
-from indexnet.check import Context, check, rel_error
-from indexnet.notation.errors import ProgramSizeError
+from indexnet.check.judge import Context, check, rel_error
+from indexnet.errors import ProgramSizeError
 from indexnet.program import Program, parse
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from indexnet.cli import main, parse_sizes
+from indexnet.cli.main import main, parse_sizes
 
 
 def test_plan_json(capsys):

@@ -1,4 +1,4 @@
-"""Tests of indexnet.data: digits, IDX files, MNIST loading, splits, one-hot."""
+"""Tests of indexnet.seednet.data: digits, IDX files, MNIST loading, splits, one-hot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from indexnet.data import (
+from indexnet.errors import DataError, IndexnetError, InvalidArgumentError
+from indexnet.seednet.data import (
     DATASETS,
     MNIST_FILES,
     Dataset,
@@ -21,7 +22,6 @@ from indexnet.data import (
     synthetic,
     write_idx,
 )
-from indexnet.errors import DataError, IndexnetError, InvalidArgumentError
 
 # -- digits ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexnet import derive_cli
+from indexnet.cli import derive as derive_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -88,7 +88,7 @@ def test_check_at_mnist_sizes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     status = main(argv)
     captured = capsys.readouterr()
@@ -103,7 +103,7 @@ def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
 ])
 def test_check_bounded_integer_options(option: str, value: str, needle: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     with pytest.raises(SystemExit) as info:
         main(["check", str(EXAMPLES / "seed.ix"), option, value])

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexnet.explain import explain, register
+from indexnet.cli.explain import explain, register
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -180,7 +180,7 @@ def test_eval_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     status = main(argv)
     captured = capsys.readouterr()
@@ -196,7 +196,7 @@ def _program(tmp_path: Path) -> Path:
 
 def test_eval_negative_seed_is_a_usage_error(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     with pytest.raises(SystemExit) as info:
         main(["eval", str(_program(tmp_path)), "--seed", "-1"])

@@ -1,4 +1,4 @@
-"""Tests of indexnet.gradcheck: correct gradients pass, planted mistakes fail and are located."""
+"""Tests of gradcheck: correct gradients pass, planted mistakes fail and are located."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from indexnet.check.gradcheck import GRADCHECK_MODES, GradcheckReport, TensorCheck, gradcheck
 from indexnet.errors import GradcheckError, InvalidArgumentError, NonFiniteError
-from indexnet.gradcheck import GRADCHECK_MODES, GradcheckReport, TensorCheck, gradcheck
 
 SETTINGS = settings(deadline=None, max_examples=30)
 MODES = pytest.mark.parametrize("mode", GRADCHECK_MODES)

@@ -18,10 +18,10 @@ import opt_einsum
 import pytest
 
 from indexnet import InvalidArgumentError, contract, plan
-from indexnet import pathbench as pb
+from indexnet.bench import paths as pb
+from indexnet.bench.paths import random_arrays, random_equation
+from indexnet.einsum.plan import _check_path, _Measured, _uncached_plan, smallest_intermediate
 from indexnet.errors import IndexnetError, MemoryLimitError
-from indexnet.pathbench import random_arrays, random_equation
-from indexnet.plan import _check_path, _Measured, _uncached_plan, smallest_intermediate
 from indexnet.typing import OPTIMIZERS
 
 Shape = tuple[int, ...]

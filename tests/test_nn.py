@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import indexnet
 from indexnet import Network, gradcheck
-from indexnet.nn import ACTIVATIONS, OUTPUTS
+from indexnet.seednet.nn import ACTIVATIONS, OUTPUTS
 
 
 def _batch(rng: np.random.Generator, n: int, sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:

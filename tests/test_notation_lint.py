@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexnet.notation.errors import VarianceError
+from indexnet.errors import VarianceError
 from indexnet.program import parse
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexnet import ir
-from indexnet.notation.errors import NotSupportedError, ProgramError, ProgramSizeError
+from indexnet.errors import NotSupportedError, ProgramError, ProgramSizeError
 from indexnet.program import parse
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexnet.errors import FormulaSyntaxError, IndexnetError
+from indexnet.errors import FormulaSyntaxError, IndexnetError, ProgramSyntaxError
 from indexnet.notation import ast
-from indexnet.notation.errors import ProgramSyntaxError
 from indexnet.notation.lexer import tokenize
 from indexnet.notation.parser import MAX_DEPTH, parse_text
 from indexnet.program import parse

@@ -22,8 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from indexnet.errors import IndexnetError
-from indexnet.notation.errors import ProgramError
+from indexnet.errors import IndexnetError, ProgramError
 from indexnet.program import Program, parse
 from indexnet.render import loop_nest, matrix_form
 

@@ -1,4 +1,4 @@
-"""The seed's equations (1.1)-(1.9), in the seed's spelling, lower to indexnet.seed's einsums."""
+"""The seed's equations (1.1)-(1.9), in the seed's spelling, lower to seednet.seed's einsums."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexnet.program import parse
-from indexnet.seed import SEED, seed_formulas
+from indexnet.seednet.seed import SEED, seed_formulas
 
 
 def canonical(einsum: str) -> str:
@@ -61,7 +61,7 @@ def test_every_seed_formula_is_covered() -> None:
 
 @pytest.mark.parametrize("formula", list(seed_formulas()), ids=lambda f: f.key)
 def test_seed_notation_strings_parse(formula) -> None:
-    """indexnet.seed's own notation strings are programs of the language too."""
+    """indexnet.seednet.seed's own notation strings are programs of the language too."""
     text = formula.notation
     if text.startswith("∂"):
         text = "claim " + text

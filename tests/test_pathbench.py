@@ -18,9 +18,7 @@ import numpy as np
 import pytest
 
 from indexnet import InvalidArgumentError, contract
-from indexnet import cli as cli_module
-from indexnet.bench_cli import register
-from indexnet.pathbench import (
+from indexnet.bench.paths import (
     BENCH_OPTIMIZERS,
     BenchReport,
     PathResult,
@@ -34,6 +32,8 @@ from indexnet.pathbench import (
     shapes_from_sizes,
     time_paths,
 )
+from indexnet.cli import main as cli_module
+from indexnet.cli.bench import register
 
 try:
     import cotengra  # noqa: F401
@@ -306,7 +306,7 @@ z^n_h = x^n_d W^d_h
 
 @pytest.fixture
 def main(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[str]], int]:
-    """``indexnet.cli.main`` with ``bench`` registered (until cli.py registers it itself)."""
+    """``indexnet.cli.main.main`` with ``bench`` registered (until cli.py registers it itself)."""
     original = cli_module.build_parser
 
     def build() -> argparse.ArgumentParser:
@@ -487,8 +487,8 @@ def test_cli_bad_plot_path_fails_before_benchmarking(main: Callable[[list[str]],
 
 def test_plot_reports_checks_the_path_and_writes_atomically(tmp_path: Any) -> None:
     pytest.importorskip("matplotlib")
+    from indexnet.bench.paths import bench_paths, plot_reports
     from indexnet.errors import CheckpointError
-    from indexnet.pathbench import bench_paths, plot_reports
 
     report = bench_paths("ij,jk->ik", {"i": 2, "j": 2, "k": 2}, optimizers=["greedy"],
                          repeats=1)

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import indexnet.execute
-from indexnet.errors import InvalidArgumentError
-from indexnet.notation.errors import ProgramError
+import indexnet.evaluate.execute
+from indexnet.errors import InvalidArgumentError, ProgramError
 from indexnet.program import Program, parse
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.ix"))
@@ -61,13 +60,13 @@ def test_the_network_matches_indexnet_network() -> None:
 
 def test_plans_are_made_once_per_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = indexnet.execute.plan
+    real = indexnet.evaluate.execute.plan
 
     def counting(subscripts, *shapes, **kwargs):
         calls.append(subscripts)
         return real(subscripts, *shapes, **kwargs)
 
-    monkeypatch.setattr(indexnet.execute, "plan", counting)
+    monkeypatch.setattr(indexnet.evaluate.execute, "plan", counting)
     program = parse(NETWORK)
     arrays = program.random_inputs()
     program.evaluate(**arrays)

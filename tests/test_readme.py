@@ -36,7 +36,7 @@ def _matches(shown: str, real: str) -> bool:
 def test_readme_command_outputs_are_what_the_commands_print(capsys, monkeypatch):
     import shlex
 
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     monkeypatch.chdir(README.parent)
     blocks = SHELL.findall(README.read_text(encoding="utf-8"))

@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 
 from indexnet.errors import InvalidArgumentError
+from indexnet.ir import format_number
 from indexnet.program import parse
 from indexnet.render import (
     einsum_equation,
-    format_number,
     latex_name,
     loop_nest,
     matrix_form,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from indexnet import ir
-from indexnet.program import parse
-from indexnet.simplify import (
+from indexnet.derive.simplify import (
     Simplifier,
     Term,
     fresh_letter,
@@ -16,6 +15,7 @@ from indexnet.simplify import (
     term_key,
     to_product,
 )
+from indexnet.program import parse
 
 ONE = Fraction(1)
 
@@ -65,7 +65,7 @@ def test_calls_that_an_equation_defines_are_named() -> None:
     program = parse("input a^n_k\nyhat^n_k = softmax[k](a^n_k)\nL = sum_{nk} yhat^n_k")
     call = program.equations[0].rhs.terms[0].factors[0]
     assert isinstance(call, ir.Call)
-    from indexnet.simplify import rename_factor
+    from indexnet.derive.simplify import rename_factor
 
     renamed = rename_factor(call, {"n": "m", "k": "j"})
     (t,) = Simplifier(program).sum([Term(ONE, (), (renamed,), "mj")], "mj")

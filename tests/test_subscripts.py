@@ -26,6 +26,7 @@ from indexnet import (
     contract,
     parse_subscripts,
 )
+from indexnet.einsum.subscripts import index_sizes as sizes_of
 from indexnet.strategies import (
     einsum_equations,
     einsum_problems,
@@ -33,7 +34,6 @@ from indexnet.strategies import (
     example_problem,
     index_sizes,
 )
-from indexnet.subscripts import index_sizes as sizes_of
 
 parse = parse_subscripts
 

@@ -1,4 +1,4 @@
-"""Tests of indexnet.train: the SGD loop, checkpoints, divergence, plots and ``indexnet train``."""
+"""Tests of seednet.train: the SGD loop, checkpoints, divergence, plots and ``indexnet train``."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from indexnet.data import Dataset, split, synthetic
 from indexnet.errors import (
     IndexnetError,
     InvalidArgumentError,
     NonFiniteError,
     SizeMismatchError,
 )
-from indexnet.nn import Network
-from indexnet.train import (
+from indexnet.seednet.data import Dataset, split, synthetic
+from indexnet.seednet.nn import Network
+from indexnet.seednet.train import (
     DEFAULTS,
     TrainResult,
     accuracy,
@@ -435,7 +435,7 @@ def test_default_digits_run_reaches_95_percent(capsys: pytest.CaptureFixture[str
 
 
 def test_main_turns_errors_into_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("indexnet.cli")
+    cli = pytest.importorskip("indexnet.cli.main")
     status = cli.main(["train", "--dataset", "synthetic", "--hidden", "abc", "--no-progress"])
     captured = capsys.readouterr()
     assert status == 2
@@ -470,7 +470,7 @@ def test_non_finite_weights_at_epoch_end_are_not_saved(
 
 
 def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    from indexnet.cli import main
+    from indexnet.cli.main import main
 
     status = main(["train", *argv])
     captured = capsys.readouterr()
@@ -555,7 +555,7 @@ def test_huge_hidden_layer_is_refused_naming_layer_and_count(
 
 
 def test_weight_limit_is_the_networks_and_documented() -> None:
-    from indexnet.nn import MAX_WEIGHT_ELEMENTS
+    from indexnet.seednet.nn import MAX_WEIGHT_ELEMENTS
 
     Network((1, MAX_WEIGHT_ELEMENTS // 2**20, 1))  # below the limit is built
     with pytest.raises(InvalidArgumentError, match=r"layer 2 \(W2, 65536 -> 65537\)"):

@@ -1,44 +1,26 @@
-"""The index language's reader: lexer, syntax tree, parser, lowering, lint.
+"""The index language's reader: text in, :class:`~indexnet.ir.Module` out.
 
 Text goes through :mod:`~indexnet.notation.lexer` (tokens),
 :mod:`~indexnet.notation.parser` (an immutable syntax tree,
 :mod:`~indexnet.notation.ast`) and :mod:`~indexnet.notation.lower` (scope
-rules, names, einsum terms) to a :class:`~indexnet.program.Program`;
-:mod:`~indexnet.notation.lint` reads the program for variance warnings.
-Errors are in :mod:`~indexnet.notation.errors`.
+rules, names, einsum terms) to a module of the IR;
+:mod:`~indexnet.notation.lint` reads it for variance warnings. Errors are in
+:mod:`indexnet.errors` (:class:`~indexnet.errors.ProgramError` and its kin).
+:func:`indexnet.parse` wraps the result in a :class:`~indexnet.program.Program`.
 
->>> from indexnet.notation import parse
->>> parse("a^n_h = ^n(x)_d (w)^d_h").einsums()[0][0]
+>>> read("a^n_h = ^n(x)_d (w)^d_h").einsums()[0][0]
 'nd,dh->nh'
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from .. import ir
+from .lower import lower
+from .parser import parse_text
 
-from .errors import (
-    NotSupportedError,
-    ProgramError,
-    ProgramSizeError,
-    ProgramSyntaxError,
-    VarianceError,
-)
-
-if TYPE_CHECKING:
-    from ..program import Program
-
-__all__ = [
-    "NotSupportedError",
-    "ProgramError",
-    "ProgramSizeError",
-    "ProgramSyntaxError",
-    "VarianceError",
-    "parse",
-]
+__all__ = ["read"]
 
 
-def parse(text: str, *, strict: bool = False) -> Program:
-    """Read a program of the index language (see :func:`indexnet.program.parse`)."""
-    from ..program import parse as parse_program
-
-    return parse_program(text, strict=strict)
+def read(text: str) -> ir.Module:
+    """Read a program of the index language into the IR (no lint, no facade)."""
+    return lower(parse_text(text))

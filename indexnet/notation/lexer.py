@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import ProgramSyntaxError
+from ..errors import ProgramSyntaxError
 
 __all__ = ["Token", "tokenize"]
 

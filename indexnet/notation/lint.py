@@ -27,12 +27,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 from .. import ir
-
-if TYPE_CHECKING:
-    from ..program import Program
+from ..render import render_product
 
 __all__ = ["Lint", "lint"]
 
@@ -53,8 +51,6 @@ class Lint:
 
 
 def _spell(node: Scripted) -> str:
-    from ..render import render_product
-
     factor: ir.Factor = node
     product = ir.Product(Fraction(1), (), (factor,), "", "", "")
     return render_product(product)
@@ -136,8 +132,6 @@ class _Linter:
                     factors = {k for k, _, _ in occ}
                     kinds = {up for _, _, up in occ}
                     if len(factors) >= 2 and len(kinds) == 2:
-                        from ..render import render_product
-
                         spelled = " ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
                         fresh = _fresh_letter(self.target, self.rhs)
                         renamed = render_product(_rename_product(product, letter, fresh))
@@ -164,8 +158,6 @@ class _Linter:
 
     def suggestion(self, product: ir.Product) -> str | None:
         """Re-spell one reference so that the fewest warnings remain; the product as text."""
-        from ..render import render_product
-
         best: tuple[int, int, int] | None = None
         best_text: str | None = None
         base = self.count(self.rhs)
@@ -191,8 +183,6 @@ class _Linter:
         for ref, message, product, kind in self.problems(self.rhs):
             suggestion = self.suggestion(product) if kind in ("pair", "position") else None
             if kind == "once":
-                from ..render import render_product
-
                 letter = message.split(" ", 1)[0]
                 suggestion = f"sum_{letter} " + render_product(dataclasses.replace(
                     product, coefficient=abs(product.coefficient)))
@@ -284,7 +274,7 @@ def _replace_sum(expr: ir.Sum, old: ir.Ref, new: ir.Ref) -> ir.Sum:
                                                  for t in expr.terms))
 
 
-def lint(program: Program) -> list[Lint]:
+def lint(program: ir.Module) -> list[Lint]:
     """Every variance warning of ``program``, in the order of the text."""
     out: list[Lint] = []
     for stmt in program.statements:

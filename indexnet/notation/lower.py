@@ -25,15 +25,12 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from .. import ir
-from ..elementwise import FUNCTIONS
+from ..errors import ProgramError, ProgramSyntaxError
+from ..ir.elementwise import FUNCTIONS
+from ..render import render_product
 from . import ast
-from .errors import ProgramError, ProgramSyntaxError
-
-if TYPE_CHECKING:
-    from ..program import Program
 
 __all__ = ["lower"]
 
@@ -294,8 +291,6 @@ class _Lowerer:
         return ir.Sum(tuple(terms), output)
 
     def _disagree(self, node: ast.Expr, terms: list[ir.Product], what: str) -> None:
-        from ..render import render_product  # the message quotes the terms
-
         widest = max(range(len(terms)), key=lambda k: len(set(terms[k].output)))
         for k, term in enumerate(terms):
             extra = sorted(set(term.output) - set(terms[widest].output))
@@ -607,12 +602,11 @@ def _walk_refs(stmt: object) -> Iterable[ast.TensorRef]:
             stack.append(node.body)
 
 
-def lower(syntax: ast.ProgramSyntax) -> Program:
-    """Lower a syntax tree to a :class:`~indexnet.program.Program` (see the module doc)."""
-    from ..program import Program
+def lower(syntax: ast.ProgramSyntax) -> ir.Module:
+    """Lower a syntax tree to a :class:`~indexnet.ir.Module` (see the module doc)."""
 
     try:
         statements, tensors, implicit = _Lowerer(syntax).run()
     except RecursionError:  # pragma: no cover - the parser bounds the depth first
         raise ProgramSyntaxError("the program is nested too deeply") from None
-    return Program(statements, tensors, syntax.source, implicit)
+    return ir.Module(statements, tensors, syntax.source, implicit)

@@ -3,7 +3,7 @@
 A recursive-descent parser over the tokens of :mod:`~indexnet.notation.lexer`.
 It decides only what the text says, not what it means: whether ``f(x)`` is a
 function call or a product is left to lowering, which knows the names.
-Every rejection raises :class:`~indexnet.notation.errors.ProgramSyntaxError`
+Every rejection raises :class:`~indexnet.errors.ProgramSyntaxError`
 with the line, the column and what was expected.
 
 >>> stmt = parse_text("a^n_h = sigmoid(x^n_d W^d_h)").statements[0]
@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ..elementwise import FUNCTIONS
+from ..errors import ProgramSyntaxError
+from ..ir.elementwise import FUNCTIONS
 from .ast import (
     Apply,
     Claim,
@@ -48,7 +49,6 @@ from .ast import (
     TensorRef,
     Term,
 )
-from .errors import ProgramSyntaxError
 from .lexer import Token, tokenize
 
 __all__ = ["DOMAINS", "KEYWORDS", "MAX_DEPTH", "parse_text"]

@@ -1,0 +1,168 @@
+"""What judging and diagnosing the claims of one program share: the exact derivatives.
+
+A :class:`Context` holds the program without its claims, augmented with the
+exact derivative of every scalar the claims differentiate, compiled once;
+:meth:`Context.run` evaluates it on one draw, and claims and candidate
+corrections are compiled against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import ir
+from ..derive.reverse import augment, gradients
+from ..errors import IndexnetError
+from ..evaluate.execute import Compiled
+from ..ir.sizing import SizeModel
+from ..render import deriv_text
+
+__all__ = ["Context", "base_module", "claim_lhs", "downstream", "rel_error"]
+
+_KINKS = ("relu", "abs")
+
+
+def rel_error(claim: np.ndarray, exact: np.ndarray) -> float:
+    """max |claim − exact| / max(|exact|, |claim|), 0 when both are 0.
+
+    >>> rel_error(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+    0.5
+    """
+    claim, exact = np.asarray(claim, dtype=float), np.asarray(exact, dtype=float)
+    if claim.shape != exact.shape:
+        return math.inf
+    if not (np.all(np.isfinite(claim)) and np.all(np.isfinite(exact))):
+        return math.inf
+    if claim.size == 0:
+        return 0.0
+    scale = max(float(np.abs(exact).max()), float(np.abs(claim).max()))
+    if scale == 0:
+        return 0.0
+    return float(np.abs(claim - exact).max()) / scale
+
+
+def base_module(program: ir.Module) -> ir.Module:
+    """``program`` without its claims and derivations: what the claims are about."""
+    return program.replace(tuple(s for s in program.statements
+                                 if not isinstance(s, (ir.Claim, ir.Derivation))))
+
+
+def claim_lhs(claim: ir.Claim) -> str:
+    """A claim's left-hand side as text (``dL/dW^d_h``)."""
+    return deriv_text(claim.of, claim.wrt)
+
+
+def _calls(expr: ir.Sum) -> Iterator[ir.Call]:
+    for p in ir.iter_products(expr):
+        for f in p.factors:
+            while isinstance(f, (ir.Power, ir.Inverse)):
+                f = f.base
+            if isinstance(f, ir.Call):
+                yield f
+
+
+class Context:
+    """What judging (and diagnosing) the claims of one program needs at one draw."""
+
+    def __init__(self, program: ir.Module, sizes: Mapping[str, int]) -> None:
+        self.program = base_module(program)
+        self.sizes = dict(sizes)
+        self.failed: dict[str, str] = {}
+        self.pairs: list[tuple[str, str]] = []
+        self.depends: dict[str, set[str]] = {}
+        ofs = list(dict.fromkeys(c.of for c in program.claims))
+        for claim in program.claims:
+            for p in ir.iter_products(claim.rhs):
+                for f in p.factors:
+                    if isinstance(f, ir.DerivRef) and f.of not in ofs:
+                        ofs.append(f.of)
+        for of in ofs:
+            try:
+                keys = list(gradients(self.program, of))
+                augment(self.program, [(of, k) for k in keys])
+            except IndexnetError as err:
+                self.failed[of] = str(err).split("\n")[0]
+                continue
+            self.depends[of] = set(keys)
+            self.pairs += [(of, k) for k in keys]
+        self.aug, self.derivations = augment(self.program, self.pairs)
+        self.aug_sizes = self.aug.size_model.resolve({}, self.sizes, defaults=True)
+        self.compiled: Compiled = Compiled(self.aug, self.aug_sizes, "float64")
+        self.available = {d.key for d in self.derivations}
+        self.env: dict[str, Any] = {}
+        self._claims: dict[int, Any] = {}
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        model = self.program.size_model
+        return {k: model.shape(k, self.aug_sizes) for k in self.program.tensors}
+
+    def run(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Evaluate the program and every exact derivative on ``arrays``."""
+        with np.errstate(all="ignore"):
+            values = self.compiled(dict(arrays))
+        self.env = {**arrays, **values}
+
+    def compile_claim(self, wrt: ir.Ref, rhs: ir.Sum) -> tuple[Compiled, dict[str, int]]:
+        """Compile ``rhs`` with ``wrt``'s letters free (raises if it does not size)."""
+        target = ir.Ref("claim·", None, wrt.upper, wrt.lower)
+        decls = tuple(s for s in self.program.statements
+                      if isinstance(s, (ir.ConstDecl, ir.ActDecl)))
+        mini = self.program.replace((*decls, ir.Equation(target, rhs)))
+        model = SizeModel(mini)
+        shapes = self.shapes()
+        sizes = model.resolve(shapes, None, declared=False, defaults=True)
+        return Compiled(mini, sizes, "float64", available=self.available), sizes
+
+    def evaluate(self, wrt: ir.Ref, rhs: ir.Sum) -> np.ndarray:
+        """The value of ``rhs`` at the current draw, laid out as ``wrt``."""
+        compiled, _ = self.compile_claim(wrt, rhs)
+        with np.errstate(all="ignore"):
+            return np.asarray(compiled(self.env)["claim·"], dtype=float)
+
+    def exact(self, of: str, key: str) -> np.ndarray:
+        return np.asarray(self.env[ir.deriv_key(of, key)], dtype=float)
+
+    def kink(self) -> tuple[float, str]:
+        """The smallest |argument| of relu/abs over the program, relative to its scale."""
+        worst, name = math.inf, ""
+        for eq in self.program.equations:
+            for call in _calls(eq.rhs):
+                if call.function in _KINKS and not call.primes:
+                    for arg in call.args:
+                        value = self.evaluate(ir.Ref("k·", None, arg.output, ""), arg)
+                        scale = max(float(np.abs(value).max(initial=0.0)), 1e-300)
+                        small = float(np.abs(value).min(initial=math.inf)) / scale
+                        if small < worst:
+                            worst, name = small, call.function
+        return worst, name
+
+
+def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],
+                sizes: Mapping[str, int]) -> tuple[Compiled, dict[str, Any]]:
+    """The equations that depend on ``keys``, compiled, with everything else taken from ``env``.
+
+    Evaluating it gives the scalar as a function of ``keys`` alone, the
+    others held fixed: what ``dL/dX`` means for an intermediate ``X`` too.
+    """
+    moved = set(keys)
+    kept: list[ir.Statement] = []
+    for s in program.statements:
+        if isinstance(s, ir.Equation):
+            if s.target.key in keys:
+                continue
+            if not {r.key for r in ir.iter_refs(s.rhs)} & moved:
+                continue
+            moved.add(s.target.key)
+        kept.append(s)
+    tensors = dict(program.tensors)
+    for k, info in program.tensors.items():
+        if info.role == "defined" and k not in moved - set(keys):
+            tensors[k] = dataclasses.replace(info, role="input")
+    cut = program.replace(kept, tensors)
+    fixed = {k: v for k, v in env.items() if k in tensors and k not in moved}
+    return Compiled(cut, sizes, "float64"), fixed

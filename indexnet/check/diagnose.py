@@ -1,0 +1,347 @@
+"""Say how a failing claim is wrong, by trying the likely corrections.
+
+In order: a constant factor (−1 is a wrong sign; 2, 1/2, a size N), a
+transposition (two letters swapped in the whole claim or in one factor), a
+missing or an extra term (which term of the exact derivative), a missing
+activation derivative ``f'(a)``, a derivative taken through the wrong
+variable, softmax's Jacobian used as if it were diagonal. The first
+correction that makes the claim equal to the exact derivative names the
+mistake; when none does, the diagnosis says so and shows where the error is
+largest by index.
+
+>>> from indexnet.program import parse
+>>> from indexnet.check.judge import check
+>>> p = parse('''
+... input x^n_d
+... param W^d_h
+... size n=5, d=3, h=4
+... L = sum_{nh} sigmoid(x^n_d W^d_h)
+... claim dL/dW^d_h = x^n_d
+... ''')
+>>> check(p).results[0].diagnosis
+"missing activation derivative: sigmoid'(x^n_d W^d_h)"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+
+import numpy as np
+
+from .. import ir
+from ..derive.reverse import derive
+from ..errors import IndexnetError
+from ..ir.module import resolve_function
+from ..ir.terms import factor_key, rename_sum
+from ..render import render, render_product
+from .context import Context, rel_error
+
+__all__ = ["diagnose"]
+
+_FIT = 1e-6
+
+
+def _close(value: np.ndarray | None, exact: np.ndarray) -> bool:
+    return value is not None and rel_error(value, exact) <= _FIT
+
+
+def _ratio_text(r: float, sizes: dict[str, int]) -> str | None:
+    for frac in (Fraction(2), Fraction(1, 2), Fraction(-2), Fraction(-1, 2), Fraction(3),
+                 Fraction(1, 3), Fraction(4), Fraction(1, 4)):
+        if abs(r - float(frac)) <= 1e-6 * abs(r):
+            return str(frac)
+    for letter, n in sizes.items():
+        for value, text in ((n, f"{n} (the size of {letter})"),
+                            (1 / n if n else 0, f"1/{n} (1 over the size of {letter})"),
+                            (-n, f"-{n} (minus the size of {letter})")):
+            if n > 1 and abs(r - value) <= 1e-6 * abs(r):
+                return text
+    return None
+
+
+def _swap_letters(expr: ir.Sum, a: str, b: str) -> ir.Sum:
+    return rename_sum(expr, {a: b, b: a})
+
+
+def _letters(expr: ir.Sum) -> str:
+    seen: dict[str, None] = {}
+    for p in ir.iter_products(expr):
+        for c in p.output + p.summed:
+            seen.setdefault(c)
+    return "".join(seen)
+
+
+def _refs(expr: ir.Sum) -> Iterator[tuple[int, int, ir.Ref]]:
+    for t, p in enumerate(expr.terms):
+        for j, f in enumerate(p.factors):
+            if isinstance(f, ir.Ref) and len(f.written) >= 2:
+                yield t, j, f
+
+
+def _replace(expr: ir.Sum, t: int, j: int, new: ir.Factor | None) -> ir.Sum:
+    p = expr.terms[t]
+    factors = list(p.factors)
+    if new is None:
+        del factors[j]
+    else:
+        factors[j] = new
+    return dataclasses.replace(expr, terms=(*expr.terms[:t],
+                                            dataclasses.replace(p, factors=tuple(factors)),
+                                            *expr.terms[t + 1:]))
+
+
+def diagnose(ctx: Context, claim: ir.Claim) -> str:
+    """The likely mistake in ``claim`` at the context's current draw, in words."""
+    of, key = claim.of, claim.wrt.key
+    exact = ctx.exact(of, key)
+
+    def value(rhs: ir.Sum) -> np.ndarray | None:
+        try:
+            return ctx.evaluate(claim.wrt, rhs)
+        except IndexnetError:
+            return None
+
+    def fits(rhs: ir.Sum) -> bool:
+        return _close(value(rhs), exact)
+
+    current = value(claim.rhs)
+    checks: list[Callable[[], str | None]] = [
+        lambda: _factor(current, exact, ctx),
+        lambda: _transposed(claim, fits, current, exact),
+        lambda: _terms(ctx, claim, current, exact, value),
+        lambda: _wrong_variable(ctx, claim, None, fits),
+        lambda: _activation(ctx, claim, fits),
+        lambda: _wrong_variable(ctx, claim, current, fits, atoms=False),
+        lambda: _softmax(ctx, claim, current),
+    ]
+    for test in checks:
+        found = test()
+        if found:
+            return found
+    if current is None:
+        return "does not fit, and no swap of two indices makes it fit"
+    return _largest(claim, current, exact)
+
+
+def _factor(current: np.ndarray | None, exact: np.ndarray, ctx: Context) -> str | None:
+    if current is None or current.shape != exact.shape:
+        return None
+    cc = float(np.vdot(current, current))
+    if cc == 0 or not np.any(exact):
+        return None
+    a = float(np.vdot(current, exact)) / cc
+    if not _close(a * current, exact):
+        return None
+    r = 1 / a
+    if abs(r + 1) <= 1e-6:
+        return "wrong sign: the claim is −1 × the derivative"
+    text = _ratio_text(r, ctx.sizes)
+    if text is None:
+        return f"constant factor: the claim is {r:.4g} × the derivative"
+    inverse = _ratio_text(a, ctx.sizes) or f"{a:.4g}"
+    return f"constant factor: the claim is {text} × the derivative (multiply it by " \
+        f"{inverse.split(' ')[0]})"
+
+
+def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool],
+                current: np.ndarray | None, exact: np.ndarray) -> str | None:
+    letters = _letters(claim.rhs)
+    for a, b in itertools.combinations(letters, 2):
+        if fits(_swap_letters(claim.rhs, a, b)):
+            return f"transposed: {a} and {b} swapped"
+    for t, j, ref in _refs(claim.rhs):
+        written = ref.written
+        for p, q in itertools.combinations(range(len(written)), 2):
+            if written[p] == written[q]:
+                continue
+            w = list(written)
+            w[p], w[q] = w[q], w[p]
+            n_up = len(ref.upper)
+            new = dataclasses.replace(ref, upper="".join(w[:n_up]), lower="".join(w[n_up:]))
+            if fits(_replace(claim.rhs, t, j, new)):
+                return (f"transposed: {written[p]} and {written[q]} swapped in "
+                        f"{render_product(ir.Product(Fraction(1), (), (ref,), '', '', ''))}")
+    if current is not None and current.ndim >= 2:
+        free = claim.wrt.subscripts
+        for p, q in itertools.combinations(range(current.ndim), 2):
+            if current.shape[p] == current.shape[q]:
+                swapped = np.swapaxes(current, p, q)
+                if _close(swapped, exact):
+                    return f"transposed: {free[p]} and {free[q]} swapped"
+    return None
+
+
+def _exact_terms(ctx: Context, claim: ir.Claim) -> list[ir.Product]:
+    known = ctx.program.tensors
+    atoms = [f.wrt.key for p in ir.iter_products(claim.rhs) for f in p.factors
+             if isinstance(f, ir.DerivRef) and f.of == claim.of and f.wrt.key in known]
+    out: dict[str, ir.Product] = {}
+    # as the claim writes it (its dL/dX atoms named), and as `indexnet derive` prints it
+    for wrt in ([claim.wrt.key, *atoms], [claim.wrt.key, *atoms, *ctx.program.params]):
+        try:
+            found = derive(ctx.program, claim.of, list(dict.fromkeys(wrt)), domains=True)
+        except IndexnetError:
+            continue
+        target = next((d for d in found if d.wrt.key == claim.wrt.key), None)
+        if target is None:
+            continue
+        canon = ctx.program.tensors[claim.wrt.key].letters
+        renamed = rename_sum(target.rhs, dict(zip(canon, claim.wrt.subscripts)))
+        for p in renamed.terms:
+            if p.coefficient != 0:
+                out.setdefault(render_product(p), p)
+    return list(out.values())
+
+
+def _terms(ctx: Context, claim: ir.Claim, current: np.ndarray | None, exact: np.ndarray,
+           value: Callable[[ir.Sum], np.ndarray | None]) -> str | None:
+    if current is None:
+        return None
+    out = claim.rhs.output
+    terms = _exact_terms(ctx, claim)
+    if len(terms) > 1:
+        for p in terms:
+            v = value(ir.Sum((p,), out))
+            if v is not None and _close(current + v, exact):
+                return f"missing term: {_term_text(p)}"
+    if len(claim.rhs.terms) > 1:
+        for p in claim.rhs.terms:
+            v = value(ir.Sum((p,), out))
+            if v is not None and _close(current - v, exact):
+                return f"extra term: {_term_text(p)}"
+    return None
+
+
+def _term_text(p: ir.Product) -> str:
+    text = render_product(p)
+    return text
+
+
+def _activation_factors(ctx: Context) -> list[ir.Call]:
+    found: dict[tuple[object, ...], ir.Call] = {}
+    for eq in ctx.program.equations:
+        for p in ir.iter_products(eq.rhs):
+            for f in p.factors:
+                if isinstance(f, ir.Call) and f.function != "softmax" and f.primes == 0 \
+                        and len(f.args) == 1:
+                    resolved = resolve_function(ctx.program, f)
+                    if resolved is None or resolved[0] in ("softmax", "exp", "identity",
+                                                           "log", "square"):
+                        continue
+                    d = dataclasses.replace(f, primes=1)
+                    found.setdefault(factor_key(d), d)
+    for d_stmt in ctx.derivations:
+        for p in ir.iter_products(d_stmt.rhs):
+            for f in p.factors:
+                if isinstance(f, ir.Call) and f.primes:
+                    found.setdefault(factor_key(f), f)
+    return list(found.values())
+
+
+def _activation(ctx: Context, claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
+    for call in _activation_factors(ctx):
+        letters = set(call.output)
+        free = claim.rhs.output
+        for t, p in enumerate(claim.rhs.terms):
+            if not letters <= set(p.output) | set(p.summed) | set(free):
+                continue
+            present = set(p.output) | set(p.summed) | letters
+            output = "".join(c for c in free if c in present)
+            summed = "".join(c for c in dict.fromkeys(p.summed + call.output) if c not in output)
+            new = dataclasses.replace(p, factors=(call, *p.factors), output=output,
+                                      summed=summed)
+            rhs = dataclasses.replace(claim.rhs, terms=(*claim.rhs.terms[:t], new,
+                                                        *claim.rhs.terms[t + 1:]))
+            if fits(rhs):
+                text = render_product(ir.Product(Fraction(1), (), (call,), "", "", ""))
+                return f"missing activation derivative: {text}"
+    return None
+
+
+def _wrong_variable(ctx: Context, claim: ir.Claim, current: np.ndarray | None,
+                    fits: Callable[[ir.Sum], bool], atoms: bool = True) -> str | None:
+    program = ctx.program
+    for t, p in enumerate(claim.rhs.terms if atoms else ()):
+        for j, f in enumerate(p.factors):
+            if not isinstance(f, ir.DerivRef):
+                continue
+            rank = len(f.wrt.written)
+            for key, info in program.tensors.items():
+                if key == f.wrt.key or info.rank != rank:
+                    continue
+                if ir.deriv_key(f.of, key) not in ctx.available:
+                    continue
+                new = dataclasses.replace(f, wrt=dataclasses.replace(
+                    f.wrt, name=info.ref.name, label=info.ref.label))
+                if fits(_replace(claim.rhs, t, j, new)):
+                    old_text = render_product(ir.Product(Fraction(1), (), (f,), "", "", ""))
+                    new_text = render_product(ir.Product(Fraction(1), (), (new,), "", "", ""))
+                    why = ""
+                    for eq in program.equations:
+                        if eq.target.key == f.wrt.key and any(
+                                isinstance(g, ir.Call) and g.function != "softmax"
+                                for q in eq.rhs.terms for g in q.factors) and any(
+                                r.key == key for r in ir.iter_refs(eq.rhs)):
+                            why = f" (it misses the activation derivative between {key} and " \
+                                f"{f.wrt.key})"
+                    return (f"derivative through the wrong variable: {old_text} should be "
+                            f"{new_text}{why}")
+    if current is not None:
+        for key in program.tensors:
+            if key == claim.wrt.key or ir.deriv_key(claim.of, key) not in ctx.available:
+                continue
+            other = ctx.exact(claim.of, key)
+            if other.shape == current.shape and _close(current, other):
+                return (f"derivative through the wrong variable: the claim is d{claim.of}/d{key}, "
+                        f"not d{claim.of}/d{claim.wrt.key}")
+    return None
+
+
+def _softmax(ctx: Context, claim: ir.Claim, current: np.ndarray | None) -> str | None:
+    if current is None:
+        return None
+    for eq in ctx.program.equations:
+        terms = eq.rhs.terms
+        if len(terms) != 1 or len(terms[0].factors) != 1:
+            continue
+        call = terms[0].factors[0]
+        if not isinstance(call, ir.Call):
+            continue
+        resolved = resolve_function(ctx.program, call)
+        if resolved is None or resolved[0] != "softmax":
+            continue
+        arg = call.args[0].terms
+        if len(arg) != 1 or len(arg[0].factors) != 1 or not isinstance(arg[0].factors[0],
+                                                                         ir.Ref):
+            continue
+        ref = arg[0].factors[0]
+        if ref.key != claim.wrt.key or ref.subscripts != eq.free:
+            continue
+        dkey = ir.deriv_key(claim.of, eq.target.key)
+        if dkey not in ctx.available:
+            continue
+        g = ctx.env[dkey]
+        y = ctx.env[eq.target.key]
+        if _close(current, g * y * (1 - y)):
+            name = render(ir.Sum((terms[0],), eq.free)) if False else eq.target.name
+            return (f"elementwise derivative of softmax: its Jacobian is not diagonal "
+                    f"(∂{name}_k/∂a_j = {name}_k(δ_kj − {name}_j)); the claim uses only "
+                    f"{name}(1 − {name}); add −{name} Σ_k (d{claim.of}/d{name}) {name}")
+    return None
+
+
+def _largest(claim: ir.Claim, current: np.ndarray, exact: np.ndarray) -> str:
+    if current.shape != exact.shape:
+        return f"no simple correction fits (shape {current.shape}, expected {exact.shape})"
+    diff = np.abs(current - exact)
+    if diff.ndim == 0:
+        return (f"no simple correction fits (claim {float(current):.4g}, exact "
+                f"{float(exact):.4g})")
+    where = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    letters = claim.wrt.subscripts
+    at = ", ".join(f"{c}={i}" for c, i in zip(letters, where))
+    return (f"no simple correction fits; the error is largest at {at} (claim "
+            f"{float(current[where]):.4g}, exact {float(exact[where]):.4g})")

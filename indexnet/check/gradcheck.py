@@ -1,0 +1,610 @@
+"""Finite-difference gradient checking for any scalar function of named arrays.
+
+``gradcheck(f, params, grads)`` compares analytic gradients with central
+differences in float64, as autograd's ``test_util`` and torch's ``gradcheck``
+do. Two modes:
+
+* ``"full"``: one central difference per entry of every tensor,
+  ``numeric[i] = (f(p + eps·e_i) - f(p - eps·e_i)) / (2·eps)``; exact
+  attribution (tensor and index), ``2·N`` evaluations of ``f``.
+* ``"directional"``: random unit directions ``u``, comparing
+  ``(f(p + eps·u) - f(p - eps·u)) / (2·eps)`` with ``⟨grad, u⟩``; ``directions``
+  of them in each tensor's own space (so a failure names its tensor) and as
+  many over all tensors jointly (``(w_1·u_1, ..., w_T·u_T)`` for the
+  per-tensor unit directions ``u_k`` and a random unit ``w``). The number of
+  evaluations, ``1 + 2·directions·(T + 1)`` for ``T > 1`` non-empty tensors
+  (``1 + 2·directions`` for one), does not depend on how many entries the
+  tensors hold.
+
+Each comparison of an analytic value ``a`` with a numeric one ``n`` passes iff
+it passes ``np.isclose`` symmetrised::
+
+    |a - n| <= atol + rtol * max(|a|, |n|)
+
+which is the same as ``rel_error(a, n) <= rtol`` for the relative error with
+an absolute floor ``atol / rtol``::
+
+    rel_error(a, n) = |a - n| / (max(|a|, |n|) + atol / rtol)
+
+A non-finite value (NaN or infinity) in a value of ``f``, an analytic gradient
+or a numeric estimate fails the check; it never passes.
+
+>>> import numpy as np
+>>> f = lambda p: float(np.sum(p["x"] ** 2))
+>>> x = np.array([1.0, -2.0])
+>>> bool(gradcheck(f, {"x": x}, {"x": 2 * x}, mode="full"))
+True
+>>> bool(gradcheck(f, {"x": x}, {"x": 3 * x}))
+False
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import GradcheckError, InvalidArgumentError, NonFiniteError
+
+__all__ = ["GRADCHECK_MODES", "GradcheckMode", "GradcheckReport", "TensorCheck", "gradcheck"]
+
+GradcheckMode = Literal["full", "directional"]
+
+#: Every mode that :func:`gradcheck` accepts.
+GRADCHECK_MODES: tuple[str, ...] = ("full", "directional")
+
+Arrays = dict[str, np.ndarray]
+ScalarFunction = Callable[[Arrays], Any]
+GradsArgument = Mapping[str, Any] | Callable[[Arrays], Mapping[str, Any]] | None
+
+#: Name of the row that reports the directions taken over all tensors jointly.
+JOINT = "(all jointly)"
+
+
+@dataclass(frozen=True)
+class TensorCheck:
+    """The outcome of the check for one tensor (or for all tensors jointly).
+
+    ``worst_index`` is the entry (a tuple, in ``"full"`` mode) or the direction
+    number (an int, in ``"directional"`` mode) with the largest relative error
+    or, when something was not finite, the first non-finite one; ``analytic``
+    and ``numeric`` are the two values compared there. ``checks`` counts the
+    comparisons made (0 for an empty tensor, whose ``worst_index`` is None).
+
+    >>> c = TensorCheck("W", (2, 3), 0.5, False, (1, 2), 2.0, 1.0)
+    >>> c.name, c.ok, c.worst_index
+    ('W', False, (1, 2))
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    max_rel_error: float
+    ok: bool
+    worst_index: tuple[int, ...] | int | None
+    analytic: float
+    numeric: float
+    nonfinite: bool = False
+    checks: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class GradcheckReport:
+    """Everything :func:`gradcheck` found: one :class:`TensorCheck` per tensor.
+
+    ``ok`` is true iff ``f(params)`` is finite and every entry (and ``joint``,
+    the check along directions over all tensors at once, present in
+    ``"directional"`` mode with more than one tensor) passes. ``bool(report)``
+    is ``report.ok``; ``str(report)`` is a table with one row per tensor,
+    showing for a failure the analytic and numeric values side by side.
+
+    >>> r = GradcheckReport(True, "full", [TensorCheck("x", (2,), 0.0, True, (0,), 1.0, 1.0)])
+    >>> bool(r), r.failures
+    (True, [])
+    """
+
+    ok: bool
+    mode: str
+    entries: list[TensorCheck]
+    joint: TensorCheck | None = None
+    value: float = 0.0
+    eps: float = 1e-6
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    directions: int | None = None
+    messages: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> list[TensorCheck]:
+        """The failing rows: tensors first, then the joint check if it failed."""
+        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
+        return [row for row in rows if not row.ok]
+
+    def __str__(self) -> str:
+        how = f"{self.directions} directions, " if self.mode == "directional" else ""
+        lines = [
+            f"gradcheck ({self.mode}, {how}eps={self.eps:g}, rtol={self.rtol:g}, "
+            f"atol={self.atol:g}): {'ok' if self.ok else 'FAIL'}",
+            f"f(params) = {self.value!r}",
+            *self.messages,
+        ]
+        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
+        header = ("tensor", "shape", "max rel error", "status", "worst", "analytic", "numeric")
+        table = [header]
+        for row in rows:
+            failed = not row.ok
+            table.append(
+                (
+                    row.name,
+                    str(row.shape),
+                    f"{row.max_rel_error:.3e}",
+                    "ok" if row.ok else "FAIL",
+                    _index_text(row.worst_index) if failed else "",
+                    f"{row.analytic:.10e}" if failed else "",
+                    f"{row.numeric:.10e}" if failed else "",
+                )
+            )
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        for r in table:
+            cells = (cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+            lines.append("  ".join(cells).rstrip())
+        lines.extend(f"{row.name}: {row.message}" for row in rows if row.message)
+        return "\n".join(lines)
+
+
+def gradcheck(
+    f: ScalarFunction,
+    params: Mapping[str, Any],
+    grads: GradsArgument = None,
+    *,
+    mode: GradcheckMode = "directional",
+    directions: int = 8,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    seed: int | None = 0,
+    raise_on_failure: bool = False,
+) -> GradcheckReport:
+    """Compare analytic gradients of a scalar ``f`` with central differences.
+
+    * ``f``: called with a dict of read-only float64 arrays with the keys of
+      ``params``; returns a scalar (a Python number or a 0-d array).
+    * ``params``: the point, name -> array-like; converted to float64 copies,
+      never mutated. Must be finite (else :class:`NonFiniteError`).
+    * ``grads``: the analytic gradients at ``params``, name -> array of the
+      parameter's shape, or a callable taking the params dict and returning
+      that mapping. Required.
+    * ``mode``: ``"directional"`` (random directions; evaluations independent
+      of the parameter count) or ``"full"`` (every entry).
+    * ``directions``: directions per tensor, and jointly, in directional mode.
+    * ``eps``: the step of the central differences (along a unit direction).
+    * ``rtol``, ``atol``: a comparison passes iff
+      ``|a - n| <= atol + rtol * max(|a|, |n|)``, i.e. iff
+      ``|a - n| / (max(|a|, |n|) + atol / rtol) <= rtol`` (the relative error
+      reported as ``max_rel_error``). Non-finite values always fail.
+    * ``seed``: seeds the random directions.
+    * ``raise_on_failure``: raise :class:`GradcheckError` (carrying the report)
+      instead of returning a failing report.
+
+    >>> import numpy as np
+    >>> def f(p):
+    ...     return np.sum(np.tanh(p["W"] @ p["x"]))
+    >>> def grads(p):
+    ...     s = 1 - np.tanh(p["W"] @ p["x"]) ** 2
+    ...     return {"W": np.outer(s, p["x"]), "x": p["W"].T @ s}
+    >>> W, x = np.arange(6.0).reshape(2, 3) / 10, np.array([1.0, -1.0, 0.5])
+    >>> gradcheck(f, {"W": W, "x": x}, grads, mode="full").ok
+    True
+    >>> bad = lambda p: {**grads(p), "x": -grads(p)["x"]}
+    >>> [(c.name, c.ok) for c in gradcheck(f, {"W": W, "x": x}, bad).entries]
+    [('W', True), ('x', False)]
+    """
+    if mode not in GRADCHECK_MODES:
+        raise InvalidArgumentError(
+            f"mode must be one of {', '.join(map(repr, GRADCHECK_MODES))}; got {mode!r}"
+        )
+    n_dirs = _check_directions(directions)
+    if seed is not None and (
+        not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0
+    ):
+        raise InvalidArgumentError(f"seed must be an integer >= 0 or None; got {seed!r}")
+    eps = _positive_float("eps", eps)
+    rtol = _positive_float("rtol", rtol)
+    atol = _positive_float("atol", atol, allow_zero=True)
+    if not callable(f):
+        raise InvalidArgumentError(f"f must be callable; got {type(f).__name__}")
+    base = _convert_params(params)
+    analytic = _convert_grads(grads, base)
+
+    value = _evaluate(f, base)
+    messages = [] if math.isfinite(value) else [f"f(params) is not finite: {value!r}"]
+    tol = _Tolerance(rtol, atol)
+    joint: TensorCheck | None = None
+    if mode == "full":
+        entries = [_check_full(f, base, analytic, name, eps, tol) for name in base]
+    else:
+        entries, joint = _check_directional(f, base, analytic, n_dirs, eps, tol, seed)
+    ok = not messages and all(e.ok for e in entries) and (joint is None or joint.ok)
+    report = GradcheckReport(
+        ok=ok,
+        mode=mode,
+        entries=entries,
+        joint=joint,
+        value=value,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        directions=n_dirs if mode == "directional" else None,
+        messages=messages,
+    )
+    if raise_on_failure and not ok:
+        raise GradcheckError(report)
+    return report
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class _Tolerance:
+    rtol: float
+    atol: float
+
+    def rel_error(self, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """``|a - n| / (max(|a|, |n|) + atol / rtol)``, 0 where ``a == n``."""
+        diff = np.abs(a - n)
+        scale = np.maximum(np.abs(a), np.abs(n)) + self.atol / self.rtol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(diff == 0, 0.0, diff / np.where(scale == 0, 1.0, scale))
+
+    def passes(self, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return np.abs(a - n) <= self.atol + self.rtol * np.maximum(np.abs(a), np.abs(n))
+
+
+def _check_full(
+    f: ScalarFunction, base: Arrays, analytic: Arrays, name: str, eps: float, tol: _Tolerance
+) -> TensorCheck:
+    p = base[name]
+    work = p.copy()
+    view = work.view()
+    view.flags.writeable = False
+    point = {**base, name: view}
+    plus = np.empty(p.size)
+    minus = np.empty(p.size)
+    flat = work.reshape(-1)  # a view: work is a fresh contiguous copy
+    for i in range(p.size):
+        x = flat[i]
+        flat[i] = x + eps
+        plus[i] = _evaluate(f, point)
+        flat[i] = x - eps
+        minus[i] = _evaluate(f, point)
+        flat[i] = x
+    with np.errstate(invalid="ignore", over="ignore"):
+        numeric = (plus - minus) / (2 * eps)
+    grad = analytic[name].reshape(-1)
+
+    def where(i: int) -> tuple[int, ...]:
+        return tuple(int(k) for k in np.unravel_index(i, p.shape))
+
+    def describe_f(i: int) -> str:
+        for sign, values in (("+", plus), ("-", minus)):
+            if not math.isfinite(values[i]):
+                return f"f({name}{_index_text(where(i))} {sign} eps) = {float(values[i])!r}"
+        return ""
+
+    return _summarise(name, p.shape, grad, numeric, tol, where, describe_f, "index")
+
+
+def _check_directional(
+    f: ScalarFunction,
+    base: Arrays,
+    analytic: Arrays,
+    n_dirs: int,
+    eps: float,
+    tol: _Tolerance,
+    seed: int | None,
+) -> tuple[list[TensorCheck], TensorCheck | None]:
+    """Per-tensor checks along random unit directions, and the joint check.
+
+    Direction ``d`` of tensor ``k`` is ``u_k = z / |z|`` for standard normal
+    ``z``; joint direction ``d`` is ``(w_1·u_1, ..., w_T·u_T)`` for a random unit
+    ``w`` in ``R^T``, a unit vector over all tensors that reuses the per-tensor
+    draws, so each random number is drawn once.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(base)
+    flat_grads = {k: analytic[k].reshape(-1) for k in names}
+    dots = {k: np.empty(n_dirs) for k in names}
+    plus = {k: np.empty(n_dirs) for k in names}
+    minus = {k: np.empty(n_dirs) for k in names}
+    with_joint = sum(1 for k in names if base[k].size) > 1
+    joint_dots, joint_plus, joint_minus = np.empty(n_dirs), np.empty(n_dirs), np.empty(n_dirs)
+
+    def evaluate_along(
+        moves: dict[str, np.ndarray], d: int, outs: tuple[np.ndarray, np.ndarray]
+    ) -> None:
+        for sign, out in zip((1.0, -1.0), outs, strict=True):
+            point = dict(base)
+            for k, u in moves.items():
+                moved = base[k].copy()
+                moved += (sign * eps) * u.reshape(moved.shape)
+                moved.flags.writeable = False
+                point[k] = moved
+            out[d] = _evaluate(f, point)
+
+    for d in range(n_dirs):
+        units: dict[str, np.ndarray] = {}
+        for k in names:
+            if base[k].size == 0:
+                continue
+            u = rng.standard_normal(base[k].size)
+            u /= math.sqrt(float(u @ u))
+            units[k] = u
+            with np.errstate(invalid="ignore", over="ignore"):
+                dots[k][d] = float(flat_grads[k] @ u)
+            evaluate_along({k: u}, d, (plus[k], minus[k]))
+        if with_joint:
+            w = rng.standard_normal(len(units))
+            w /= math.sqrt(float(w @ w))
+            with np.errstate(invalid="ignore", over="ignore"):
+                joint_dots[d] = sum(wk * dots[k][d] for wk, k in zip(w, units, strict=True))
+            moves = {k: wk * units[k] for wk, k in zip(w, units, strict=True)}
+            evaluate_along(moves, d, (joint_plus, joint_minus))
+
+    entries = [
+        _summarise_directional(
+            k, base[k].shape, dots[k], plus[k], minus[k], eps, tol, {k: analytic[k]}
+        )
+        if base[k].size
+        else TensorCheck(k, base[k].shape, 0.0, True, None, 0.0, 0.0)
+        for k in names
+    ]
+    joint = None
+    if with_joint:
+        total = sum(base[k].size for k in names)
+        joint = _summarise_directional(
+            JOINT, (total,), joint_dots, joint_plus, joint_minus, eps, tol, analytic
+        )
+    return entries, joint
+
+
+def _summarise_directional(
+    label: str,
+    shape: tuple[int, ...],
+    dots: np.ndarray,
+    plus: np.ndarray,
+    minus: np.ndarray,
+    eps: float,
+    tol: _Tolerance,
+    analytic: Mapping[str, np.ndarray],
+) -> TensorCheck:
+    with np.errstate(invalid="ignore", over="ignore"):
+        numeric = (plus - minus) / (2 * eps)
+    where_text = "params" if label == JOINT else label
+
+    def describe_f(d: int) -> str:
+        for sign, values in (("+", plus), ("-", minus)):
+            if not math.isfinite(values[d]):
+                return f"f({where_text} {sign} eps*u[{d}]) = {float(values[d])!r}"
+        return ""
+
+    check = _summarise(label, shape, dots, numeric, tol, lambda d: d, describe_f, "direction")
+    # A non-finite analytic gradient is located in the tensor itself, not in a dot product.
+    for k, g in analytic.items():
+        bad = np.flatnonzero(~np.isfinite(g))
+        if bad.size:
+            idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), g.shape))
+            value = float(g.reshape(-1)[bad[0]])
+            message = (
+                f"analytic gradient of {k!r} is {value!r} at index {_index_text(idx)}"
+                f" ({bad.size} non-finite entr{'y' if bad.size == 1 else 'ies'})"
+            )
+            return TensorCheck(
+                label,
+                shape,
+                math.inf,
+                False,
+                check.worst_index,
+                check.analytic,
+                check.numeric,
+                nonfinite=True,
+                checks=check.checks,
+                message=message,
+            )
+    return check
+
+
+def _summarise(
+    name: str,
+    shape: tuple[int, ...],
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    tol: _Tolerance,
+    where: Callable[[int], Any],
+    describe_f: Callable[[int], str],
+    unit: str,
+) -> TensorCheck:
+    """Reduce the paired values of one tensor to a :class:`TensorCheck`."""
+    count = int(analytic.size)
+    if count == 0:
+        return TensorCheck(name, shape, 0.0, True, None, 0.0, 0.0)
+    finite = np.isfinite(analytic) & np.isfinite(numeric)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        a, n = float(analytic[i]), float(numeric[i])
+        at = f"{unit} {_index_text(where(i))}"
+        if not math.isfinite(a):
+            message = f"analytic gradient is {a!r} at {at}"
+        else:
+            message = f"numeric estimate is {n!r} at {at}"
+            cause = describe_f(i)
+            if cause:
+                message += f" because {cause}"
+        bad = int((~finite).sum())
+        if bad > 1:
+            message += f" ({bad} non-finite comparisons)"
+        return TensorCheck(
+            name,
+            shape,
+            math.inf,
+            False,
+            where(i),
+            a,
+            n,
+            nonfinite=True,
+            checks=count,
+            message=message,
+        )
+    rel = tol.rel_error(analytic, numeric)
+    i = int(np.argmax(rel))
+    ok = bool(tol.passes(analytic, numeric).all())
+    message = (
+        ""
+        if ok
+        else (
+            f"analytic {float(analytic[i])!r} vs numeric {float(numeric[i])!r} at {unit} "
+            f"{_index_text(where(i))}; {int((~tol.passes(analytic, numeric)).sum())} of "
+            f"{count} comparisons outside tolerance"
+        )
+    )
+    return TensorCheck(
+        name,
+        shape,
+        float(rel[i]),
+        ok,
+        where(i),
+        float(analytic[i]),
+        float(numeric[i]),
+        nonfinite=False,
+        checks=count,
+        message=message,
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _evaluate(f: ScalarFunction, point: Mapping[str, np.ndarray]) -> float:
+    """Call ``f`` on a fresh dict and return its value as a float, checking it is a scalar."""
+    out = f(dict(point))
+    try:
+        arr = np.asarray(out)
+    except Exception as err:  # pragma: no cover - exotic objects
+        raise InvalidArgumentError(f"f must return a scalar; got {type(out).__name__}") from err
+    if arr.shape != ():
+        raise InvalidArgumentError(
+            f"f must return a scalar (a number or a 0-d array); got an array of shape {arr.shape}"
+        )
+    if arr.dtype.kind not in "biuf":
+        raise InvalidArgumentError(
+            f"f must return a real number; got {type(out).__name__} of dtype {arr.dtype}"
+        )
+    return float(arr)
+
+
+def _to_float64(what: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except Exception as err:
+        raise InvalidArgumentError(f"{what} cannot be read as an array: {err}") from err
+    if arr.dtype.kind not in "biuf":
+        raise InvalidArgumentError(f"{what} must hold real numbers; got dtype {arr.dtype}")
+    return np.array(arr, dtype=np.float64, copy=True)
+
+
+def _convert_params(params: Mapping[str, Any]) -> Arrays:
+    if not isinstance(params, Mapping):
+        raise InvalidArgumentError(
+            f"params must be a mapping of name -> array; got {type(params).__name__}"
+        )
+    if not params:
+        raise InvalidArgumentError("params is empty: there is nothing to check")
+    base: Arrays = {}
+    for name, value in params.items():
+        arr = _to_float64(f"parameter {name!r}", value)
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), arr.shape))
+            value = float(arr.reshape(-1)[bad[0]])
+            raise NonFiniteError(
+                f"parameter {name!r} is {value!r} at index {_index_text(idx)}: "
+                "gradients can only be checked at a finite point"
+            )
+        arr.flags.writeable = False
+        base[name] = arr
+    return base
+
+
+def _convert_grads(grads: GradsArgument, base: Arrays) -> Arrays:
+    if grads is None:
+        raise InvalidArgumentError(
+            "grads is required: pass the analytic gradients as a mapping name -> array "
+            f"(keys {list(base)}, each of its parameter's shape), or a callable "
+            "grads(params) returning that mapping"
+        )
+    if callable(grads) and not isinstance(grads, Mapping):
+        grads = grads({k: v.copy() for k, v in base.items()})
+    if not isinstance(grads, Mapping):
+        raise InvalidArgumentError(
+            f"grads must be a mapping name -> array; got {type(grads).__name__}"
+        )
+    missing = [k for k in base if k not in grads]
+    extra = [k for k in grads if k not in base]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing gradients for {missing}")
+        if extra:
+            parts.append(f"gradients for unknown parameters {extra}")
+        raise InvalidArgumentError(
+            f"grads must have the keys of params {list(base)}: {'; '.join(parts)}"
+        )
+    out: Arrays = {}
+    for name, p in base.items():
+        g = _to_float64(f"gradient {name!r}", grads[name])
+        if g.shape != p.shape:
+            raise InvalidArgumentError(
+                f"gradient {name!r} has shape {g.shape} but parameter {name!r} has shape {p.shape}"
+            )
+        out[name] = g
+    return out
+
+
+def _check_directions(directions: int) -> int:
+    if isinstance(directions, bool):
+        raise InvalidArgumentError(f"directions must be an integer >= 1; got {directions!r}")
+    try:
+        n = operator.index(directions)
+    except TypeError as err:
+        raise InvalidArgumentError(
+            f"directions must be an integer >= 1; got {directions!r}"
+        ) from err
+    if n < 1:
+        raise InvalidArgumentError(f"directions must be an integer >= 1; got {n}")
+    return n
+
+
+def _positive_float(name: str, value: float, *, allow_zero: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as err:
+        raise InvalidArgumentError(f"{name} must be a number; got {value!r}") from err
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise InvalidArgumentError(f"{name} must be a finite number {rule}; got {value!r}")
+    return x
+
+
+def _index_text(index: tuple[int, ...] | int | None) -> str:
+    if index is None:
+        return "-"
+    if isinstance(index, tuple):
+        return "[" + ", ".join(map(str, index)) + "]"
+    return str(index)

@@ -1,0 +1,91 @@
+"""The verdicts of ``indexnet check``: one :class:`ClaimResult` per claim, a :class:`CheckReport`.
+
+>>> r = ClaimResult(4, "dL/dw^d", "claim dL/dw^d = x^n_d", ["nd->d"], True, 0.0)
+>>> print(CheckReport([r], {"n": 2, "d": 3}, 3))
+line  claim    einsum  result  max rel error  diagnosis
+   4  dL/dw^d  nd->d   pass    0.00e+00
+1 of 1 claim hold (3 draws, sizes n=2, d=3)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CheckReport", "ClaimResult"]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim.
+
+    ``claim`` is its left-hand side (``dL/dW^h_k``), ``statement`` the whole
+    claim; ``max_rel_error`` is max |claim − exact| / max(|exact|, |claim|)
+    over every draw (None when it could not be evaluated); ``diagnosis``
+    says why a failing claim fails, or is empty.
+    """
+
+    line: int
+    claim: str
+    statement: str
+    einsums: list[str]
+    ok: bool
+    max_rel_error: float | None
+    diagnosis: str = ""
+    status: str = "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object."""
+        return {"line": self.line, "claim": self.claim, "statement": self.statement,
+                "einsum": self.einsums, "ok": self.ok, "status": self.status,
+                "max_rel_error": self.max_rel_error, "diagnosis": self.diagnosis or None}
+
+
+@dataclass
+class CheckReport:
+    """Every claim's verdict, the sizes and draws used, and any indexnet defects found."""
+
+    results: list[ClaimResult]
+    sizes: dict[str, int]
+    draws: int
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every claim holds and no defect was found."""
+        return not self.defects and all(r.ok for r in self.results)
+
+    def __iter__(self) -> Iterator[ClaimResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The ``--json`` list, one object per claim."""
+        return [r.to_json() for r in self.results]
+
+    def __str__(self) -> str:
+        rows = [("line", "claim", "einsum", "result", "max rel error", "diagnosis")]
+        for r in self.results:
+            err = "-" if r.max_rel_error is None else f"{r.max_rel_error:.2e}"
+            rows.append((str(r.line), r.claim, "; ".join(r.einsums) or "-",
+                         "pass" if r.ok else "FAIL", err, r.diagnosis))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines = ["  ".join(c.ljust(w) if i else c.rjust(w) for i, (c, w) in
+                           enumerate(zip(row[:5], widths))) + "  " + row[5] for row in rows]
+        held = sum(r.ok for r in self.results)
+        lines.append(f"{held} of {len(self.results)} claim{'s' if len(self.results) != 1 else ''}"
+                     f" hold ({self.draws} draw{'s' if self.draws != 1 else ''}, sizes "
+                     f"{', '.join(f'{c}={n}' for c, n in self.sizes.items())})")
+        lines.extend(f"INDEXNET DEFECT: {d}" for d in self.defects)
+        return "\n".join(line.rstrip() for line in lines)
+
+    def json(self) -> str:
+        """``to_json()`` as text."""
+        return json.dumps(self.to_json(), ensure_ascii=False)

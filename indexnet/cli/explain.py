@@ -1,0 +1,352 @@
+"""``indexnet explain`` and ``indexnet eval``: the index language on the command line.
+
+``explain TEXT`` takes an einsum string (``nd,dh->nh``) or an equation of the
+language (``^n(a)_h = ^n(x)_d (w)^d_h + (b)_h``) and prints its free and
+summed indices, variance warnings, einsum strings, matrix form and loop nest;
+with ``--sizes`` also the FLOP count and the contraction path. ``eval FILE``
+evaluates a program on random inputs drawn from its declared domains (or the
+arrays of ``--inputs FILE.npz``) and prints each tensor's shape and values in
+brief. Errors print their message (with the line and a caret under the
+fault) and exit with status 2.
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="indexnet")
+>>> register(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["explain", "nd,nh->dh", "--json"])
+>>> args.func(args)  # doctest: +ELLIPSIS
+{"input": "nd,nh->dh", ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from .. import ir
+from ..errors import DataError, IndexnetError, InvalidArgumentError
+from ..fileio import read_text
+from ..notation.parser import KEYWORDS
+from ..program import Program, parse
+from ..render import (
+    einsum_equation,
+    loop_nest,
+    matrix_form,
+    post_scripted,
+    render,
+    render_latex,
+)
+from ..typing import OPTIMIZERS
+from .argtypes import non_negative_int
+
+__all__ = ["explain", "register", "run_eval", "run_explain"]
+
+_EINSUM = re.compile(r"^[A-Za-z,.\->\s]*$")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``explain`` and ``eval`` subcommands to an argparse ``subparsers``."""
+    p = subparsers.add_parser(
+        "explain",
+        help="explain an einsum string or an equation of the index language",
+        description="Show the free and summed indices, variance warnings, einsum strings, "
+        "matrix form and loop nest of an einsum string or an equation; with --sizes also "
+        "the FLOPs and the contraction path.",
+    )
+    p.add_argument("text", help="an einsum string ('nd,dh->nh') or an equation "
+                   "('a^n_h = x^n_d W^d_h + b_h', '^n(a)_h = ^n(x)_d (w)^d_h')")
+    p.add_argument("--sizes", help="index sizes, e.g. n=256,d=784,h=256")
+    p.add_argument("--optimize", default="auto", choices=OPTIMIZERS,
+                   help="path optimizer (default: auto)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--strict", action="store_true", help="variance warnings are errors")
+    p.set_defaults(func=run_explain)
+
+    q = subparsers.add_parser(
+        "eval",
+        help="evaluate a program of the index language",
+        description="Evaluate every equation of FILE on random inputs drawn from the declared "
+        "domains (or on the arrays of --inputs) and print each tensor's shape and values.",
+    )
+    q.add_argument("file", help="a program, e.g. examples/seed.ix")
+    q.add_argument("--inputs", metavar="FILE.npz",
+                   help="an .npz archive (numpy.savez) of real arrays by tensor name")
+    q.add_argument("--sizes", help="index sizes for the random inputs, e.g. n=8,d=6")
+    q.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the random inputs, >= 0 (default 0)")
+    q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--strict", action="store_true", help="variance warnings are errors")
+    q.set_defaults(func=run_eval)
+
+
+def _fail(command: str, err: Exception) -> int:
+    text = str(err)
+    lines = text.split("\n")
+    print(f"indexnet {command}: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    return 2
+
+
+def _sizes(text: str | None) -> dict[str, int] | None:
+    if not text:
+        return None
+    from .main import parse_sizes
+
+    return parse_sizes(text)
+
+
+# -- explain -----------------------------------------------------------------------------
+
+
+def explain(text: str, sizes: dict[str, int] | None = None, *, strict: bool = False,
+            optimize: Any = "auto") -> dict[str, Any]:
+    """Everything ``indexnet explain`` prints, as a dict (the ``--json`` object).
+
+    >>> info = explain("^n(a)_h = ^n(x)_d (w)^d_h + (b)_h")
+    >>> info["einsum"], info["free"], info["summed"], info["matrix_form"]
+    (['nd,dh->nh'], ['n', 'h'], ['d'], 'a = x w + b')
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidArgumentError("explain takes an einsum string or an equation")
+    words = text.split()
+    einsum_input = "=" not in text and words[0] not in KEYWORDS
+    if einsum_input:
+        if not _EINSUM.match(text) or not ("->" in text or "," in text or len(words) == 1):
+            raise InvalidArgumentError(
+                f"{text.strip()!r} is neither an einsum string (nd,dh->nh) nor an equation "
+                "(a^n_h = x^n_d W^d_h): an equation needs '='")
+        program = parse(einsum_equation(text), strict=strict)
+    else:
+        program = parse(text, strict=strict)
+    statements = [s for s in program.statements if isinstance(s, (ir.Equation, ir.Claim))]
+    if not statements:
+        raise InvalidArgumentError("nothing to explain: the text holds no equation")
+    plans = _plans(program, sizes, optimize) if sizes is not None else None
+    items = [_describe(program, s, plans) for s in statements]
+    if len(items) == 1:
+        out = {"input": text, **items[0]}
+    else:
+        out = {
+            "input": text,
+            "equations": items,
+            "einsum": [e for item in items for e in item["einsum"]],
+            "free": items[-1]["free"],
+            "summed": sorted({c for item in items for c in item["summed"]}),
+            "matrix_form": None,
+            "warnings": [w for item in items for w in item["warnings"]],
+            "flops": None if plans is None else sum(item["flops"] or 0 for item in items),
+        }
+    if sizes is not None:
+        out["sizes"] = program.index_sizes(sizes)
+    return out
+
+
+def _plans(program: Program, sizes: dict[str, int], optimize: Any) -> dict[int, list[Any]]:
+    by_line: dict[int, list[Any]] = {}
+    resolved = program.index_sizes(sizes)
+    from ..einsum.plan import plan
+
+    for stmt in program.statements:
+        if isinstance(stmt, (ir.Equation, ir.Claim)):
+            found = []
+            for product in ir.iter_products(stmt.rhs):
+                if product.einsum:
+                    shapes = [tuple(resolved[c] for c in ops) for ops in product.operands]
+                    found.append(plan(product.einsum, *shapes, optimize=optimize))
+            by_line[id(stmt)] = found
+    return by_line
+
+
+def _describe(program: Program, stmt: ir.Equation | ir.Claim,
+              plans: dict[int, list[Any]] | None) -> dict[str, Any]:
+    params = post_scripted(program)
+    form = matrix_form(stmt)
+    warnings = [str(w) for w in program.warnings if w.line == stmt.line]
+    item: dict[str, Any] = {
+        "line": stmt.line,
+        "equation": render(stmt),
+        "document": render(stmt, "document", params=params),
+        "latex": render_latex(stmt, params=params),
+        "einsum": stmt.einsums(),
+        "free": list(stmt.free),
+        "summed": list(stmt.summed),
+        "matrix_form": form.text,
+        "matrix_form_reason": form.reason or None,
+        "loops": loop_nest(stmt),
+        "warnings": warnings,
+        "flops": None,
+        "path": None,
+    }
+    if plans is not None:
+        found = plans[id(stmt)]
+        item["flops"] = sum(p.flops for p in found)
+        item["path"] = [{"einsum": str(p.subscripts), "shapes": [list(s) for s in p.shapes],
+                         "path": [list(step) for step in p.path], "flops": p.flops,
+                         "naive_flops": p.naive_flops,
+                         "steps": [{"subscripts": s.subscripts, "kind": s.kind,
+                                    "flops": s.flops} for s in p.steps]}
+                        for p in found]
+        item["plans"] = [str(p) for p in found]
+    return item
+
+
+def _print_item(item: dict[str, Any]) -> None:
+    def row(label: str, value: str) -> None:
+        lines = value.split("\n")
+        print(f"{label:<10}{lines[0]}")
+        for line in lines[1:]:
+            print(f"{'':<10}{line}")
+
+    row("equation", item["equation"])
+    row("document", item["document"])
+    row("free", ", ".join(item["free"]) or "none (a scalar)")
+    row("summed", ", ".join(item["summed"]) or "none")
+    row("einsum", "\n".join(item["einsum"]) or "none (elementwise only)")
+    row("matrix", item["matrix_form"] or f"none: {item['matrix_form_reason']}")
+    row("loops", item["loops"])
+    row("warnings", "\n".join(item["warnings"]) or "none")
+    if item["flops"] is not None:
+        row("flops", f"{item['flops']:,}")
+        row("plan", "\n".join(item.get("plans", [])) or "none")
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """The ``explain`` subcommand."""
+    try:
+        info = explain(args.text, _sizes(args.sizes), strict=args.strict,
+                       optimize=args.optimize)
+    except IndexnetError as err:
+        return _fail("explain", err)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    if "=" not in args.text:
+        print(f"{'einsum':<10}{args.text.strip()}")
+    items = info.get("equations", [info])
+    for k, item in enumerate(items):
+        if k:
+            print()
+        _print_item(item)
+    if "sizes" in info:
+        print(f"{'sizes':<10}{', '.join(f'{c}={n}' for c, n in info['sizes'].items())}")
+    return 0
+
+
+# -- eval -----------------------------------------------------------------------------------
+
+
+def _summary(value: np.ndarray) -> dict[str, Any]:
+    array = np.asarray(value, dtype=float)
+    if array.size == 0:
+        return {"shape": list(array.shape)}
+    return {"shape": list(array.shape), "min": float(array.min()), "max": float(array.max()),
+            "mean": float(array.mean()), "std": float(array.std())}
+
+
+def _load_inputs(path: str) -> dict[str, np.ndarray]:
+    """The arrays of the .npz archive at ``path``, each real (bool, integer or float).
+
+    A missing file, a folder, a file that is not an .npz archive (a single
+    ``.npy`` array included) or an array of strings, objects or complex
+    numbers is a :class:`~indexnet.DataError` naming the file (and the array).
+    """
+    if os.path.isdir(path):
+        raise DataError(f"cannot read --inputs {path!r}: it is a folder, not an .npz file")
+    if not os.path.exists(path):
+        raise DataError(f"cannot read --inputs {path!r}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"--inputs {path!r} is not an .npz archive (numpy.savez); a single "
+                        ".npy array or other file cannot name its tensors")
+    out: dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, "files"):  # pragma: no cover - is_zipfile said an archive
+                raise DataError(f"--inputs {path!r} is not an .npz archive (numpy.savez)")
+            for key in data.files:
+                try:
+                    array = np.asarray(data[key])
+                except ValueError as err:  # object arrays need pickle, refused
+                    raise DataError(f"--inputs {path!r}: array {key!r} cannot be read: "
+                                    f"{err}") from None
+                out[key] = _real_input(path, key, array)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"cannot read arrays from --inputs {path!r}: {err}") from None
+    return out
+
+
+def _real_input(path: str, key: str, array: np.ndarray) -> np.ndarray:
+    kind = array.dtype.kind
+    if kind == "c":
+        raise DataError(
+            f"--inputs {path!r}: array {key!r} has dtype {array.dtype}; complex arrays are "
+            "not supported (programs of the index language evaluate real numbers only)")
+    if kind not in "biuf":
+        raise DataError(f"--inputs {path!r}: array {key!r} has dtype {array.dtype}; eval "
+                        "needs real numbers (bool, integer or float)")
+    return array
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """The ``eval`` subcommand."""
+    try:
+        text = read_text(args.file, "program")
+        program = parse(text, strict=args.strict)
+        if not program.equations and not program.claims:
+            what = "is empty" if not text.strip() else "holds no equation"
+            raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")
+        given = _load_inputs(args.inputs) if args.inputs else {}
+        for key in given:
+            if key not in program.inputs:
+                raise InvalidArgumentError(
+                    f"{args.inputs} holds {key!r}, which is not an input of {args.file}; "
+                    f"inputs: {', '.join(program.inputs) or 'none'}")
+        shapes = {k: v.shape for k, v in given.items()}
+        sizes = program.size_model.resolve(shapes, _sizes(args.sizes), defaults=True)
+        arrays: dict[str, Any] = program.random_inputs(sizes, seed=args.seed)
+        arrays.update(given)
+        values = program.evaluate(**arrays)
+    except IndexnetError as err:
+        return _fail("eval", err)
+    origin = f"arrays from {args.inputs}" if given else f"random inputs, seed {args.seed}"
+    warnings = [str(w) for w in program.warnings]
+    if args.json:
+        print(json.dumps({
+            "file": args.file,
+            "sizes": sizes,
+            "inputs": origin,
+            "tensors": {k: _summary(v) for k, v in values.items()},
+            "claims": len(program.claims),
+            "warnings": warnings,
+        }, ensure_ascii=False))
+        return 0
+    for warning in warnings:
+        print(f"{args.file}: {warning}", file=sys.stderr)
+    count = len(program.equations)
+    print(f"{args.file}: {count} equation{'s' if count != 1 else ''}; sizes "
+          f"{', '.join(f'{c}={n}' for c, n in sizes.items())} ({origin})")
+    width = max((len(k) for k in values), default=0)
+    for key, value in values.items():
+        info = _summary(value)
+        shape = str(tuple(info["shape"]))
+        if "min" not in info:
+            print(f"  {key:<{width}}  {shape:<12} (empty)")
+        elif value.ndim == 0:
+            print(f"  {key:<{width}}  {shape:<12} {info['mean']:.6g}")
+        else:
+            print(f"  {key:<{width}}  {shape:<12} min {info['min']:.4g}  max {info['max']:.4g}  "
+                  f"mean {info['mean']:.4g}  std {info['std']:.4g}")
+    if program.claims:
+        n = len(program.claims)
+        print(f"  {n} claim{'s' if n != 1 else ''} not evaluated here (indexnet check judges "
+              "claims)")
+    return 0

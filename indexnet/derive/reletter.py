@@ -1,0 +1,140 @@
+"""Summed letters that keep one size: what derivation invents, it names consistently.
+
+A program gives each letter one size (INDEX-LANGUAGE.md, rule 8), so a summed
+letter that renaming made up (``j`` in ``Σ_j ŷ^n_j``) must not be one that
+names an axis of another size elsewhere. :func:`reletter` renames such
+letters; the letters it invents for a program are remembered here, per
+program, so that every derivation of one program agrees on them.
+
+>>> from indexnet.program import parse
+>>> p = parse("input x^n_d\\nparam w^d\\nL = sum_n sigmoid(x^n_d w^d)")
+>>> [str(d) for d in reletter(p, p.derive().derivations)]
+["dL/dw^d = xᵀ_n^d sigmoid'(x^n_b w^b)"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Sequence
+
+from .. import ir
+from ..ir.module import Module
+from ..ir.terms import all_letters, rename_factor
+
+__all__ = ["reletter"]
+
+Class = tuple[str, ...]
+
+#: Letters invented for a class of indices, per program (by identity of meaning).
+_INVENTED: weakref.WeakKeyDictionary[Module, dict[str, Class]] = weakref.WeakKeyDictionary()
+
+
+def _made_up_letters(program: Module) -> dict[str, Class]:
+    """The letters already invented for ``program``, each with its size class."""
+    found = _INVENTED.get(program)
+    if found is None:
+        found = _INVENTED[program] = {}
+    return found
+
+
+class _Reletter:
+    """Give every summed letter of a derivation a letter whose program-wide size fits.
+
+    A program gives each letter one size (rule 8), so a summed letter that
+    renaming made up (``j`` in ``Σ_j ŷ^n_j``) must not be one that names an
+    axis of another size elsewhere.
+    """
+
+    def __init__(self, program: Module) -> None:
+        self.model = program.size_model
+        self.fresh = _made_up_letters(program)
+        self.known = set(self.model.letters)
+
+    def root(self, letter: str) -> tuple[str, ...] | None:
+        if letter not in self.known:
+            return None
+        return self.model.letter_class(letter)
+
+    def axes(self, f: ir.Factor, out: dict[str, tuple[str, ...]]) -> None:
+        while isinstance(f, (ir.Power, ir.Inverse)):
+            f = f.base
+        if isinstance(f, (ir.Ref, ir.DerivRef)):
+            ref = f if isinstance(f, ir.Ref) else f.wrt
+            for axis, c in enumerate(ref.subscripts):
+                if ref.key in self.model.program.tensors:
+                    out.setdefault(c, self.model.axis_class(ref.key, axis))
+        elif isinstance(f, ir.Call):
+            for a in f.args:
+                for p in a.terms:
+                    sub: dict[str, tuple[str, ...]] = {}
+                    for g in p.factors:
+                        self.axes(g, sub)
+                    for c in p.output:
+                        if c in sub:
+                            out.setdefault(c, sub[c])
+        elif isinstance(f, ir.Group):
+            for p in f.sum.terms:
+                sub = {}
+                for g in p.factors:
+                    self.axes(g, sub)
+                for c in p.output:
+                    if c in sub:
+                        out.setdefault(c, sub[c])
+
+    def sum(self, expr: ir.Sum, outer: set[str]) -> ir.Sum:
+        return dataclasses.replace(expr, terms=tuple(self.product(p, outer) for p in expr.terms))
+
+    def product(self, p: ir.Product, outer: set[str]) -> ir.Product:
+        roots: dict[str, tuple[str, ...]] = {}
+        for f in p.factors:
+            self.axes(f, roots)
+        for f in p.factors:
+            if isinstance(f, ir.Eye):
+                known = [roots[c] for c in f.subscripts if c in roots]
+                for c in f.subscripts:
+                    if known:
+                        roots.setdefault(c, known[0])
+        used = set(outer) | set(p.output)
+        for f in p.factors:
+            used |= all_letters(f)
+        m: dict[str, str] = {}
+        for b in p.summed:
+            r = roots.get(b)
+            if r is None or self.root(b) == r:
+                continue
+            if b not in self.known and self.fresh.get(b) == r:
+                continue
+            choice = next((c for c in self.model.letters if self.root(c) == r and c not in used),
+                          None)
+            if choice is None:
+                choice = next(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              if c not in used and c not in self.known
+                              and self.fresh.get(c, r) == r)
+                self.fresh[choice] = r
+            m[b] = choice
+            used.add(choice)
+        if m:
+            ident = {c: c for c in used if c not in m}
+            factors = tuple(rename_factor(f, {**ident, **m}) for f in p.factors)
+            p = dataclasses.replace(p, factors=factors,
+                                    explicit="".join(m.get(c, c) for c in p.explicit),
+                                    summed="".join(m.get(c, c) for c in p.summed))
+        inner_outer = set(outer) | set(p.output) | set(p.summed)
+        factors = tuple(self.factor(f, inner_outer) for f in p.factors)
+        return dataclasses.replace(p, factors=factors)
+
+    def factor(self, f: ir.Factor, outer: set[str]) -> ir.Factor:
+        if isinstance(f, (ir.Power, ir.Inverse)):
+            return dataclasses.replace(f, base=self.factor(f.base, outer))
+        if isinstance(f, ir.Group):
+            return ir.Group(self.sum(f.sum, outer))
+        if isinstance(f, ir.Call):
+            return dataclasses.replace(f, args=tuple(self.sum(a, outer) for a in f.args))
+        return f
+
+
+def reletter(program: Module, derivations: Sequence[ir.Derivation]) -> list[ir.Derivation]:
+    """Derivations whose summed letters each keep one size across ``program``."""
+    r = _Reletter(program)
+    return [dataclasses.replace(d, rhs=r.sum(d.rhs, set(d.free))) for d in derivations]

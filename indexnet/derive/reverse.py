@@ -1,0 +1,444 @@
+"""Reverse mode over a program: exact derivatives as equations of the index language.
+
+The cotangent of the scalar ``L`` is 1; walking the equations backwards, each
+product term hands every factor the einsum rule's exchange (the cotangent
+takes the factor's place, the factor's letters become the output, letters a
+term lacks are summed: a bias gets ``Σ_n``); a function passes its cotangent
+through its derivative (``f'(a) ⊙ …``; ``softmax[k]`` through its full
+Jacobian-vector product ``ŷ ⊙ (g − Σ_k g ŷ)``); a repeated letter (a diagonal)
+gives a Kronecker delta. Contributions accumulate over every use of a tensor.
+The gradient of an intermediate tensor ``T`` is referred to as ``dL/dT``;
+:func:`derive` simplifies every gradient, inlines those used once, and
+returns :class:`~indexnet.ir.nodes.Derivation` statements.
+
+>>> from indexnet.program import parse
+>>> p = parse('''
+... input x^n_d
+... param W^d_h, b_h
+... a^n_h = x^n_d W^d_h + b_h
+... L = sum_{nh} sigmoid(a^n_h)
+... ''')
+>>> for d in derive(p, "L"):
+...     print(d, " ", d.einsums())
+dL/da^n_h = sigmoid'(a^n_h)   []
+dL/dW^d_h = xᵀ_n^d dL/da^n_h   ['nd,nh->dh']
+dL/db_h = sum_n dL/da^n_h   ['nh->h']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+from .. import ir
+from ..errors import InvalidArgumentError, NotSupportedError
+from ..ir.elementwise import FUNCTIONS
+from ..ir.module import Module, resolve_function
+from ..ir.terms import (
+    Term,
+    all_letters,
+    as_factor,
+    fresh_letter,
+    multiply,
+    rename_factor,
+    rename_term,
+)
+from .reletter import reletter
+from .simplify import Simplifier, to_sum
+
+__all__ = ["augment", "derive", "gradients", "reletter", "scalar_of"]
+
+ONE = Fraction(1)
+
+
+def scalar_of(program: Module) -> str:
+    """The scalar the program defines last (what ``indexnet derive`` differentiates).
+
+    >>> from indexnet.program import parse
+    >>> scalar_of(parse("input x^i\\nL = x^i x^i\\nM = 2 L"))
+    'M'
+    """
+    for eq in reversed(program.equations):
+        if not eq.free:
+            return eq.target.key
+    raise InvalidArgumentError("the program defines no scalar to differentiate")
+
+
+class _Reverse:
+    def __init__(self, program: Module, of: str) -> None:
+        self.program = program
+        self.of = of
+        self.grads: dict[str, list[Term]] = {}
+
+    def run(self) -> dict[str, list[Term]]:
+        eqs = self.program.equations
+        index = next((k for k, eq in enumerate(eqs) if eq.target.key == self.of), None)
+        if index is None:
+            info = self.program.tensors.get(self.of)
+            what = "not defined by an equation" if info is not None else "not a tensor"
+            raise InvalidArgumentError(f"cannot differentiate {self.of}: it is {what} of this "
+                                       "program")
+        if eqs[index].free:
+            raise InvalidArgumentError(f"d{self.of}/d… needs a scalar {self.of}, but it has "
+                                       f"indices {eqs[index].free}")
+        for eq in reversed(eqs[:index + 1]):
+            key = eq.target.key
+            if key == self.of:
+                cot = [Term(ONE, (), (), "")]
+            elif key in self.grads:
+                t = eq.target
+                atom = ir.DerivRef(self.of, ir.Ref(t.name, t.label, t.upper, t.lower))
+                cot = [Term(ONE, (), (atom,), eq.free)]
+            else:
+                continue
+            self.sum(eq.rhs, cot)
+        return self.grads
+
+    # -- the rules ----------------------------------------------------------------------
+
+    def sum(self, expr: ir.Sum, cot: Sequence[Term]) -> None:
+        for product in expr.terms:
+            self.product(product, cot)
+
+    def product(self, p: ir.Product, cot: Sequence[Term]) -> None:
+        host = Term(p.coefficient, p.consts, p.factors, p.output)
+        for c in cot:
+            # the cotangent's letters and the term's summed letters must not meet
+            h = rename_term(host, {}, avoid=set(c.letters))
+            for j, factor in enumerate(h.factors):
+                letters = "".join(dict.fromkeys(ir.factor_output(factor)))
+                if not _depends(factor):
+                    continue
+                keep = "".join(dict.fromkeys(h.output + letters))
+                rest = Term(h.coef, h.consts, h.factors[:j] + h.factors[j + 1:], keep)
+                self.factor(factor, [multiply(c, rest, letters)])
+
+    def factor(self, f: ir.Factor, cot: list[Term]) -> None:
+        if isinstance(f, ir.Ref):
+            self.ref(f, cot)
+        elif isinstance(f, ir.Group):
+            self.sum(f.sum, cot)
+        elif isinstance(f, ir.Power):
+            self.power(f, cot)
+        elif isinstance(f, ir.Inverse):
+            self.power(ir.Power(f.base, Fraction(-1)), cot)
+        elif isinstance(f, ir.Call):
+            self.call(f, cot)
+        elif isinstance(f, ir.DerivRef):
+            raise NotSupportedError(
+                f"d{self.of}/d… passes through the derivative atom d{f.of}/d{f.wrt.key}; "
+                "derivatives of derivatives are not supported", line=f.pos[0],
+                column=f.pos[1], source=self.program.source)
+
+    def ref(self, f: ir.Ref, cot: list[Term]) -> None:
+        info = self.program.tensors[f.key]
+        canon = info.letters
+        subs = f.subscripts
+        first: dict[str, str] = {}
+        eyes: list[ir.Eye] = []
+        for axis, c in enumerate(subs):
+            if c in first:
+                eyes.append(ir.Eye(first[c], canon[axis]))
+            else:
+                first[c] = canon[axis]
+        out = self.grads.setdefault(f.key, [])
+        for t in cot:
+            r = rename_term(t, first, avoid=set(canon))
+            out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon))
+
+    def power(self, f: ir.Power, cot: list[Term]) -> None:
+        letters = "".join(dict.fromkeys(ir.factor_output(f)))
+        e = f.exponent
+        local: list[ir.Factor] = [] if e == 1 else [ir.Power(f.base, e - 1)] if e != 2 \
+            else [f.base]
+        d = Term(e, (), tuple(local), letters)
+        self.factor(f.base, [multiply(c, d, letters) for c in cot])
+
+    def call(self, f: ir.Call, cot: list[Term]) -> None:
+        resolved = resolve_function(self.program, f)
+        if resolved is None:
+            raise NotSupportedError(
+                f"function {ir.tensor_key(f.function, f.label)} is not declared, so it has no "
+                "derivative: add 'act f = sigmoid' (or another built-in)", line=f.pos[0],
+                column=f.pos[1], source=self.program.source)
+        name, primes, index = resolved
+        out = f.output
+        if name == "softmax":
+            assert index is not None
+            self.softmax(f, index, cot)
+            return
+        for k, arg in enumerate(f.args):
+            local = _local(f, name, primes, k)
+            self.sum(arg, [multiply(c, d, out) for c in cot for d in local])
+
+    def softmax(self, f: ir.Call, k: str, cot: list[Term]) -> None:
+        out = f.output
+        terms: list[Term] = []
+        y = Term(ONE, (), (f,), out)
+        for c in cot:
+            terms.append(multiply(c, y, out))
+            j = fresh_letter(set(c.letters) | _all(f) | set(out), prefer="jlmpqr")
+            cj = rename_term(c, {k: j}, avoid={j})
+            ident = {ch: ch for ch in out if ch != k}
+            yj = rename_factor(f, {**ident, k: j})
+            inner = Term(cj.coef, cj.consts, (*cj.factors, yj), cj.output)
+            terms.append(multiply(Term(-ONE, (), (f,), out), inner, out))
+        self.sum(f.args[0], terms)
+
+
+def _all(f: ir.Factor) -> set[str]:
+    return all_letters(f)
+
+
+def _depends(f: ir.Factor) -> bool:
+    """Whether a factor can depend on a tensor (an Eye cannot)."""
+    while isinstance(f, (ir.Power, ir.Inverse)):
+        f = f.base
+    return not isinstance(f, ir.Eye)
+
+
+def _builtin(f: ir.Call, name: str, primes: int) -> ir.Call:
+    return ir.Call(name, None, primes, None, f.args, f.output, f.pos)
+
+
+def _local(f: ir.Call, name: str, primes: int, k: int) -> list[Term]:
+    """The derivative of call ``f`` (built-in ``name``, ``primes``) in its argument ``k``."""
+    out = f.output
+
+    def term(coef: Fraction | int, *factors: ir.Factor) -> Term:
+        return Term(Fraction(coef), (), factors, out)
+
+    if name == "loss":
+        y, p = (as_factor(a) for a in f.args)
+        if primes == 0:
+            return [term(-1, ir.Call("log", None, 0, None, (f.args[1],), f.args[1].output,
+                                     f.pos))] if k == 0 else [term(-1, y, ir.Inverse(p))]
+        return [term(-1, ir.Inverse(p))] if k == 0 else [term(1, y, ir.Power(p, Fraction(-2)))]
+    u = as_factor(f.args[0])
+    if primes == 0:
+        if name in ("exp",):
+            return [term(1, f)]
+        if name == "log":
+            return [term(1, ir.Inverse(u))]
+        if name == "square":
+            return [term(2, u)]
+        if name == "identity":
+            return [term(1)]
+        if not FUNCTIONS[name].differentiable:  # pragma: no cover - softmax is handled apart
+            raise InvalidArgumentError(f"{name} has no elementwise derivative")
+        return [term(1, dataclasses.replace(f, primes=f.primes + 1))]
+    # second derivatives, for f' inside a program
+    if name == "sigmoid":
+        return [term(1, f), term(-2, f, _builtin(f, "sigmoid", 0))]
+    if name == "tanh":
+        return [term(-2, _builtin(f, "tanh", 0), f)]
+    if name == "exp":
+        return [term(1, _builtin(f, "exp", 0))]
+    if name == "log":
+        return [term(-1, ir.Power(u, Fraction(-2)))]
+    if name == "sqrt":
+        return [term(Fraction(-1, 4), ir.Power(u, Fraction(-3, 2)))]
+    if name == "square":
+        return [term(2)]
+    return []  # relu', abs', identity': zero almost everywhere
+
+
+# -- deriving --------------------------------------------------------------------------------
+
+
+def gradients(program: Module, of: str) -> dict[str, list[Term]]:
+    """The raw (unsimplified) gradient of scalar ``of`` for every tensor it depends on.
+
+    Each list of terms is in the tensor's own letters; intermediate gradients
+    appear as ``dL/dT`` atoms.
+    """
+    return _Reverse(program, of).run()
+
+
+def _atoms(terms: Iterable[Term], of: str) -> list[str]:
+    found = []
+    for t in terms:
+        for f in t.factors:
+            if isinstance(f, ir.DerivRef) and f.of == of:
+                found.append(f.wrt.key)
+    return found
+
+
+def _substitute(terms: list[Term], of: str, table: dict[str, list[Term]],
+                letters: dict[str, str]) -> list[Term]:
+    out: list[Term] = []
+    for t in terms:
+        pending = [t]
+        while True:
+            nxt: list[Term] = []
+            progressed = False
+            for u in pending:
+                j = next((i for i, f in enumerate(u.factors) if isinstance(f, ir.DerivRef)
+                          and f.of == of and f.wrt.key in table), None)
+                if j is None:
+                    nxt.append(u)
+                    continue
+                progressed = True
+                atom = u.factors[j]
+                assert isinstance(atom, ir.DerivRef)
+                subs = atom.wrt.subscripts
+                canon = letters[atom.wrt.key]
+                keep = "".join(dict.fromkeys(u.output + subs))
+                rest = Term(u.coef, u.consts, u.factors[:j] + u.factors[j + 1:], keep)
+                m = dict(zip(canon, subs))
+                for e in table[atom.wrt.key]:
+                    renamed = rename_term(e, m, avoid=set(subs))
+                    nxt.append(multiply(rest, renamed, u.output))
+            pending = nxt
+            if not progressed:
+                break
+        out.extend(pending)
+    return out
+
+
+def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = None, *,
+           domains: bool = True, group: bool = True) -> list[ir.Derivation]:
+    """Simplified derivatives of scalar ``of`` (default: the last scalar) by ``wrt``.
+
+    ``wrt`` defaults to the program's params. Gradients of intermediate
+    tensors used more than once (the seed's error signals δ) are kept as
+    their own statements, listed before their first use; the others are
+    inlined. ``domains`` uses onehot/simplex facts (exact only on such data).
+    """
+    of = of or scalar_of(program)
+    raw = gradients(program, of)
+    wanted = list(program.params) if wrt is None else list(wrt)
+    for key in wanted:
+        if key not in program.tensors:
+            raise InvalidArgumentError(program._unknown(key))
+    if not wanted:
+        raise InvalidArgumentError("the program has no params; say which tensor with --wrt")
+    simp = Simplifier(program, domains=domains)
+    letters = {k: program.tensors[k].letters for k in program.tensors}
+    exprs = {k: simp.sum(terms, letters[k]) for k, terms in raw.items()}
+    # inline the gradients used once, latest tensor first
+    needed = _closure(wanted, exprs, of)
+    uses: dict[str, int] = {}
+    for k in needed:
+        for a in set(_atoms(exprs.get(k, []), of)):
+            uses[a] = uses.get(a, 0) + 1
+    inline = {k for k in needed if k not in wanted and (uses.get(k, 0) <= 1 or _trivial(
+        exprs.get(k, [])))}
+    position = {eq.target.key: n for n, eq in enumerate(program.equations)}
+    for k in sorted(needed, key=lambda k: -position.get(k, -1)):
+        if k in exprs and any(a in inline for a in _atoms(exprs[k], of)):
+            table = {a: exprs[a] for a in inline if a in exprs}
+            exprs[k] = simp.sum(_substitute(exprs[k], of, table, letters), letters[k])
+    order: list[str] = []
+
+    def visit(k: str) -> None:
+        if k in order:
+            return
+        for a in _atoms(exprs.get(k, []), of):
+            if a not in inline:
+                visit(a)
+        order.append(k)
+
+    for k in reversed(wanted):
+        visit(k)
+    order = [k for k in order if k not in wanted] + [k for k in wanted if k in order]
+    keep_first = [k for k in order if k not in wanted]
+    final = []
+    for k in [*keep_first, *(w for w in wanted)]:
+        info = program.tensors[k]
+        ref = ir.Ref(info.ref.name, info.ref.label, info.ref.upper, info.ref.lower)
+        rhs = to_sum(exprs.get(k, []), info.letters, group=group)
+        final.append(ir.Derivation(of, ref, rhs))
+    return reletter(program, _backprop_order(final))
+
+
+def _backprop_order(ds: list[ir.Derivation]) -> list[ir.Derivation]:
+    """Each derivation after those it uses, else in the order given reversed by layer."""
+    keys = {d.key for d in ds}
+    done: list[ir.Derivation] = []
+    placed: set[str] = set()
+    remaining = list(ds)
+    while remaining:
+        for d in remaining:
+            deps = {ir.deriv_key(r.of, r.wrt.key) for r in _deriv_refs(d.rhs)} & keys
+            if deps <= placed | {d.key}:
+                done.append(d)
+                placed.add(d.key)
+                remaining.remove(d)
+                break
+        else:  # pragma: no cover - derivations form no cycles
+            done.extend(remaining)
+            break
+    return done
+
+
+def _deriv_refs(expr: ir.Sum) -> list[ir.DerivRef]:
+    out = []
+    for p in ir.iter_products(expr):
+        for f in p.factors:
+            while isinstance(f, (ir.Power, ir.Inverse)):
+                f = f.base
+            if isinstance(f, ir.DerivRef):
+                out.append(f)
+    return out
+
+
+def _trivial(terms: list[Term]) -> bool:
+    """A gradient too plain to name: one term, at most one tensor factor."""
+    return len(terms) <= 1 and all(len(t.factors) <= 1 and all(
+        isinstance(f, ir.Ref) for f in t.factors) for t in terms)
+
+
+def _closure(wanted: Iterable[str], exprs: dict[str, list[Term]], of: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        k = stack.pop()
+        if k in seen:
+            continue
+        seen.add(k)
+        stack.extend(_atoms(exprs.get(k, []), of))
+    return seen
+
+
+# -- programs that read derivative atoms --------------------------------------------------------
+
+
+def augment(program: Module, extra: Iterable[tuple[str, str]] = (), *,
+            domains: bool = False) -> tuple[Module, list[ir.Derivation]]:
+    """A program that computes the derivative atoms its equations read (and ``extra``).
+
+    Its statements are the declarations, the equations that need no
+    derivative, the derivations (exact for any inputs unless ``domains``),
+    then the equations that read them. Claims are left out.
+    """
+    wanted: dict[str, list[str]] = {}
+    for of, key in extra:
+        wanted.setdefault(of, []).append(key)
+    post: set[str] = set()
+    for eq in program.equations:
+        refs = _deriv_refs(eq.rhs)
+        reads = {r.key for r in ir.iter_refs(eq.rhs)}
+        if refs or reads & post:
+            post.add(eq.target.key)
+        for r in refs:
+            wanted.setdefault(r.of, []).append(r.wrt.key)
+    for of in wanted:
+        if of in post:
+            atom = next(r for eq in program.equations if eq.target.key in post
+                        for r in _deriv_refs(eq.rhs))
+            raise NotSupportedError(
+                f"{of} is computed from the derivative atom d{atom.of}/d{atom.wrt.key}, so "
+                f"d{of}/d… would be a derivative of a derivative: not supported",
+                line=atom.pos[0], column=atom.pos[1], source=program.source)
+    derivations: list[ir.Derivation] = []
+    for of, keys in wanted.items():
+        derivations += derive(program, of, list(dict.fromkeys(keys)), domains=domains,
+                              group=False)
+    decls = [s for s in program.statements
+             if not isinstance(s, (ir.Equation, ir.Claim, ir.Derivation))]
+    pre = [eq for eq in program.equations if eq.target.key not in post]
+    rest = [eq for eq in program.equations if eq.target.key in post]
+    statements = (*decls, *pre, *derivations, *rest)
+    return program.replace(statements), derivations

@@ -1,0 +1,254 @@
+"""Plain einsum strings: parse, validate against shapes, canonical form.
+
+The parser scans the text once, records the position of every character and
+raises a :class:`~indexnet.errors.FormulaSyntaxError` with a caret at the
+first rejection. Ellipses are resolved to explicit letters once the number of
+dimensions of every operand is known, so everything downstream sees plain
+letters only.
+
+>>> str(parse("nd,dh"))
+'nd,dh->hn'
+>>> parse("...i,i->...", ndims=(3, 1)).inputs
+('YZi', 'i')
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import FormulaSyntaxError, OperandCountError, SizeMismatchError
+
+__all__ = ["Subscripts", "index_sizes", "parse"]
+
+LETTERS = string.ascii_letters
+ELLIPSIS = "..."
+# Letters given to ellipsis axes, taken from the end so they rarely clash.
+_ELLIPSIS_POOL = string.ascii_uppercase[::-1] + string.ascii_lowercase[::-1]
+
+
+@dataclass(frozen=True)
+class Subscripts:
+    """A parsed einsum formula: one index string per operand and the output.
+
+    After ``parse(..., ndims=...)`` the strings hold letters only; without
+    ``ndims`` they may still hold ``...``.
+
+    >>> s = parse("nd,dh->nh")
+    >>> s.inputs, s.output, s.summed
+    (('nd', 'dh'), 'nh', 'd')
+    """
+
+    inputs: tuple[str, ...]
+    output: str
+
+    def __str__(self) -> str:
+        return f"{','.join(self.inputs)}->{self.output}"
+
+    @property
+    def letters(self) -> str:
+        """Every distinct index letter, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for term in (*self.inputs, self.output):
+            for letter in term.replace(ELLIPSIS, ""):
+                seen.setdefault(letter)
+        return "".join(seen)
+
+    @property
+    def summed(self) -> str:
+        """Index letters that are summed over (in no output), in order of appearance."""
+        return "".join(c for c in self.letters if c not in self.output)
+
+
+def parse(subscripts: str, *, ndims: Sequence[int] | None = None) -> Subscripts:
+    """Parse and validate an einsum string; resolve ``...`` when ``ndims`` is given.
+
+    Implicit mode (no ``->``) follows NumPy: the output is the ellipsis axes,
+    then the letters that occur exactly once, in alphabetical order. Spaces
+    are ignored.
+
+    >>> str(parse("ii"))
+    'ii->'
+    >>> parse("nd,dh->nH")
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.FormulaSyntaxError: output index 'H' occurs in no input (at position 8)
+      nd,dh->nH
+              ^
+    """
+    if not isinstance(subscripts, str):
+        raise FormulaSyntaxError(
+            f"subscripts must be a string such as 'nd,dh->nh', not {type(subscripts).__name__}"
+        )
+    inputs, output, positions = _scan(subscripts)
+    if ndims is not None:
+        ndims = tuple(ndims)
+        if len(ndims) != len(inputs):
+            raise OperandCountError(
+                f"formula {subscripts!r} has {len(inputs)} input term(s) "
+                f"but {len(ndims)} operand(s) were given"
+            )
+    if output is None:
+        once = sorted(c for c in set("".join(inputs).replace(ELLIPSIS, ""))
+                      if "".join(inputs).count(c) == 1)
+        has_ellipsis = any(ELLIPSIS in term for term in inputs)
+        output = (ELLIPSIS if has_ellipsis else "") + "".join(once)
+    else:
+        _check_output(subscripts, inputs, output, positions)
+    if ndims is None:
+        return Subscripts(tuple(inputs), output)
+    return _resolve_ellipsis(subscripts, inputs, output, ndims)
+
+
+def _scan(text: str) -> tuple[list[str], str | None, list[int]]:
+    """Split ``text`` into input terms and output, checking every character."""
+    terms: list[str] = [""]
+    output: str | None = None
+    positions: list[int] = []  # position of each character of the output
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == " ":
+            i += 1
+            continue
+        if char in LETTERS:
+            if output is None:
+                terms[-1] += char
+            else:
+                output += char
+                positions.append(i)
+            i += 1
+        elif char == ",":
+            if output is not None:
+                raise FormulaSyntaxError("',' after '->': the output is a single term", text, i)
+            terms.append("")
+            i += 1
+        elif char == "-":
+            if text[i + 1 : i + 2] != ">":
+                raise FormulaSyntaxError("'-' must be followed by '>'", text, i)
+            if output is not None:
+                raise FormulaSyntaxError("'->' occurs twice", text, i)
+            output = ""
+            i += 2
+        elif char == ".":
+            if text[i : i + 3] != ELLIPSIS:
+                raise FormulaSyntaxError("'.' is allowed only as the ellipsis '...'", text, i)
+            current = terms[-1] if output is None else output
+            if ELLIPSIS in current:
+                raise FormulaSyntaxError("a term may hold only one ellipsis '...'", text, i)
+            if output is None:
+                terms[-1] += ELLIPSIS
+            else:
+                output += ELLIPSIS
+                positions.extend([i, i + 1, i + 2])
+            i += 3
+        elif char == ">":
+            raise FormulaSyntaxError("'>' must follow '-'", text, i)
+        else:
+            raise FormulaSyntaxError(
+                f"character {char!r} is not an index: indices are single letters a-z, A-Z",
+                text,
+                i,
+            )
+    return terms, output, positions
+
+
+def _check_output(text: str, inputs: list[str], output: str, positions: list[int]) -> None:
+    in_letters = set("".join(inputs).replace(ELLIPSIS, ""))
+    for k, char in enumerate(output):
+        if char == ".":
+            continue
+        if output.count(char) > 1 and output.index(char) < k:
+            raise FormulaSyntaxError(f"output index {char!r} occurs twice", text, positions[k])
+        if char not in in_letters:
+            raise FormulaSyntaxError(
+                f"output index {char!r} occurs in no input", text, positions[k]
+            )
+    if ELLIPSIS in output and not any(ELLIPSIS in term for term in inputs):
+        raise FormulaSyntaxError(
+            "the output has '...' but no input does", text, positions[output.index(ELLIPSIS)]
+        )
+
+
+def _resolve_ellipsis(
+    text: str, inputs: list[str], output: str, ndims: tuple[int, ...]
+) -> Subscripts:
+    widths = []
+    for k, (term, ndim) in enumerate(zip(inputs, ndims)):
+        explicit = len(term.replace(ELLIPSIS, ""))
+        if ELLIPSIS in term:
+            if explicit > ndim:
+                raise SizeMismatchError(
+                    f"operand {k} ({term!r}) names {explicit} indices besides '...' "
+                    f"but its array has only {ndim} dimension(s)"
+                )
+            widths.append(ndim - explicit)
+        elif explicit != ndim:
+            raise SizeMismatchError(
+                f"operand {k} ({term!r}) has {explicit} indices "
+                f"but its array has {ndim} dimension(s)"
+            )
+    width = max(widths, default=0)
+    if width and ELLIPSIS not in output:
+        raise FormulaSyntaxError(
+            f"the inputs' '...' covers {width} axis/axes but the output has no '...': "
+            "write '...' in the output (ellipsis axes are broadcast, never summed)",
+            text,
+        )
+    used = set("".join(inputs) + output)
+    pool = [c for c in _ELLIPSIS_POOL if c not in used]
+    if width > len(pool):
+        raise FormulaSyntaxError(f"'...' covers {width} axes but only {len(pool)} letters are free")
+    letters = "".join(pool[:width])[::-1]  # ... ZYX reversed reads XYZ
+
+    def expand(term: str, ndim: int) -> str:
+        if ELLIPSIS not in term:
+            return term
+        span = ndim - len(term.replace(ELLIPSIS, ""))
+        return term.replace(ELLIPSIS, letters[width - span :] if span else "")
+
+    new_inputs = tuple(expand(t, n) for t, n in zip(inputs, ndims))
+    return Subscripts(new_inputs, output.replace(ELLIPSIS, letters))
+
+
+def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str, int]:
+    """Size of every index letter; a size-1 axis broadcasts, as in NumPy.
+
+    >>> index_sizes(parse("nd,dh->nh"), [(5, 3), (3, 4)])
+    {'n': 5, 'd': 3, 'h': 4}
+    >>> index_sizes(parse("nd,dh->nh"), [(5, 3), (2, 4)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.SizeMismatchError: index 'd' has size 3 in operand 0 ('nd', axis 1) but 2 ...
+    """
+    sizes: dict[str, int] = {}
+    where: dict[str, tuple[int, int]] = {}
+    for k, (term, shape) in enumerate(zip(parsed.inputs, shapes)):
+        if len(term) != len(shape):
+            raise SizeMismatchError(
+                f"operand {k} ({term!r}) has {len(term)} indices "
+                f"but its array has shape {tuple(shape)}"
+            )
+        for axis, (letter, size) in enumerate(zip(term, shape)):
+            size = int(size)
+            first = term.index(letter)
+            if int(shape[first]) != size:  # a diagonal needs equal axes, no broadcasting
+                raise SizeMismatchError(
+                    f"index {letter!r} has size {int(shape[first])} in operand {k} "
+                    f"({term!r}, axis {first}) but {size} in operand {k} ({term!r}, axis {axis}): "
+                    "a letter repeated in one term reads a diagonal, so its axes must be equal"
+                )
+            known = sizes.get(letter)
+            if known is None or known == 1:
+                if known is None or size != 1:
+                    sizes[letter] = size
+                    where[letter] = (k, axis)
+            elif size not in (known, 1):
+                k0, axis0 = where[letter]
+                raise SizeMismatchError(
+                    f"index {letter!r} has size {known} in operand {k0} "
+                    f"({parsed.inputs[k0]!r}, axis {axis0}) but {size} in operand {k} "
+                    f"({term!r}, axis {axis})"
+                )
+    return sizes

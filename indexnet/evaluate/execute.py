@@ -1,0 +1,362 @@
+"""Compile a program, once per set of shapes, into a chain of NumPy calls.
+
+Every product term becomes one cached :class:`~indexnet.einsum.plan.Plan`, made
+here and never again for the same shapes; functions, powers and sums become
+NumPy calls that work in place on arrays nobody else holds. Calling the
+compiled object only runs the chain.
+
+>>> import numpy as np
+>>> from indexnet.program import parse
+>>> program = parse("a^n_h = x^n_d W^d_h + b_h")
+>>> run = Compiled(program, {"n": 2, "d": 3, "h": 4}, "float64")
+>>> out = run({"x": np.ones((2, 3)), "W": np.ones((3, 4)), "b": np.zeros(4)})
+>>> out["a"].tolist()[0]
+[3.0, 3.0, 3.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .. import ir
+from ..einsum.plan import Plan, plan
+from ..errors import NotSupportedError, ProgramError, ProgramSizeError
+from ..ir.elementwise import apply
+from ..ir.module import resolve_function
+from ..typing import OptimizeKind
+
+__all__ = ["Compiled"]
+
+Env = dict[str, Any]
+Value = tuple[Any, bool]  # (array, owned: nobody else holds it)
+Node = Callable[[Env], Value]
+
+
+def _aligner(have: str, want: str) -> Callable[[Any], Any] | None:
+    """Transpose/expand an array with letters ``have`` to broadcast against ``want``."""
+    kept = [c for c in want if c in have]
+    perm = tuple(have.index(c) for c in kept)
+    index = tuple(slice(None) if c in have else None for c in want)
+    identity = perm == tuple(range(len(have)))
+    full = len(kept) == len(want)
+    if identity and full:
+        return None
+    if identity:
+        return lambda a: a[index]
+    if full:
+        return lambda a: a.transpose(perm)
+    return lambda a: a.transpose(perm)[index]
+
+
+class Compiled:
+    """A program compiled for one assignment of sizes: call it with the input arrays.
+
+    ``plans`` lists every einsum plan made (with ``optimize``), in evaluation
+    order. Calling it checks each input array's shape against the sizes it
+    was compiled for and raises :class:`~indexnet.errors.ProgramSizeError`
+    naming the tensor, its expected and its actual shape.
+    """
+
+    def __init__(self, program: ir.Module, sizes: Mapping[str, int], dtype: Any,
+                 available: Iterable[str] = (), *, optimize: OptimizeKind = "auto") -> None:
+        self.program = program
+        self.sizes = dict(sizes)
+        self.dtype = np.dtype(dtype)
+        self.optimize = optimize
+        self.plans: list[Plan] = []
+        self.shapes = {key: tuple(self.sizes[c] for c in program.tensors[key].letters)
+                       for key in program.inputs
+                       if all(c in self.sizes for c in program.tensors[key].letters)}
+        self._eyes: dict[tuple[int, int], np.ndarray] = {}
+        self.steps: list[tuple[str, Node]] = []
+        # derivative arrays (``dL/dX``) that the caller's env holds or a derivation computes
+        self._derivatives = set(available)
+        for stmt in program.statements:
+            if isinstance(stmt, ir.Equation):
+                self.steps.append((stmt.target.key, self._equation(stmt)))
+            elif isinstance(stmt, ir.Derivation):
+                self.steps.append((stmt.key, self._equation(stmt)))
+                self._derivatives.add(stmt.key)
+
+    def __call__(self, env: Env) -> dict[str, np.ndarray]:
+        self._check_shapes(env)
+        env = dict(env)
+        out: dict[str, np.ndarray] = {}
+        for key, node in self.steps:
+            value = node(env)[0]
+            env[key] = out[key] = value
+        return out
+
+    def _check_shapes(self, env: Env) -> None:
+        for key, want in self.shapes.items():
+            value = env.get(key)
+            if value is not None and np.shape(value) != want:
+                info = self.program.tensors[key]
+                sizes = ", ".join(f"{c}={n}" for c, n in zip(info.letters, want))
+                raise ProgramSizeError(
+                    f"array {key!r} has shape {np.shape(value)}, but this program was compiled "
+                    f"for {want} ({sizes})",
+                    line=info.line, column=info.column, source=self.program.source)
+
+    # -- compiling ---------------------------------------------------------------------
+
+    def _error(self, message: str, pos: tuple[int, int], cls: type[ProgramError] = ProgramError
+               ) -> ProgramError:
+        return cls(message, line=pos[0], column=pos[1], source=self.program.source)
+
+    def _equation(self, eq: ir.Equation | ir.Derivation) -> Node:
+        shape = tuple(self.sizes[c] for c in eq.free)
+        inner = self._sum(eq.rhs)
+
+        def run(env: Env) -> Value:
+            value, owned = inner(env)
+            if np.shape(value) != shape:
+                return np.array(np.broadcast_to(value, shape)), True
+            if not owned or not isinstance(value, np.ndarray):
+                return np.array(value), True
+            return value, True
+
+        return run
+
+    def _sum(self, expr: ir.Sum) -> Node:
+        parts = []
+        for term in expr.terms:
+            node, sign = self._product(term)
+            parts.append((node, sign, _aligner(term.output, expr.output)))
+        full = len(expr.output)
+        if len(parts) == 1:
+            node, sign, align = parts[0]
+            if sign == 1 and align is None:
+                return node
+
+            def single(env: Env) -> Value:
+                return _first_term(node, sign, align, env)
+
+            return single
+
+        def run(env: Env) -> Value:
+            acc, owned = _first_term(*parts[0], env)
+            for node, sign, align in parts[1:]:
+                value = node(env)[0]
+                if align is not None:
+                    value = align(value)
+                if owned and isinstance(acc, np.ndarray) and acc.ndim == full and \
+                        np.ndim(value) <= acc.ndim and np.broadcast_shapes(
+                            np.shape(value), acc.shape) == acc.shape:
+                    if sign == 1:
+                        acc += value
+                    else:
+                        acc -= value
+                else:
+                    acc = acc + value if sign == 1 else acc - value
+                    owned = True
+            return acc, owned
+
+        return run
+
+    def _scale(self, product: ir.Product) -> float:
+        scale = Fraction(product.coefficient)
+        try:
+            value = float(scale)
+            for name, power in product.consts:
+                const = self.program.consts[name]
+                if const == 0 and power < 0:
+                    raise self._error(f"division by the constant {name}, which is 0",
+                                      product.pos)
+                value *= float(const) ** float(power)
+        except (OverflowError, ZeroDivisionError):
+            raise self._error("the constant factor of this term is out of range of a float",
+                              product.pos) from None
+        return value
+
+    def _product(self, product: ir.Product) -> tuple[Node, int]:
+        """The product's node and the sign it leaves to the caller (1 or -1)."""
+        scale = self._scale(product)
+        sign = 1
+        if scale == -1.0:
+            scale, sign = 1.0, -1
+        arrays: list[Node] = []
+        scalars: list[Node] = []
+        for factor in product.factors:
+            (arrays if ir.factor_output(factor) else scalars).append(self._factor(factor))
+        einsum = product.einsum
+        compiled: Plan | None = None
+        if einsum is not None:
+            shapes = [tuple(self.sizes[c] for c in ops) for ops in product.operands]
+            compiled = plan(einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
+            self.plans.append(compiled)
+        if not arrays:
+            def constant(env: Env) -> Value:
+                value = scale
+                for node in scalars:
+                    value = value * node(env)[0]
+                return np.asarray(value, dtype=self.dtype) * 1, True
+
+            return constant, sign
+        if compiled is None:
+            only = arrays[0]
+            if scale == 1.0 and not scalars:
+                return only, sign
+
+            def scaled(env: Env) -> Value:
+                value, owned = only(env)
+                factor = scale
+                for node in scalars:
+                    factor = factor * node(env)[0]
+                if owned and isinstance(value, np.ndarray) and value.ndim:
+                    value *= factor
+                    return value, True
+                return value * factor, True
+
+            return scaled, sign
+        contract = compiled
+        if len(arrays) == 2 and not scalars and scale == 1.0:
+            first, second = arrays
+
+            def pair(env: Env) -> Value:
+                a = first(env)[0]
+                b = second(env)[0]
+                value = contract(a, b)
+                return value, not (np.may_share_memory(value, a) or
+                                   np.may_share_memory(value, b))
+
+            return pair, sign
+
+        def run(env: Env) -> Value:
+            operands = [node(env)[0] for node in arrays]
+            value = contract(*operands)
+            owned = not any(np.may_share_memory(value, a) for a in operands)
+            factor = scale
+            for node in scalars:
+                factor = factor * node(env)[0]
+            if factor != 1.0:
+                if owned and isinstance(value, np.ndarray) and value.ndim:
+                    value *= factor
+                else:
+                    value, owned = value * factor, True
+            return value, owned
+
+        return run, sign
+
+    def _factor(self, factor: ir.Factor) -> Node:
+        if isinstance(factor, ir.Ref):
+            key = factor.key
+
+            def ref(env: Env) -> Value:
+                return env[key], False
+
+            return ref
+        if isinstance(factor, ir.Eye):
+            eye = self._eye(len(factor.subscripts), self.sizes[factor.subscripts[0]])
+            return lambda env: (eye, False)
+        if isinstance(factor, ir.Group):
+            return self._sum(factor.sum)
+        if isinstance(factor, ir.Power):
+            return self._power(self._factor(factor.base), factor.exponent)
+        if isinstance(factor, ir.Inverse):
+            base = self._factor(factor.base)
+
+            def inverse(env: Env) -> Value:
+                value, owned = base(env)
+                if owned and isinstance(value, np.ndarray) and value.ndim:
+                    np.divide(1.0, value, out=value)
+                    return value, True
+                return np.divide(1.0, value), True
+
+            return inverse
+        if isinstance(factor, ir.DerivRef):
+            dkey = ir.deriv_key(factor.of, factor.wrt.key)
+            if dkey in self._derivatives:
+                def derivative(env: Env) -> Value:
+                    return env[dkey], False
+
+                return derivative
+            raise self._error(
+                f"d{factor.of}/d{factor.wrt.key} is a derivative atom; evaluating derivatives is "
+                "not supported yet", factor.pos, NotSupportedError)
+        return self._call(factor)
+
+    def _eye(self, rank: int, size: int) -> np.ndarray:
+        cached = self._eyes.get((rank, size))
+        if cached is None:
+            cached = np.zeros((size,) * rank, dtype=self.dtype)
+            cached[(np.arange(size),) * rank] = 1
+            self._eyes[(rank, size)] = cached
+        return cached
+
+    def _power(self, base: Node, exponent: Fraction) -> Node:
+        if exponent == 1:
+            return base
+        if exponent == 2:
+            kernel: Callable[..., Any] = np.square
+        elif exponent == Fraction(1, 2):
+            kernel = np.sqrt
+        elif exponent == -1:
+            kernel = np.reciprocal
+        else:
+            e = float(exponent)
+
+            def kernel(x: Any, out: Any = None) -> Any:
+                return np.power(x, e, out=out)
+
+        def power(env: Env) -> Value:
+            value, owned = base(env)
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
+                value, owned = np.asarray(value, dtype=self.dtype), False
+            if owned and value.ndim:
+                kernel(value, out=value)
+                return value, True
+            return kernel(value), True
+
+        return power
+
+    def _call(self, call: ir.Call) -> Node:
+        resolved = resolve_function(self.program, call)
+        if resolved is None:
+            raise self._error(
+                f"function {ir.tensor_key(call.function, call.label)} is not declared: add "
+                f"'act {call.function} = sigmoid' (or another built-in) to evaluate it", call.pos)
+        name, primes, index = resolved
+        axis = call.output.index(index) if index is not None else None
+        args = []
+        for arg in call.args:
+            args.append((self._sum(arg), _aligner(arg.output, call.output)))
+        if len(args) == 1:
+            node, align = args[0]
+
+            def unary(env: Env) -> Value:
+                value, owned = node(env)
+                if align is not None:
+                    value, owned = align(value), False
+                if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
+                    value, owned = np.asarray(value, dtype=self.dtype), True
+                result = apply(name, primes, [value], owned, axis)
+                return result, owned or result is not value
+
+            return unary
+
+        def many(env: Env) -> Value:
+            values = []
+            for node, align in args:
+                value = node(env)[0]
+                values.append(align(value) if align is not None else value)
+            return apply(name, primes, values, False, axis), True
+
+        return many
+
+
+def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:
+    """The first term of a sum, aligned to the sum's indices and signed, in place when owned."""
+    value, owned = node(env)
+    if align is not None:
+        value, owned = align(value), False
+    if sign == -1:
+        if owned and isinstance(value, np.ndarray) and value.ndim:
+            np.negative(value, out=value)
+        else:
+            value, owned = np.negative(value), True
+    return value, owned

@@ -1,0 +1,66 @@
+"""The lowered program as immutable data: nodes, the module of statements, sizes, terms.
+
+Everything above this package reads programs in this form; nothing here
+parses text, evaluates arrays or prints.
+"""
+
+from .module import Module, resolve_function
+from .nodes import (
+    ActDecl,
+    Call,
+    Claim,
+    ConstDecl,
+    Derivation,
+    DerivRef,
+    Domain,
+    Equation,
+    Eye,
+    Factor,
+    Group,
+    Inverse,
+    Power,
+    Product,
+    Ref,
+    SizeDecl,
+    Statement,
+    Sum,
+    TensorDecl,
+    TensorInfo,
+    deriv_key,
+    factor_output,
+    format_number,
+    iter_products,
+    iter_refs,
+    tensor_key,
+)
+
+__all__ = [
+    "ActDecl",
+    "Call",
+    "Claim",
+    "ConstDecl",
+    "DerivRef",
+    "Derivation",
+    "Domain",
+    "Equation",
+    "Eye",
+    "Factor",
+    "Group",
+    "Inverse",
+    "Module",
+    "Power",
+    "Product",
+    "Ref",
+    "SizeDecl",
+    "Statement",
+    "Sum",
+    "TensorDecl",
+    "TensorInfo",
+    "deriv_key",
+    "factor_output",
+    "format_number",
+    "iter_products",
+    "iter_refs",
+    "resolve_function",
+    "tensor_key",
+]

@@ -1,0 +1,148 @@
+"""The index language's built-in functions: what they compute, their derivatives, their names.
+
+Every function is elementwise except ``softmax[k]`` (normalised along one
+index). ``f'`` is the derivative in the (last) argument: ``sigmoid'(a)`` is
+σ(a)(1 − σ(a)), ``loss'(y, ŷ)`` is ∂/∂ŷ of the cross-entropy term −y log ŷ.
+A function may work in place on an argument that nobody else holds
+(``owned``), which saves an allocation per call in the hot path.
+
+>>> import numpy as np
+>>> float(apply("sigmoid", 0, [np.array(0.0)]))
+0.5
+>>> float(apply("sigmoid", 1, [np.array(0.0)]))
+0.25
+>>> FUNCTIONS["loss"].arity
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["FUNCTIONS", "Function", "apply"]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A built-in function: its arity, whether it takes an index (softmax[k]), its meaning."""
+
+    name: str
+    arity: int
+    indexed: bool
+    differentiable: bool
+    meaning: str
+
+
+FUNCTIONS: Mapping[str, Function] = {
+    f.name: f
+    for f in (
+        Function("sigmoid", 1, False, True, "σ(x) = 1/(1 + e^(−x)); σ' = σ(1 − σ)"),
+        Function("tanh", 1, False, True, "tanh x; tanh' = 1 − tanh²"),
+        Function("relu", 1, False, True, "max(x, 0); relu' = [x > 0]"),
+        Function("exp", 1, False, True, "e^x"),
+        Function("log", 1, False, True, "natural logarithm; log' = 1/x"),
+        Function("sqrt", 1, False, True, "√x; sqrt' = 1/(2√x)"),
+        Function("abs", 1, False, True, "|x|; abs' = sign x"),
+        Function("square", 1, False, True, "x²; square' = 2x"),
+        Function("identity", 1, False, True, "x; identity' = 1"),
+        Function("softmax", 1, True, False, "exp, normalised to sum 1 along the index"),
+        Function("loss", 2, False, True,
+                 "cross-entropy term −y log ŷ; loss'(y, ŷ) = −y/ŷ (in ŷ)"),
+    )
+}
+
+Array = Any
+
+
+def _out(x: Array, owned: bool) -> Array | None:
+    return x if owned and isinstance(x, np.ndarray) and x.ndim else None
+
+
+def _array(x: Array) -> np.ndarray:
+    return x if isinstance(x, np.ndarray) else np.array(x)
+
+
+def _sigmoid(x: Array, owned: bool) -> Array:
+    t = _array(np.multiply(x, 0.5, out=_out(x, owned)))
+    np.tanh(t, out=t)
+    t += 1.0
+    t *= 0.5
+    return t
+
+
+def _sigmoid_prime(x: Array, owned: bool) -> Array:
+    s = _sigmoid(x, owned)
+    return s * (1.0 - s)
+
+
+def _tanh_prime(x: Array, owned: bool) -> Array:
+    t = _array(np.tanh(x, out=_out(x, owned)))
+    np.square(t, out=t)
+    np.subtract(1.0, t, out=t)
+    return t
+
+
+def _softmax(x: Array, owned: bool, axis: int) -> Array:
+    e = _array(np.subtract(x, x.max(axis=axis, keepdims=True), out=_out(x, owned)))
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+_UNARY: dict[tuple[str, int], Callable[[Array, bool], Array]] = {
+    ("sigmoid", 0): _sigmoid,
+    ("sigmoid", 1): _sigmoid_prime,
+    ("tanh", 0): lambda x, o: np.tanh(x, out=_out(x, o)),
+    ("tanh", 1): _tanh_prime,
+    ("relu", 0): lambda x, o: np.maximum(x, 0.0, out=_out(x, o)),
+    ("relu", 1): lambda x, o: (x > 0).astype(np.result_type(x, np.float32)),
+    ("exp", 0): lambda x, o: np.exp(x, out=_out(x, o)),
+    ("exp", 1): lambda x, o: np.exp(x, out=_out(x, o)),
+    ("log", 0): lambda x, o: np.log(x, out=_out(x, o)),
+    ("log", 1): lambda x, o: np.reciprocal(x, out=_out(x, o)),
+    ("sqrt", 0): lambda x, o: np.sqrt(x, out=_out(x, o)),
+    ("sqrt", 1): lambda x, o: 0.5 / np.sqrt(x),
+    ("abs", 0): lambda x, o: np.abs(x, out=_out(x, o)),
+    ("abs", 1): lambda x, o: np.sign(x, out=_out(x, o)),
+    ("square", 0): lambda x, o: np.square(x, out=_out(x, o)),
+    ("square", 1): lambda x, o: np.multiply(x, 2.0, out=_out(x, o)),
+    ("identity", 0): lambda x, o: x,
+    ("identity", 1): lambda x, o: np.ones_like(x),
+}
+
+
+def apply(
+    name: str,
+    primes: int,
+    args: Sequence[Array],
+    owned: bool = False,
+    axis: int | None = None,
+) -> Array:
+    """Apply built-in ``name`` (``primes`` = 1 for its derivative) to arrays.
+
+    ``owned`` lets a unary function overwrite its argument; ``axis`` is the
+    axis softmax normalises along. Arguments of ``loss`` must broadcast.
+
+    >>> import numpy as np
+    >>> apply("softmax", 0, [np.zeros((2, 2))], axis=1).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
+    if name == "softmax":
+        if primes or axis is None:
+            raise InvalidArgumentError("softmax takes an axis and has no elementwise derivative")
+        return _softmax(args[0], owned, axis)
+    if name == "loss":
+        y, p = args
+        if primes:
+            return -np.asarray(y) / p
+        return -np.asarray(y) * np.log(p)
+    kernel = _UNARY.get((name, primes))
+    if kernel is None:
+        raise InvalidArgumentError(f"no built-in function {name}{chr(39) * primes}")
+    return kernel(args[0], owned)

@@ -1,0 +1,474 @@
+"""The lowered form of index-language programs: what :class:`~indexnet.program.Program` holds.
+
+Lowering (:mod:`indexnet.notation.lower`) turns the syntax tree into these
+immutable nodes; evaluation, rendering and the lint only read them. A
+right-hand side is a :class:`Sum` of :class:`Product` terms; a product holds
+an exact coefficient, named constants and tensor factors, and knows its own
+einsum string. Factors are tensor references, Kronecker deltas, function
+calls, parenthesised sums, powers, reciprocals and derivative atoms.
+Positions are kept for messages but never compared, so two spellings of one
+program are equal.
+
+>>> p = Product(Fraction(1), (), (Ref("x", None, "n", "d"), Ref("W", None, "d", "h")),
+...             explicit="", summed="d", output="nh")
+>>> p.einsum
+'nd,dh->nh'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Union
+
+__all__ = [
+    "PRINTERS",
+    "ActDecl",
+    "Call",
+    "Claim",
+    "ConstDecl",
+    "DerivRef",
+    "Derivation",
+    "Domain",
+    "Equation",
+    "Eye",
+    "Factor",
+    "Group",
+    "Inverse",
+    "Power",
+    "Product",
+    "Ref",
+    "SizeDecl",
+    "Statement",
+    "Sum",
+    "TensorDecl",
+    "TensorInfo",
+    "decimal_places",
+    "deriv_key",
+    "factor_output",
+    "format_number",
+    "iter_products",
+    "iter_refs",
+    "tensor_key",
+]
+
+Position = tuple[int, int]
+
+#: How statements print themselves (``str``, ``_repr_latex_``). The IR never
+#: imports a printer; :mod:`indexnet.render`, which sits above it, installs its
+#: ``compact`` and ``latex`` printers here when it is imported.
+PRINTERS: dict[str, Callable[[Any], str]] = {}
+
+
+def tensor_key(name: str, label: str | None) -> str:
+    """The key a tensor goes by in a program: its name, or ``name_label``.
+
+    >>> tensor_key("w", "ℓ-1")
+    'w_ℓ-1'
+    """
+    return name if label is None else f"{name}_{label}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A tensor reference: ``upper`` and ``lower`` letters as written.
+
+    ``written`` is the axis order of the array as written (upper, then
+    lower); ``subscripts`` those of the stored operand (reversed for a
+    transposed reference, so ``xᵀ_n^d`` and ``x^n_d`` both have ``nd``).
+    """
+
+    name: str
+    label: str | None
+    upper: str
+    lower: str
+    transposed: bool = False
+    pos: Position = field(default=(0, 0), compare=False)
+
+    @property
+    def key(self) -> str:
+        return tensor_key(self.name, self.label)
+
+    @property
+    def written(self) -> str:
+        return self.upper + self.lower
+
+    @property
+    def subscripts(self) -> str:
+        return self.written[::-1] if self.transposed else self.written
+
+
+@dataclass(frozen=True)
+class Eye:
+    """The Kronecker delta ``eye^i_j``: 1 where all its indices agree."""
+
+    upper: str
+    lower: str
+    pos: Position = field(default=(0, 0), compare=False)
+
+    @property
+    def subscripts(self) -> str:
+        return self.upper + self.lower
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function applied entry by entry (softmax along ``index``).
+
+    ``function`` is the name as written (a built-in, an ``act`` name or, in a
+    program without declarations, a generic name); ``output`` is the union of
+    the arguments' free letters.
+    """
+
+    function: str
+    label: str | None
+    primes: int
+    index: str | None
+    args: tuple[Sum, ...]
+    output: str
+    pos: Position = field(default=(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A parenthesised sum that cannot merge into the product around it."""
+
+    sum: Sum
+
+
+@dataclass(frozen=True)
+class Power:
+    """``base`` raised to an exact power, entry by entry."""
+
+    base: Factor
+    exponent: Fraction
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """``1/base`` entry by entry (what ``/`` makes of a tensor divisor)."""
+
+    base: Factor
+
+
+@dataclass(frozen=True)
+class DerivRef:
+    """``dL/dX``: the derivative of scalar ``of`` with respect to ``wrt`` (issue 4 computes it)."""
+
+    of: str
+    wrt: Ref
+    pos: Position = field(default=(0, 0), compare=False)
+
+
+Factor = Union[Ref, Eye, Call, Group, Power, Inverse, DerivRef]  # noqa: UP007
+
+
+def factor_output(factor: Factor) -> str:
+    """The letters of a factor as an einsum operand (repeats kept: ``A^i_i`` is ``ii``).
+
+    >>> factor_output(Power(Ref("x", None, "", "ij", transposed=True), Fraction(2)))
+    'ji'
+    """
+    while isinstance(factor, (Power, Inverse)):
+        factor = factor.base
+    if isinstance(factor, (Ref, Eye)):
+        return factor.subscripts
+    if isinstance(factor, Call):
+        return factor.output
+    if isinstance(factor, Group):
+        return factor.sum.output
+    return factor.wrt.subscripts
+
+
+@dataclass(frozen=True)
+class Product:
+    """One product term: ``coefficient · Π consts^e · Π factors``, summed over ``summed``.
+
+    ``explicit`` holds the letters an explicit ``sum_`` sums (rendering
+    writes them back); ``output`` the letters that remain, in order.
+    """
+
+    coefficient: Fraction
+    consts: tuple[tuple[str, Fraction], ...]
+    factors: tuple[Factor, ...]
+    explicit: str
+    summed: str
+    output: str
+    pos: Position = field(default=(0, 0), compare=False)
+
+    @property
+    def operands(self) -> list[str]:
+        """Einsum subscripts of the factors that are arrays (scalars left out)."""
+        return [s for s in map(factor_output, self.factors) if s]
+
+    @property
+    def einsum(self) -> str | None:
+        """The product's einsum string, or None when there is nothing to contract.
+
+        A lone factor that already has the output's letters, in order, needs no
+        einsum (``b_h`` in a sum, ``λ W^h_k``).
+        """
+        ops = self.operands
+        if not ops or (len(ops) == 1 and ops[0] == self.output):
+            return None
+        return f"{','.join(ops)}->{self.output}"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Terms added together; a term lacking letters of ``output`` is broadcast over them."""
+
+    terms: tuple[Product, ...]
+    output: str
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where random values of an input or param are drawn from: ``onehot('k')`` etc."""
+
+    kind: str
+    args: tuple[Fraction | str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.args:
+            return self.kind
+        args = ", ".join(a if isinstance(a, str) else format_number(a) for a in self.args)
+        return f"{self.kind}({args})"
+
+
+def format_number(value: Fraction) -> str:
+    """An exact number as the language writes it: ``2``, ``0.01``, ``1/3``.
+
+    >>> format_number(Fraction(1, 100)), format_number(Fraction(-3)), format_number(Fraction(2, 3))
+    ('0.01', '-3', '2/3')
+    """
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    digits = decimal_places(value.denominator)
+    if digits is None:
+        return f"{value.numerator}/{value.denominator}"
+    scaled = abs(value.numerator) * (10**digits // value.denominator)
+    text = str(scaled).rjust(digits + 1, "0")
+    out = f"{text[:-digits]}.{text[-digits:]}".rstrip("0").rstrip(".")
+    return ("-" if value < 0 else "") + out
+
+
+def decimal_places(den: int) -> int | None:
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives) if den == 1 else None
+
+
+@dataclass(frozen=True)
+class TensorDecl:
+    """``input`` or ``param``: the tensor's layout as declared and its domain."""
+
+    role: str
+    ref: Ref
+    domain: Domain | None
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class ConstDecl:
+    """``const lambda = 0.01``: a named exact scalar."""
+
+    name: str
+    value: Fraction
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class ActDecl:
+    """``act f = sigmoid``: a name (and label) for a built-in function."""
+
+    name: str
+    label: str | None
+    function: str
+    primes: int
+    index: str | None
+    line: int = field(default=0, compare=False)
+
+    @property
+    def key(self) -> str:
+        return tensor_key(self.name, self.label)
+
+
+@dataclass(frozen=True)
+class SizeDecl:
+    """``size n=6, d=5``: sizes for random checks."""
+
+    sizes: tuple[tuple[str, int], ...]
+    line: int = field(default=0, compare=False)
+
+
+class _Statement:
+    """What equations, claims and derivations share: their products, rendered forms."""
+
+    rhs: Sum
+
+    @property
+    def summed(self) -> str:
+        """Every letter summed somewhere in the right-hand side, in order of appearance."""
+        seen: dict[str, None] = {}
+        for product in iter_products(self.rhs):
+            for letter in product.summed:
+                seen.setdefault(letter)
+        return "".join(seen)
+
+    def einsums(self) -> list[str]:
+        """The einsum strings of the right-hand side's products, inner ones first."""
+        return [p.einsum for p in iter_products(self.rhs) if p.einsum]
+
+    def _repr_latex_(self) -> str:
+        printer = PRINTERS.get("latex")
+        return f"$${printer(self)}$$" if printer else repr(self)
+
+    def __str__(self) -> str:
+        printer = PRINTERS.get("compact")
+        return printer(self) if printer else repr(self)
+
+
+@dataclass(frozen=True)
+class Equation(_Statement):
+    """``target = rhs``: defines ``target``; ``free`` are the target's letters.
+
+    >>> import indexnet.program as prog
+    >>> eq = prog.parse("a^n_h = x^n_d W^d_h + b_h").equations[0]
+    >>> eq.free, eq.summed, eq.einsums()
+    ('nh', 'd', ['nd,dh->nh'])
+    """
+
+    target: Ref
+    rhs: Sum
+    line: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+    @property
+    def free(self) -> str:
+        return self.target.subscripts
+
+
+@dataclass(frozen=True)
+class Claim(_Statement):
+    """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check`` (issue 4)."""
+
+    of: str
+    wrt: Ref
+    rhs: Sum
+    line: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+    @property
+    def free(self) -> str:
+        return self.wrt.subscripts
+
+
+@dataclass(frozen=True)
+class Derivation(_Statement):
+    """``dL/dX = rhs``: an exact derivative that :meth:`Program.derive` worked out.
+
+    Evaluation stores it under :func:`deriv_key` (``dL/dW``), in ``X``'s own
+    layout; a :class:`DerivRef` to it reads that array.
+
+    >>> import indexnet.program as prog
+    >>> d = prog.parse("input x^n_d\\nparam w^d\\nL = x^n_d w^d").derive("L").derivations[0]
+    >>> d.key, d.einsums()
+    ('dL/dw', ['nd->d'])
+    """
+
+    of: str
+    wrt: Ref
+    rhs: Sum
+    line: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        return deriv_key(self.of, self.wrt.key)
+
+    @property
+    def free(self) -> str:
+        return self.wrt.subscripts
+
+
+def deriv_key(of: str, key: str) -> str:
+    """The key under which evaluation stores the derivative of ``of`` by tensor ``key``.
+
+    >>> deriv_key("L", "w_ℓ")
+    'dL/dw_ℓ'
+    """
+    return f"d{of}/d{key}"
+
+
+Statement = Union[  # noqa: UP007
+    TensorDecl, ConstDecl, ActDecl, SizeDecl, Equation, Claim, Derivation]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """What a program knows of one tensor.
+
+    ``role`` is ``input``, ``param``, ``defined`` (by an equation) or
+    ``implicit`` (an input of a program without declarations, laid out as
+    first used); ``ref`` is the layout as declared, defined or first used;
+    ``style`` is ``post`` when the document form first wrote all its indices
+    after the parentheses (``(w)^d_h``), ``pre`` when it wrote some before.
+    """
+
+    key: str
+    role: str
+    ref: Ref
+    domain: Domain | None = None
+    line: int = field(default=0, compare=False)
+    column: int = field(default=0, compare=False)
+    style: str = field(default="", compare=False)
+
+    @property
+    def rank(self) -> int:
+        return len(self.ref.written)
+
+    @property
+    def letters(self) -> str:
+        """The letter of each axis of the stored array."""
+        return self.ref.subscripts
+
+
+def _factor_sums(factor: Factor) -> Iterator[Sum]:
+    while isinstance(factor, (Power, Inverse)):
+        factor = factor.base
+    if isinstance(factor, Call):
+        yield from factor.args
+    elif isinstance(factor, Group):
+        yield factor.sum
+
+
+def iter_products(expr: Sum) -> Iterator[Product]:
+    """Every product of ``expr``, inner products (inside factors) before their parents."""
+    for term in expr.terms:
+        for factor in term.factors:
+            for inner in _factor_sums(factor):
+                yield from iter_products(inner)
+        yield term
+
+
+def iter_refs(expr: Sum) -> Iterator[Ref]:
+    """Every tensor reference inside ``expr`` (derivative targets included)."""
+    for term in expr.terms:
+        for factor in term.factors:
+            base = factor
+            while isinstance(base, (Power, Inverse)):
+                base = base.base
+            if isinstance(base, Ref):
+                yield base
+            elif isinstance(base, DerivRef):
+                yield base.wrt
+            for inner in _factor_sums(base):
+                yield from iter_refs(inner)

@@ -1,0 +1,264 @@
+"""The term algebra of derivatives: monomials, letter renaming, canonical keys.
+
+A :class:`Term` is a monomial ``coef · Π consts^p · Π factors`` with output
+letters; every other letter is summed (einsum semantics). Renaming keeps
+bound letters apart, :func:`multiply` joins two monomials, and the keys
+(:func:`factor_key`, :func:`term_key`) compare terms up to renaming their
+summed letters. Derivation (:mod:`indexnet.derive`) and diagnosis
+(:mod:`indexnet.check`) both build on it.
+
+>>> from fractions import Fraction
+>>> t = Term(Fraction(2), (), (ir.Ref("x", None, "i", ""),), "i")
+>>> rename_term(t, {"i": "j"}).factors[0].upper
+'j'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import nodes as ir
+
+__all__ = [
+    "LETTERS",
+    "Term",
+    "all_letters",
+    "as_factor",
+    "factor_key",
+    "fresh_letter",
+    "map_letters",
+    "merge_consts",
+    "multiply",
+    "rename_factor",
+    "rename_sum",
+    "rename_term",
+    "term_key",
+]
+
+LETTERS = string.ascii_lowercase + string.ascii_uppercase
+
+
+@dataclass(frozen=True)
+class Term:
+    """A monomial: ``coef · Π consts^p · Π factors``, output ``output``, the rest summed.
+
+    >>> Term(Fraction(2), (), (ir.Ref("x", None, "n", "d"),), "d").bound
+    'n'
+    """
+
+    coef: Fraction
+    consts: tuple[tuple[str, Fraction], ...]
+    factors: tuple[ir.Factor, ...]
+    output: str
+
+    @property
+    def letters(self) -> str:
+        """Every letter at this level (factors' letters, then the output's)."""
+        seen: dict[str, None] = {}
+        for f in self.factors:
+            for c in ir.factor_output(f):
+                seen.setdefault(c)
+        for c in self.output:
+            seen.setdefault(c)
+        return "".join(seen)
+
+    @property
+    def bound(self) -> str:
+        """The summed letters."""
+        return "".join(c for c in self.letters if c not in self.output)
+
+    @classmethod
+    def of(cls, product: ir.Product) -> Term:
+        """The monomial of a lowered product."""
+        return cls(product.coefficient, product.consts, product.factors, product.output)
+
+
+def fresh_letter(avoid: Iterable[str], prefer: str = "") -> str:
+    """A letter not in ``avoid`` (``prefer`` first, then a–z, A–Z).
+
+    >>> fresh_letter("abc"), fresh_letter("ab", prefer="k")
+    ('d', 'k')
+    """
+    used = set(avoid)
+    for c in prefer + LETTERS:
+        if c not in used:
+            return c
+    raise ValueError("out of index letters")  # pragma: no cover - 52 letters in one term
+
+
+def map_letters(letters: str, m: Mapping[str, str]) -> str:
+    return "".join(m.get(c, c) for c in letters)
+
+
+def all_letters(factor: ir.Factor) -> set[str]:
+    """Letters anywhere in a factor, inner bound letters included."""
+    while isinstance(factor, (ir.Power, ir.Inverse)):
+        factor = factor.base
+    out = set(ir.factor_output(factor))
+    sums: Sequence[ir.Sum] = ()
+    if isinstance(factor, ir.Call):
+        sums = factor.args
+        if factor.index:
+            out.add(factor.index)
+    elif isinstance(factor, ir.Group):
+        sums = (factor.sum,)
+    for s in sums:
+        for t in s.terms:
+            for f in t.factors:
+                out |= all_letters(f)
+    return out
+
+
+def rename_factor(factor: ir.Factor, m: Mapping[str, str]) -> ir.Factor:
+    """Rename the letters of a factor; inner summed letters dodge the new names.
+
+    >>> rename_factor(ir.Ref("x", None, "n", "d"), {"n": "m"})
+    Ref(name='x', label=None, upper='m', lower='d', transposed=False, pos=(0, 0))
+    """
+    if isinstance(factor, (ir.Ref, ir.Eye)):
+        return dataclasses.replace(factor, upper=map_letters(factor.upper, m),
+                                   lower=map_letters(factor.lower, m))
+    if isinstance(factor, ir.DerivRef):
+        wrt = factor.wrt
+        return dataclasses.replace(factor, wrt=dataclasses.replace(
+            wrt, upper=map_letters(wrt.upper, m), lower=map_letters(wrt.lower, m)))
+    if isinstance(factor, (ir.Power, ir.Inverse)):
+        return dataclasses.replace(factor, base=rename_factor(factor.base, m))
+    if isinstance(factor, ir.Group):
+        return ir.Group(rename_sum(factor.sum, m))
+    args = tuple(rename_sum(a, m) for a in factor.args)
+    index = m.get(factor.index, factor.index) if factor.index else None
+    return dataclasses.replace(factor, args=args, output=map_letters(factor.output, m), index=index)
+
+
+def rename_sum(expr: ir.Sum, m: Mapping[str, str]) -> ir.Sum:
+    """Rename the free letters of a sum (``m``'s values are kept clear of inner sums)."""
+    return ir.Sum(tuple(_rename_product(t, m) for t in expr.terms), map_letters(expr.output, m))
+
+
+def _rename_product(p: ir.Product, m: Mapping[str, str]) -> ir.Product:
+    t = rename_term(Term.of(p), m, avoid=set(m.values()) | set(m))
+    full = _bound_map(Term.of(p), m, set(m.values()) | set(m))
+    explicit = map_letters(p.explicit, full)
+    summed = map_letters(p.summed, full)
+    return ir.Product(t.coef, t.consts, t.factors, explicit, summed, t.output, p.pos)
+
+
+def _bound_map(t: Term, m: Mapping[str, str], avoid: set[str]) -> dict[str, str]:
+    full = {c: m.get(c, c) for c in t.output}
+    taken = set(avoid) | set(full.values())
+    inner: set[str] = set()
+    for f in t.factors:
+        inner |= all_letters(f)
+    for b in t.bound:
+        if b in taken:
+            full[b] = fresh_letter(taken | inner | set(t.letters))
+        else:
+            full[b] = b
+        taken.add(full[b])
+    return full
+
+
+def rename_term(t: Term, m: Mapping[str, str], avoid: Iterable[str] = ()) -> Term:
+    """Rename ``t``'s output letters by ``m``; summed letters move off ``avoid`` and the new names.
+
+    >>> t = Term(Fraction(1), (), (ir.Ref("x", None, "n", "d"),), "d")
+    >>> rename_term(t, {"d": "n"}).factors[0].upper != "n"
+    True
+    """
+    full = _bound_map(t, m, set(avoid))
+    inner = {**{c: c for c in set(avoid) | set(full.values())}, **full}
+    factors = tuple(rename_factor(f, inner) for f in t.factors)
+    return Term(t.coef, t.consts, factors, map_letters(t.output, full))
+
+
+def merge_consts(*groups: Iterable[tuple[str, Fraction]]) -> tuple[tuple[str, Fraction], ...]:
+    out: dict[str, Fraction] = {}
+    for group in groups:
+        for name, power in group:
+            out[name] = out.get(name, Fraction(0)) + power
+    return tuple(sorted((n, p) for n, p in out.items() if p != 0))
+
+
+def multiply(a: Term, b: Term, output: str) -> Term:
+    """The product of two monomials whose shared free letters mean the same axes.
+
+    >>> x = Term(Fraction(1), (), (ir.Ref("x", None, "n", "d"),), "n")
+    >>> y = Term(Fraction(3), (), (ir.Ref("y", None, "n", "d"),), "n")
+    >>> [ir.factor_output(f) for f in multiply(x, y, "n").factors]
+    ['nd', 'na']
+    """
+    b = rename_term(b, {}, avoid=set(a.letters) | set(output))
+    a = rename_term(a, {}, avoid=set(b.output) | set(output))
+    return Term(a.coef * b.coef, merge_consts(a.consts, b.consts), a.factors + b.factors,
+                output)
+
+
+def as_factor(expr: ir.Sum) -> ir.Factor:
+    """A sum as one factor: itself when it is a lone plain factor, else parenthesised."""
+    if len(expr.terms) == 1:
+        t = expr.terms[0]
+        if (t.coefficient == 1 and not t.consts and len(t.factors) == 1
+                and ir.factor_output(t.factors[0]) == expr.output == t.output):
+            return t.factors[0]
+    return ir.Group(expr)
+
+
+# -- keys: equality up to renaming summed letters ------------------------------------------
+
+
+def factor_key(f: ir.Factor) -> tuple[Any, ...]:
+    """A hashable key of a factor (positions ignored, inner sums canonical).
+
+    >>> factor_key(ir.Ref("x", None, "n", "d")) == factor_key(ir.Ref("x", None, "dn", "",
+    ...                                                                 transposed=True))
+    True
+    """
+    if isinstance(f, ir.Ref):
+        return ("R", f.key, f.subscripts)
+    if isinstance(f, ir.Eye):
+        return ("E", "".join(sorted(f.subscripts)))
+    if isinstance(f, ir.DerivRef):
+        return ("D", f.of, f.wrt.key, f.wrt.subscripts)
+    if isinstance(f, ir.Power):
+        return ("P", factor_key(f.base), f.exponent)
+    if isinstance(f, ir.Inverse):
+        return ("P", factor_key(f.base), Fraction(-1))
+    if isinstance(f, ir.Group):
+        return ("G", _sum_key(f.sum))
+    return ("C", f.function, f.label, f.primes, f.index, tuple(_sum_key(a) for a in f.args),
+            f.output)
+
+
+def _sum_key(s: ir.Sum) -> tuple[Any, ...]:
+    return (s.output, tuple(sorted(((*term_key(Term.of(t)), t.coefficient)
+                                    for t in s.terms), key=repr)))
+
+
+_PLACEHOLDERS = "".join(chr(0x2460 + k) for k in range(60))
+
+
+def term_key(t: Term) -> tuple[Any, ...]:
+    """Key of a monomial without its coefficient: equal for like terms.
+
+    >>> a = Term(Fraction(1), (), (ir.Ref("x", None, "n", ""), ir.Ref("y", None, "n", "")), "")
+    >>> b = Term(Fraction(5), (), (ir.Ref("y", None, "m", ""), ir.Ref("x", None, "m", "")), "")
+    >>> term_key(a) == term_key(b)
+    True
+    """
+    bound = t.bound
+    anon = {b: "?" for b in bound}
+    order = sorted(range(len(t.factors)),
+                   key=lambda i: repr(factor_key(rename_factor(t.factors[i], anon))))
+    mapping: dict[str, str] = {}
+    for i in order:
+        for c in ir.factor_output(t.factors[i]):
+            if c in bound and c not in mapping:
+                mapping[c] = _PLACEHOLDERS[len(mapping)]
+    keys = sorted((factor_key(rename_factor(t.factors[i], mapping)) for i in order), key=repr)
+    return (tuple(keys), t.consts, t.output)
