@@ -7,9 +7,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
+    "EXPONENTIAL_SEARCHES",
     "OPTIMIZERS",
     "ArrayLike",
     "MemoryLimit",
@@ -31,10 +32,13 @@ OptimizeKind = OptimizerName | bool | PathType
 #: Every optimizer name that ``plan`` and ``contract`` accept. ``"naive"`` is one
 #: einsum over all operands; ``"measured"`` times the distinct paths of the fast
 #: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.bench.paths`).
-OPTIMIZERS: tuple[str, ...] = (
-    "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
-    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured",
-)
+OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
+
+#: Path searches whose time can grow exponentially with the number of operands:
+#: they run under a time budget (``bench`` and ``plan --budget``). ``cotengra``
+#: is cotengra's hyper-optimizer, an optional extra.
+EXPONENTIAL_SEARCHES: frozenset[str] = frozenset(
+    {"optimal", "branch-all", "branch-2", "dp", "auto-hq", "random-greedy-128", "cotengra"})
 
 #: What ``memory_limit`` accepts: a number of elements, or ``"max_input"`` (the
 #: largest operand's size), as opt_einsum does.
