@@ -201,3 +201,75 @@ def test_examples_compute_what_they_say() -> None:
     xs = rnn.random_inputs(seed=0)
     np.testing.assert_allclose(rnn.evaluate(**xs)["hnew"],
                                np.tanh(xs["x"] @ xs["U"] + xs["h"] @ xs["W"] + xs["b"]))
+
+
+# -- the layout issue's fixes: compiled shapes, optimize=, bounded cache, internal errors --
+
+CHAIN = "input x^n_d\nparam A^d_h, B^h_k\ny^n_k = x^n_d A^d_h B^h_k"
+
+
+def test_compiled_checks_its_input_shapes() -> None:
+    from indexnet.errors import ProgramSizeError
+
+    program = parse("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^d_h")
+    compiled = program.compile({"x": (2, 3), "W": (3, 4)})
+    compiled({"x": np.ones((2, 3)), "W": np.ones((3, 4))})
+    with pytest.raises(ProgramSizeError, match=r"array 'x' has shape \(5, 3\).*\(2, 3\)") as err:
+        compiled({"x": np.ones((5, 3)), "W": np.ones((3, 4))})
+    assert err.value.line == 1
+
+
+@pytest.mark.parametrize("optimize", ["greedy", "optimal", "naive", "dp"])
+def test_evaluate_runs_the_plans_that_plans_reports(optimize: str) -> None:
+    program = parse(CHAIN)
+    sizes = {"n": 50, "d": 2, "h": 40, "k": 3}
+    arrays = program.random_inputs(sizes, seed=1)
+    reported = [p for _, _, p in program.plans(sizes, optimize=optimize)]
+    compiled = program.compile({k: v.shape for k, v in arrays.items()}, optimize=optimize)
+    assert [(p.optimize, p.path) for p in compiled.plans] == \
+        [(p.optimize, p.path) for p in reported]
+    got = program.evaluate(optimize=optimize, **arrays)["y"]
+    np.testing.assert_allclose(got, arrays["x"] @ arrays["A"] @ arrays["B"], rtol=1e-12)
+
+
+def test_evaluate_rejects_an_unknown_optimizer() -> None:
+    program = parse(CHAIN)
+    with pytest.raises(InvalidArgumentError, match="unknown optimizer 'fastest'"):
+        program.evaluate(optimize="fastest", **program.random_inputs())  # type: ignore[arg-type]
+
+
+def test_the_compiled_cache_is_bounded() -> None:
+    program = parse("input x^n\ns = sum_n x^n")
+    for n in range(1, 3 * Program.CACHE_SIZE):
+        assert program.evaluate(x=np.ones(n))["s"] == n
+    assert len(program._compiled) == Program.CACHE_SIZE
+
+
+def test_unexpected_failures_are_internal_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexnet.program as program_module
+    from indexnet.errors import InternalError
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    program = parse(CHAIN)
+    monkeypatch.setattr(program_module, "read", broken)
+    with pytest.raises(InternalError, match="internal error, please report: reading a program: "
+                       "ZeroDivisionError: boom") as err:
+        parse(CHAIN)
+    assert isinstance(err.value.__cause__, ZeroDivisionError)
+    monkeypatch.setattr(program_module, "derive", broken)
+    with pytest.raises(InternalError, match="deriving a program"):
+        program.derive()
+    monkeypatch.setattr(program_module, "check", broken)
+    with pytest.raises(InternalError, match="checking the claims"):
+        program.check()
+    monkeypatch.setattr(program_module.Compiled, "__call__", broken)
+    with pytest.raises(InternalError, match="evaluating a program"):
+        program.evaluate(**program.random_inputs())
+
+
+def test_indexnet_errors_pass_through_unwrapped() -> None:
+    with pytest.raises(ProgramError) as err:
+        parse("a^n = x^n +")
+    assert type(err.value).__name__ == "ProgramSyntaxError"

@@ -83,6 +83,7 @@ class Compiled:
                 self._derivatives.add(stmt.key)
 
     def __call__(self, env: Env) -> dict[str, np.ndarray]:
+        """Run the compiled program on ``env`` (arrays by key); return every defined tensor."""
         self._check_shapes(env)
         env = dict(env)
         out: dict[str, np.ndarray] = {}
@@ -183,64 +184,20 @@ class Compiled:
         scalars: list[Node] = []
         for factor in product.factors:
             (arrays if ir.factor_output(factor) else scalars).append(self._factor(factor))
-        einsum = product.einsum
         compiled: Plan | None = None
-        if einsum is not None:
+        if product.einsum is not None:
             shapes = [tuple(self.sizes[c] for c in ops) for ops in product.operands]
-            compiled = plan(einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
+            compiled = plan(product.einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
             self.plans.append(compiled)
         if not arrays:
-            def constant(env: Env) -> Value:
-                value = scale
-                for node in scalars:
-                    value = value * node(env)[0]
-                return np.asarray(value, dtype=self.dtype) * 1, True
-
-            return constant, sign
+            return _constant_node(scale, scalars, self.dtype), sign
         if compiled is None:
-            only = arrays[0]
             if scale == 1.0 and not scalars:
-                return only, sign
-
-            def scaled(env: Env) -> Value:
-                value, owned = only(env)
-                factor = scale
-                for node in scalars:
-                    factor = factor * node(env)[0]
-                if owned and isinstance(value, np.ndarray) and value.ndim:
-                    value *= factor
-                    return value, True
-                return value * factor, True
-
-            return scaled, sign
-        contract = compiled
+                return arrays[0], sign
+            return _scaled_node(arrays[0], scale, scalars), sign
         if len(arrays) == 2 and not scalars and scale == 1.0:
-            first, second = arrays
-
-            def pair(env: Env) -> Value:
-                a = first(env)[0]
-                b = second(env)[0]
-                value = contract(a, b)
-                return value, not (np.may_share_memory(value, a) or
-                                   np.may_share_memory(value, b))
-
-            return pair, sign
-
-        def run(env: Env) -> Value:
-            operands = [node(env)[0] for node in arrays]
-            value = contract(*operands)
-            owned = not any(np.may_share_memory(value, a) for a in operands)
-            factor = scale
-            for node in scalars:
-                factor = factor * node(env)[0]
-            if factor != 1.0:
-                if owned and isinstance(value, np.ndarray) and value.ndim:
-                    value *= factor
-                else:
-                    value, owned = value * factor, True
-            return value, owned
-
-        return run, sign
+            return _pair_node(compiled, *arrays), sign
+        return _contract_node(compiled, arrays, scale, scalars), sign
 
     def _factor(self, factor: ir.Factor) -> Node:
         if isinstance(factor, ir.Ref):
@@ -360,3 +317,66 @@ def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:
         else:
             value, owned = np.negative(value), True
     return value, owned
+
+
+# -- nodes of one product term ---------------------------------------------------------------
+
+
+def _constant_node(scale: float, scalars: list[Node], dtype: np.dtype[Any]) -> Node:
+    """A term without arrays: its scale times its scalar factors, as a 0-d array."""
+
+    def constant(env: Env) -> Value:
+        value = scale
+        for node in scalars:
+            value = value * node(env)[0]
+        return np.asarray(value, dtype=dtype) * 1, True
+
+    return constant
+
+
+def _scaled_node(only: Node, scale: float, scalars: list[Node]) -> Node:
+    """One array factor times the scale and the scalar factors (in place when it may)."""
+
+    def scaled(env: Env) -> Value:
+        value, owned = only(env)
+        factor = scale
+        for node in scalars:
+            factor = factor * node(env)[0]
+        if owned and isinstance(value, np.ndarray) and value.ndim:
+            value *= factor
+            return value, True
+        return value * factor, True
+
+    return scaled
+
+
+def _pair_node(contract: Plan, first: Node, second: Node) -> Node:
+    """Two array factors through their plan: the common case, with nothing else to do."""
+
+    def pair(env: Env) -> Value:
+        a = first(env)[0]
+        b = second(env)[0]
+        value = contract(a, b)
+        return value, not (np.may_share_memory(value, a) or np.may_share_memory(value, b))
+
+    return pair
+
+
+def _contract_node(contract: Plan, arrays: list[Node], scale: float, scalars: list[Node]) -> Node:
+    """Array factors through their plan, then times the scale and the scalar factors."""
+
+    def run(env: Env) -> Value:
+        operands = [node(env)[0] for node in arrays]
+        value = contract(*operands)
+        owned = not any(np.may_share_memory(value, a) for a in operands)
+        factor = scale
+        for node in scalars:
+            factor = factor * node(env)[0]
+        if factor != 1.0:
+            if owned and isinstance(value, np.ndarray) and value.ndim:
+                value *= factor
+            else:
+                value, owned = value * factor, True
+        return value, owned
+
+    return run

@@ -88,14 +88,17 @@ class Ref:
 
     @property
     def key(self) -> str:
+        """The key the tensor goes by in its program (``name`` or ``name_label``)."""
         return tensor_key(self.name, self.label)
 
     @property
     def written(self) -> str:
+        """The indices in the order written: upper, then lower."""
         return self.upper + self.lower
 
     @property
     def subscripts(self) -> str:
+        """The indices in array-axis order (reversed for a transpose ``xᵀ``)."""
         return self.written[::-1] if self.transposed else self.written
 
 
@@ -109,6 +112,7 @@ class Eye:
 
     @property
     def subscripts(self) -> str:
+        """The indices in array-axis order: upper, then lower."""
         return self.upper + self.lower
 
 
@@ -256,6 +260,7 @@ def format_number(value: Fraction) -> str:
 
 
 def decimal_places(den: int) -> int | None:
+    """Digits after the point to write ``1/den`` exactly; None if it never ends."""
     twos = fives = 0
     while den % 2 == 0:
         den //= 2
@@ -298,6 +303,7 @@ class ActDecl:
 
     @property
     def key(self) -> str:
+        """The key of the function: its name, or ``name_label``."""
         return tensor_key(self.name, self.label)
 
 
@@ -353,6 +359,7 @@ class Equation(_Statement):
 
     @property
     def free(self) -> str:
+        """The free indices: the target's."""
         return self.target.subscripts
 
 
@@ -368,6 +375,7 @@ class Claim(_Statement):
 
     @property
     def free(self) -> str:
+        """The free indices: those of the tensor differentiated by."""
         return self.wrt.subscripts
 
 
@@ -392,10 +400,12 @@ class Derivation(_Statement):
 
     @property
     def key(self) -> str:
+        """The key under which evaluation stores this derivative (``dL/dW``)."""
         return deriv_key(self.of, self.wrt.key)
 
     @property
     def free(self) -> str:
+        """The free indices: those of the tensor differentiated by."""
         return self.wrt.subscripts
 
 
@@ -433,6 +443,7 @@ class TensorInfo:
 
     @property
     def rank(self) -> int:
+        """The number of indices the tensor carries."""
         return len(self.ref.written)
 
     @property

@@ -34,6 +34,8 @@ class Statements(Protocol):
 __all__ = ["SizeModel"]
 
 Node = tuple[str, ...]
+#: Where a class's size came from: a tensor axis (key, axis), ``given`` or ``declared``.
+Origin = tuple[str, int] | str
 
 
 class SizeModel:
@@ -137,60 +139,75 @@ class SizeModel:
         ``given`` letters, then the program's ``size`` lines (``declared``),
         then, with ``defaults``, small distinct sizes (3, 4, 5, …).
         """
-        program = self.program
         size: dict[Node, int] = {}
-        source: dict[Node, tuple[str, int] | str] = {}
+        source: dict[Node, Origin] = {}
         for key, shape in shapes.items():
-            info = program.tensors[key]
-            shape = tuple(int(n) for n in shape)
-            if len(shape) != info.rank:
+            self._size_from_shape(key, shape, size, source)
+        self._size_from_letters("given", given or {}, size, source)
+        if declared:
+            self._size_from_letters("declared", self._declared(), size, source)
+        return self._every_letter(size, defaults)
+
+    def _size_from_shape(self, key: str, shape: Sequence[int], size: dict[Node, int],
+                         source: dict[Node, Origin]) -> None:
+        """Fix the class of every axis of tensor ``key`` from its array's ``shape``."""
+        program = self.program
+        info = program.tensors[key]
+        shape = tuple(int(n) for n in shape)
+        if len(shape) != info.rank:
+            raise ProgramSizeError(
+                f"{key} has {info.rank} ind{'ex' if info.rank == 1 else 'ices'} "
+                f"({', '.join(info.letters) or 'none'}) but its array has shape {shape}",
+                line=info.line, column=info.column, source=program.source)
+        for axis, n in enumerate(shape):
+            root = self._find(("axis", key, str(axis)))
+            known = source.get(root)
+            if root in size and size[root] != n and isinstance(known, tuple):
+                other, other_axis = known
+                letter = info.letters[axis]
+                first_letter = program.tensors[other].letters[other_axis]
+                what = (f"index {letter!r} has" if letter == first_letter else
+                        f"indices {first_letter!r} and {letter!r} name the same axis, so "
+                        "they need one size; it has")
                 raise ProgramSizeError(
-                    f"{key} has {info.rank} ind{'ex' if info.rank == 1 else 'ices'} "
-                    f"({', '.join(info.letters) or 'none'}) but its array has shape {shape}",
+                    f"{what} size {size[root]} in {other} (axis {other_axis}) but {n} in "
+                    f"{key} (axis {axis})",
                     line=info.line, column=info.column, source=program.source)
-            for axis, n in enumerate(shape):
-                root = self._find(("axis", key, str(axis)))
-                known = source.get(root)
-                if root in size and size[root] != n and isinstance(known, tuple):
-                    other, other_axis = known
-                    letter = info.letters[axis]
-                    first_letter = program.tensors[other].letters[other_axis]
-                    what = (f"index {letter!r} has" if letter == first_letter else
-                            f"indices {first_letter!r} and {letter!r} name the same axis, so "
-                            "they need one size; it has")
-                    raise ProgramSizeError(
-                        f"{what} size {size[root]} in {other} (axis {other_axis}) but {n} in "
-                        f"{key} (axis {axis})",
-                        line=info.line, column=info.column, source=program.source)
-                size.setdefault(root, n)
-                source.setdefault(root, (key, axis))
-        declared_line = self._declared_line()
-        for origin, sizes in (("given", given or {}),
-                              ("declared", self._declared() if declared else {})):
-            for letter, n in sizes.items():
-                node = ("letter", letter)
-                if node not in self._parent:
-                    continue
-                root = self._find(node)
-                if root not in size:
-                    size[root] = n
-                    source[root] = origin
-                    continue
-                if size[root] == n:
-                    continue
-                known = source[root]
-                line = declared_line if origin == "declared" else 0
-                if isinstance(known, tuple) and origin == "given":
-                    raise ProgramSizeError(
-                        f"index {letter!r} is given size {n} but has size {size[root]} in "
-                        f"{known[0]} (axis {known[1]})")
-                if known == origin:
-                    others = [c for c in sizes if c != letter and
-                              self._find(("letter", c)) == root]
-                    raise ProgramSizeError(
-                        f"indices {others[0] if others else '?'!r} and {letter!r} name the same "
-                        f"axis, so they need one size, but get {size[root]} and {n}",
-                        line=line, column=1 if line else 0, source=program.source)
+            size.setdefault(root, n)
+            source.setdefault(root, (key, axis))
+
+    def _size_from_letters(self, origin: str, sizes: Mapping[str, int], size: dict[Node, int],
+                           source: dict[Node, Origin]) -> None:
+        """Fix classes from letter ``sizes`` (``given`` or ``declared``); name any conflict."""
+        for letter, n in sizes.items():
+            node = ("letter", letter)
+            if node not in self._parent:
+                continue
+            root = self._find(node)
+            if root not in size:
+                size[root] = n
+                source[root] = origin
+            elif size[root] != n:
+                self._conflict(origin, sizes, letter, n, size[root], source[root])
+
+    def _conflict(self, origin: str, sizes: Mapping[str, int], letter: str, n: int, have: int,
+                  known: Origin) -> None:
+        """Raise for ``letter`` given size ``n`` where its class already has ``have``."""
+        if isinstance(known, tuple) and origin == "given":
+            raise ProgramSizeError(
+                f"index {letter!r} is given size {n} but has size {have} in "
+                f"{known[0]} (axis {known[1]})")
+        if known == origin:
+            root = self._find(("letter", letter))
+            others = [c for c in sizes if c != letter and self._find(("letter", c)) == root]
+            line = self._declared_line() if origin == "declared" else 0
+            raise ProgramSizeError(
+                f"indices {others[0] if others else '?'!r} and {letter!r} name the same "
+                f"axis, so they need one size, but get {have} and {n}",
+                line=line, column=1 if line else 0, source=self.program.source)
+
+    def _every_letter(self, size: dict[Node, int], defaults: bool) -> dict[str, int]:
+        """Every letter's size, declared letters first; defaults fill unknown classes."""
         out: dict[str, int] = {}
         used = set(size.values())
         candidate = 3
@@ -207,14 +224,13 @@ class SizeModel:
                 used.add(candidate)
             for letter in letters:
                 out[letter] = size[root]
-        order = [c for c in self._declared() if c in out]
-        out = {**{c: out[c] for c in order}, **out}
         if missing:
             raise ProgramSizeError(
                 f"the size of ind{'ex' if len(missing) == 1 else 'ices'} "
                 f"{', '.join(missing)} is unknown: give it with a size line "
                 f"(size {missing[0]}=4), --sizes, or an array")
-        return out
+        order = [c for c in self._declared() if c in out]
+        return {**{c: out[c] for c in order}, **out}
 
     def _declared_line(self) -> int:
         for stmt in self.program.statements:

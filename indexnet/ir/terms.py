@@ -92,6 +92,7 @@ def fresh_letter(avoid: Iterable[str], prefer: str = "") -> str:
 
 
 def map_letters(letters: str, m: Mapping[str, str]) -> str:
+    """``letters`` with each letter renamed by ``m`` (others kept)."""
     return "".join(m.get(c, c) for c in letters)
 
 
@@ -178,6 +179,7 @@ def rename_term(t: Term, m: Mapping[str, str], avoid: Iterable[str] = ()) -> Ter
 
 
 def merge_consts(*groups: Iterable[tuple[str, Fraction]]) -> tuple[tuple[str, Fraction], ...]:
+    """Constants of several monomials multiplied: powers of one name added."""
     out: dict[str, Fraction] = {}
     for group in groups:
         for name, power in group:

@@ -72,7 +72,7 @@ class _Loops:
                 self.lines.append(f"{indent}{target} {op} {text}")
 
     def softmax(self, name: str, out: str, term: ir.Product) -> bool:
-        """Write ``name[n,:] = softmax(a[n,:])`` directly when that is the whole statement."""
+        """Write a row-wise softmax loop directly when it is the whole statement."""
         if term.coefficient != 1 or term.consts or len(term.factors) != 1:
             return False
         call = term.factors[0]

@@ -179,19 +179,8 @@ class _Builder:
         return f"{vector} {matrix}" if lb == out[0] else f"{matrix} {vector}"
 
     def chain(self, ops: list[tuple[str, str]], out: str) -> str:
-        where: dict[str, list[int]] = {}
-        for k, (_, letters) in enumerate(ops):
-            if len(set(letters)) != len(letters):
-                raise _None(f"{ops[k][0]} repeats an index inside a longer product")
-            for c in letters:
-                where.setdefault(c, []).append(k)
-        for c, owners in where.items():
-            if c in out and len(owners) > 1:
-                raise _None(f"index {c} is both kept and shared by {len(owners)} factors "
-                            "(a batched or Hadamard product)")
-            if c not in out and len(owners) != 2:
-                raise _None(f"index {c} is summed over {len(owners)} factor"
-                            f"{'s' if len(owners) != 1 else ''}")
+        """A product of vectors and matrices as a chain of matrix products, or raise."""
+        where = _owners(ops, out)
         if len(ops) == 2 and not out and set(ops[0][1]) == set(ops[1][1]) and \
                 len(ops[0][1]) == 2:
             (ta, la), (tb, lb) = ops
@@ -215,25 +204,9 @@ class _Builder:
         while True:
             visited.add(current)
             text, letters = ops[current]
-            if len(letters) == 1:
-                if incoming == letters:  # the chain starts at an output vector index
-                    nxt_letter = ""
-                    pieces.append(text)
-                elif not pieces and not out:
-                    nxt_letter = letters
-                    pieces.append(_t(text) if len(ops) > 1 else text)
-                elif not pieces:
-                    raise _None("the chain does not start at the result's index")
-                else:
-                    nxt_letter = ""
-                    pieces.append(text)
-            else:
-                a, b = letters[0], letters[1]
-                if incoming in (a, b) and incoming:
-                    nxt_letter = b if incoming == a else a
-                    pieces.append(text if incoming == a else _t(text))
-                else:
-                    raise _None("the factors do not form a chain of matrix products")
+            piece, nxt_letter = _link(text, letters, incoming, first=not pieces, out=out,
+                                      alone=len(ops) == 1)
+            pieces.append(piece)
             if not nxt_letter or nxt_letter in out:
                 break
             following = [k for k in where[nxt_letter] if k != current]
@@ -292,3 +265,38 @@ def matrix_form(statement: ir.Equation | ir.Claim) -> MatrixForm:
         return MatrixForm(f"{lhs} = {_Builder().sum(statement.rhs)}")
     except _None as reason:
         return MatrixForm(None, str(reason))
+
+
+def _owners(ops: list[tuple[str, str]], out: str) -> dict[str, list[int]]:
+    """Which factors carry each index; raise unless every index links a chain."""
+    where: dict[str, list[int]] = {}
+    for k, (_, letters) in enumerate(ops):
+        if len(set(letters)) != len(letters):
+            raise _None(f"{ops[k][0]} repeats an index inside a longer product")
+        for c in letters:
+            where.setdefault(c, []).append(k)
+    for c, owners in where.items():
+        if c in out and len(owners) > 1:
+            raise _None(f"index {c} is both kept and shared by {len(owners)} factors "
+                        "(a batched or Hadamard product)")
+        if c not in out and len(owners) != 2:
+            raise _None(f"index {c} is summed over {len(owners)} factor"
+                        f"{'s' if len(owners) != 1 else ''}")
+    return where
+
+
+def _link(text: str, letters: str, incoming: str, *, first: bool, out: str,
+          alone: bool) -> tuple[str, str]:
+    """One factor of a chain, oriented to take ``incoming``; and the index it passes on."""
+    if len(letters) == 1:
+        if incoming == letters:  # the chain starts at an output vector index
+            return text, ""
+        if first and not out:
+            return (text if alone else _t(text)), letters
+        if first:
+            raise _None("the chain does not start at the result's index")
+        return text, ""
+    a, b = letters[0], letters[1]
+    if incoming and incoming in (a, b):
+        return (text if incoming == a else _t(text)), (b if incoming == a else a)
+    raise _None("the factors do not form a chain of matrix products")

@@ -134,11 +134,28 @@ class _Writer:
         return "".join(parts)
 
     def product(self, product: ir.Product, absolute: bool = False) -> str:
+        """One product term: coefficient, constants, explicit sum, then the factors."""
         if self.latex:
             return self.latex_product(product, absolute)
         value = abs(product.coefficient) if absolute else product.coefficient
         sign = "-" if value < 0 else ""
-        value = abs(value)
+        words = self.scalar_words(abs(value), product)
+        if product.explicit:
+            words.append(("Σ" if self.doc else "sum") + "_" + _group(product.explicit))
+        hadamard = self.doc and _is_hadamard(product)
+        for k, factor in enumerate(product.factors):
+            if isinstance(factor, ir.Inverse):
+                if not words:
+                    words.append("1")
+                words.append("/ " + self.factor(factor.base, operand=True))
+            elif hadamard and k:
+                words.append("⊙ " + self.factor(factor))
+            else:
+                words.append(self.factor(factor))
+        return sign + " ".join(words)
+
+    def scalar_words(self, value: Fraction, product: ir.Product) -> list[str]:
+        """The words of a term's positive scalar part: ``2``, ``0.5 λ``, ``λ/3``, ``1/N``."""
         ups = [(n, p) for n, p in product.consts if p > 0]
         downs = [(n, -p) for n, p in product.consts if p < 0]
         rest = bool(ups or product.factors or product.explicit)
@@ -155,35 +172,14 @@ class _Writer:
                 words.append(str(num))
             tail = f"/{den}"
         words += [self.power_text(self.name(n), p) for n, p in ups]
-        if tail:
-            if words:
-                words[-1] += tail
-            else:
-                words.append("1" + tail)
-        for n, p in downs:
-            text = "/" + self.power_text(self.name(n), p)
+        divisors = ([tail] if tail else []) + [
+            "/" + self.power_text(self.name(n), p) for n, p in downs]
+        for text in divisors:
             if words:
                 words[-1] += text
             else:
                 words.append("1" + text)
-        if product.explicit:
-            words.append(("Σ" if self.doc else "sum") + "_" + _group(product.explicit))
-        hadamard = self.doc and _is_hadamard(product)
-        first_factor = True
-        for factor in product.factors:
-            if isinstance(factor, ir.Inverse):
-                text = self.factor(factor.base, operand=True)
-                if not words:
-                    words.append("1")
-                words.append("/ " + text)
-            else:
-                text = self.factor(factor)
-                if hadamard and not first_factor:
-                    words.append("⊙ " + text)
-                else:
-                    words.append(text)
-            first_factor = False
-        return sign + " ".join(words)
+        return words
 
     def latex_product(self, product: ir.Product, absolute: bool) -> str:
         value = abs(product.coefficient) if absolute else product.coefficient
