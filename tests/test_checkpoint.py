@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from indexnet import CheckpointError, Network
-from indexnet.seednet.checkpoint import atomic_write_bytes, load_network, save_network
+from indexnet.fileio import atomic_write_bytes
+from indexnet.seednet.nn import load_network, save_network
 
 
 def test_round_trip_keeps_everything(tmp_path):

@@ -8,7 +8,11 @@ import sys
 
 import pytest
 
-from indexnet.cli.main import main, parse_sizes
+from indexnet.cli import plan as cli_plan
+from indexnet.cli import train as cli_train
+from indexnet.cli.argtypes import parse_sizes
+from indexnet.cli.main import main
+from indexnet.errors import InvalidArgumentError
 
 
 def test_plan_json(capsys):
@@ -91,3 +95,91 @@ def test_demo_rejects_zero_epochs_and_negative_seed(capsys):
             main(argv)
         assert exit_info.value.code == 2
     assert capsys.readouterr().err.count("\n") == 2
+
+
+# -- the one error policy of main: subcommands raise, main prints one line -----------------
+
+PLAN = ["plan", "nd,dh->nh", "--sizes", "n=2,d=3,h=4"]
+
+
+def _raising(exc: BaseException):
+    def run(args):
+        raise exc
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (ZeroDivisionError("division by zero"),
+         "indexnet plan: internal error, please report: ZeroDivisionError: division by zero"),
+        (KeyError("k"), "indexnet plan: internal error, please report: KeyError: 'k'"),
+        (RuntimeError("first line\n  second line"),
+         "indexnet plan: internal error, please report: RuntimeError: first line"),
+    ],
+)
+def test_unexpected_exception_is_one_line_exit_2(monkeypatch, capsys, exc, line):
+    monkeypatch.setattr(cli_plan, "run", _raising(exc))
+    assert main(PLAN) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == line + "\n"
+    assert "internal error, please report" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_every_subcommand_goes_through_the_policy(monkeypatch, capsys):
+    monkeypatch.setattr(cli_train, "run", _raising(ZeroDivisionError("x")))
+    assert main(["train", "--dataset", "synthetic"]) == 2
+    err = capsys.readouterr().err
+    assert err == "indexnet train: internal error, please report: ZeroDivisionError: x\n"
+
+
+def test_library_errors_keep_their_one_line_format(monkeypatch, capsys):
+    error = InvalidArgumentError("a  message\twith odd spacing")
+    monkeypatch.setattr(cli_plan, "run", _raising(error))
+    assert main(PLAN) == 2
+    assert capsys.readouterr().err == "indexnet plan: error: a message with odd spacing\n"
+    error = InvalidArgumentError("first line\n  source\n  ^")
+    monkeypatch.setattr(cli_plan, "run", _raising(error))
+    assert main(PLAN) == 2
+    assert capsys.readouterr().err == "indexnet plan: error: first line\n"
+
+
+def test_index_language_errors_keep_their_caret(capsys):
+    assert main(["explain", "a = x^nd"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "indexnet explain: error: line 1, column 8: one index after ^; write x^{nd} for two",
+        "  a = x^nd",
+        "         ^",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "line"),
+    [
+        (KeyboardInterrupt(), 130, "indexnet plan: interrupted"),
+        (MemoryError(), 2, "indexnet plan: error: out of memory: the sizes asked for are too "
+                           "large for this machine"),
+        (OSError(28, "No space left on device"), 2,
+         "indexnet plan: error: cannot use the output: No space left on device"),
+    ],
+)
+def test_interrupts_memory_and_os_errors(monkeypatch, capsys, exc, status, line):
+    monkeypatch.setattr(cli_plan, "run", _raising(exc))
+    assert main(PLAN) == status
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_closed_pipe_exits_quietly():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexnet", "demo", "--no-train", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `indexnet demo | head -0` would
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert err == ""

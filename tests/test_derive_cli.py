@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexnet.cli import derive as derive_cli
+from indexnet.cli.main import run_command
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -17,7 +18,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     parser = argparse.ArgumentParser(prog="indexnet")
     derive_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    status = args.func(args)
+    status = run_command(args)
     out, err = capsys.readouterr()
     return status, out, err
 

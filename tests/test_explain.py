@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from indexnet.cli.explain import explain, register
+from indexnet.cli.main import run_command
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -18,7 +19,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     parser = argparse.ArgumentParser(prog="indexnet")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    status = args.func(args)
+    status = run_command(args)
     out, err = capsys.readouterr()
     return status, out, err
 

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from indexnet.cli.argtypes import parse_hidden
+from indexnet.cli.train import register
 from indexnet.errors import (
     IndexnetError,
     InvalidArgumentError,
@@ -24,9 +26,7 @@ from indexnet.seednet.train import (
     DEFAULTS,
     TrainResult,
     accuracy,
-    parse_hidden,
     plot_history,
-    register,
     train,
 )
 

@@ -1,6 +1,6 @@
 """``indexnet bench``: every contraction path of an expression, predicted against measured.
 
-Registered by :func:`register`; the work is :func:`indexnet.bench.paths.bench_paths`.
+Registered by :func:`register`; the work is :func:`indexnet.bench.bench_paths`.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="indexnet")
@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import Any
 
-from ..bench.paths import (
+from ..bench import (
     BENCH_OPTIMIZERS,
     BUDGET_S,
     BenchReport,
@@ -30,7 +29,8 @@ from ..bench.paths import (
 )
 from ..errors import InvalidArgumentError
 from ..fileio import check_output_path, read_text
-from .argtypes import non_negative_int, positive_int
+from .argtypes import non_negative_int, positive_float, positive_int
+from .options import add_json_option, add_sizes_option, sizes_of
 
 __all__ = ["register", "run"]
 
@@ -51,12 +51,6 @@ FLOPs are still shown). --json prints one object per expression: expression,
 sizes, results (optimizer, flops, largest_intermediate, plan_seconds,
 run_seconds, skipped) and fastest; for an .ix file, a list of such objects.
 """
-
-
-def _sizes(text: str | None) -> dict[str, int]:
-    from .main import parse_sizes
-
-    return parse_sizes(text) if text else {}
 
 
 def _dims(text: str) -> tuple[int, int]:
@@ -90,19 +84,19 @@ def _expressions(args: argparse.Namespace) -> tuple[list[tuple[str, Any, Any]], 
         os.path.exists(expr) and "," not in expr and "->" not in expr
     ):
         source = read_text(expr, "program")
-        terms = ix_terms(source, _sizes(args.sizes), origin=expr)
+        terms = ix_terms(source, sizes_of(args) or {}, origin=expr)
         return [(eq, None, shapes) for eq, shapes in terms], True
     if not args.sizes:
         raise InvalidArgumentError(
             f"--sizes must give every index of {expr!r}, as in --sizes n=256,d=784"
         )
-    return [(expr, _sizes(args.sizes), None)], False
+    return [(expr, sizes_of(args) or {}, None)], False
 
 
 def run(args: argparse.Namespace) -> int:
     """The ``bench`` command: benchmark, then print a table or JSON, and plot."""
     if args.plot:
-        try:
+        try:  # matplotlib is optional (indexnet[plot]): only --plot needs it
             import matplotlib  # noqa: F401
         except ImportError:
             raise InvalidArgumentError(
@@ -142,16 +136,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return value
-
-
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to an argparse subparsers object; returns its parser."""
     p = subparsers.add_parser(
@@ -173,9 +157,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="an einsum string such as 'nd,dh,hk->nk' (with --sizes), or an .ix file of the "
         "index language (every product term in it is benchmarked)",
     )
-    p.add_argument("--sizes", metavar="SIZES",
-                   help="index sizes, e.g. n=256,d=784,h=256,k=10 (every index of EXPR; for an "
-                   ".ix file, those its size lines leave out)")
+    add_sizes_option(p, help="index sizes, e.g. n=256,d=784,h=256,k=10 (every index of EXPR; "
+                     "for an .ix file, those its size lines leave out)")
     p.add_argument("--random", type=positive_int, metavar="N",
                    help="instead of EXPR: a random network of N >= 2 tensors, as "
                    "opt_einsum.testing.rand_equation draws it")
@@ -194,7 +177,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=positive_int, default=7, metavar="N",
                    help="timed rounds per path after a warm-up; the median counts "
                    "(default: %(default)s)")
-    p.add_argument("--budget", type=_positive_float, default=BUDGET_S, metavar="SECONDS",
+    p.add_argument("--budget", type=positive_float, default=BUDGET_S, metavar="SECONDS",
                    help="time allowed to each optimizer's path search, and to each path's "
                    "runs; longer searches are stopped and longer paths are reported by "
                    "predicted cost, not run (default: %(default)s)")
@@ -208,8 +191,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--clock", choices=("cpu", "wall"),
                    help="cpu: process CPU time (robust on a shared machine; the default with "
                    "one thread on NumPy); wall: elapsed time (the default otherwise)")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object (a list of them for an .ix file)")
+    add_json_option(p, help="print one JSON object (a list of them for an .ix file)")
     p.add_argument("--plot", metavar="FILE.png",
                    help="save FLOPs against measured time, one point per optimizer, as a "
                    "PNG written atomically; its folder must exist (needs matplotlib)")

@@ -25,9 +25,13 @@ from ..check.gradcheck import gradcheck
 from ..einsum.plan import plan
 from ..einsum.subscripts import parse
 from ..einsum.vjp import derivative, vjp
+from ..errors import DataError
+from ..seednet.data import load_dataset, one_hot
 from ..seednet.nn import Network
 from ..seednet.seed import seed_formulas
+from ..seednet.train import accuracy, train
 from .argtypes import non_negative_int, positive_int
+from .options import operand_shapes
 
 __all__ = ["register", "run"]
 
@@ -63,7 +67,7 @@ def _formulas(rng: np.random.Generator) -> bool:
             _say(f"  {'':12}matrix  {formula.matrix}   ({formula.elementwise}; no product)")
             continue
         parsed = parse(formula.einsum)
-        arrays = [rng.standard_normal([_SIZES[c] for c in term]) for term in parsed.inputs]
+        arrays = [rng.standard_normal(shape) for shape in operand_shapes(parsed.inputs, _SIZES)]
         compiled = plan(formula.einsum, *arrays)
         got = np.asarray(compiled(*arrays))
         want = np.asarray(_MATRIX_FORMS[formula.key](*arrays))
@@ -128,10 +132,6 @@ def _backprop(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def _train(args: argparse.Namespace) -> bool:
-    from ..errors import DataError
-    from ..seednet.data import load_dataset
-    from ..seednet.train import accuracy, train
-
     try:
         train_set, val_set, test_set = load_dataset("digits", seed=args.seed)
     except DataError as err:
@@ -169,9 +169,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _digits_batch(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    from ..errors import DataError
-    from ..seednet.data import load_dataset, one_hot
-
     try:
         dataset = load_dataset("digits")[0]
     except DataError:

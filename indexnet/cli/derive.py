@@ -24,11 +24,12 @@ import json
 import sys
 from typing import Any
 
-from ..errors import IndexnetError, InvalidArgumentError
+from ..errors import InvalidArgumentError
 from ..fileio import read_text
 from ..program import Program, parse
 from ..render import post_scripted, render
 from .argtypes import non_negative_int, positive_int
+from .options import add_json_option, add_sizes_option, sizes_of
 
 __all__ = ["register", "run_check", "run_derive"]
 
@@ -51,8 +52,8 @@ def register(subparsers: Any) -> None:
     form.add_argument("--latex", action="store_true", help="print LaTeX")
     form.add_argument("--doc", action="store_true", help="print the document form (default)")
     form.add_argument("--compact", action="store_true", help="print the compact form")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(func=run_derive)
+    add_json_option(p, help="print a JSON list")
+    p.set_defaults(func=run_derive, show_source=True)
 
     q = subparsers.add_parser(
         "check",
@@ -62,21 +63,13 @@ def register(subparsers: Any) -> None:
         "diagnose failures. Exit 0: all hold; 1: one fails; 2: unreadable or does not size.",
     )
     q.add_argument("file", help="a program with claims, e.g. examples/seed.ix")
-    q.add_argument("--sizes", help="index sizes, e.g. n=256,d=784,h=256,k=10")
+    add_sizes_option(q)
     q.add_argument("--draws", type=positive_int, default=3,
                    help="random draws, >= 1 (default 3)")
     q.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the first draw, >= 0 (default 0)")
-    q.add_argument("--json", action="store_true", help="print a JSON list, one object a claim")
-    q.set_defaults(func=run_check)
-
-
-def _fail(command: str, err: Exception) -> int:
-    lines = str(err).split("\n")
-    print(f"indexnet {command}: error: {lines[0]}", file=sys.stderr)
-    for line in lines[1:]:
-        print(line, file=sys.stderr)
-    return 2
+    add_json_option(q, help="print a JSON list, one object a claim")
+    q.set_defaults(func=run_check, show_source=True)
 
 
 def _read(path: str) -> Program:
@@ -90,12 +83,9 @@ def _read(path: str) -> Program:
 
 def run_derive(args: argparse.Namespace) -> int:
     """The ``derive`` subcommand."""
-    try:
-        program = _read(args.file)
-        program.size_model.resolve({}, None, defaults=True)
-        derived = program.derive(args.of, args.wrt)
-    except IndexnetError as err:
-        return _fail("derive", err)
+    program = _read(args.file)
+    program.size_model.resolve({}, None, defaults=True)
+    derived = program.derive(args.of, args.wrt)
     form = "latex" if args.latex else "compact" if args.compact else "document"
     params = post_scripted(program)
     rows = []
@@ -114,16 +104,11 @@ def run_derive(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """The ``check`` subcommand."""
-    from .main import parse_sizes
-
-    try:
-        program = _read(args.file)
-        sizes = parse_sizes(args.sizes) if args.sizes else None
-        if args.draws < 1:
-            raise InvalidArgumentError("--draws must be at least 1")
-        report = program.check(sizes, draws=args.draws, seed=args.seed)
-    except IndexnetError as err:
-        return _fail("check", err)
+    program = _read(args.file)
+    sizes = sizes_of(args)
+    if args.draws < 1:
+        raise InvalidArgumentError("--draws must be at least 1")
+    report = program.check(sizes, draws=args.draws, seed=args.seed)
     if args.json:
         print(report.json())
     else:

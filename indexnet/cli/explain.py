@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from .. import ir
-from ..errors import DataError, IndexnetError, InvalidArgumentError
+from ..einsum.plan import plan
+from ..errors import DataError, InvalidArgumentError
 from ..fileio import read_text
 from ..notation.parser import KEYWORDS
 from ..program import Program, parse
@@ -43,8 +44,14 @@ from ..render import (
     render,
     render_latex,
 )
-from ..typing import OPTIMIZERS
 from .argtypes import non_negative_int
+from .options import (
+    add_json_option,
+    add_optimize_option,
+    add_sizes_option,
+    operand_shapes,
+    sizes_of,
+)
 
 __all__ = ["explain", "register", "run_eval", "run_explain"]
 
@@ -62,12 +69,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("text", help="an einsum string ('nd,dh->nh') or an equation "
                    "('a^n_h = x^n_d W^d_h + b_h', '^n(a)_h = ^n(x)_d (w)^d_h')")
-    p.add_argument("--sizes", help="index sizes, e.g. n=256,d=784,h=256")
-    p.add_argument("--optimize", default="auto", choices=OPTIMIZERS,
-                   help="path optimizer (default: auto)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_sizes_option(p, help="index sizes, e.g. n=256,d=784,h=256")
+    add_optimize_option(p)
+    add_json_option(p)
     p.add_argument("--strict", action="store_true", help="variance warnings are errors")
-    p.set_defaults(func=run_explain)
+    p.set_defaults(func=run_explain, show_source=True)
 
     q = subparsers.add_parser(
         "eval",
@@ -78,29 +84,12 @@ def register(subparsers: Any) -> None:
     q.add_argument("file", help="a program, e.g. examples/seed.ix")
     q.add_argument("--inputs", metavar="FILE.npz",
                    help="an .npz archive (numpy.savez) of real arrays by tensor name")
-    q.add_argument("--sizes", help="index sizes for the random inputs, e.g. n=8,d=6")
+    add_sizes_option(q, help="index sizes for the random inputs, e.g. n=8,d=6")
     q.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the random inputs, >= 0 (default 0)")
-    q.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_option(q)
     q.add_argument("--strict", action="store_true", help="variance warnings are errors")
-    q.set_defaults(func=run_eval)
-
-
-def _fail(command: str, err: Exception) -> int:
-    text = str(err)
-    lines = text.split("\n")
-    print(f"indexnet {command}: error: {lines[0]}", file=sys.stderr)
-    for line in lines[1:]:
-        print(line, file=sys.stderr)
-    return 2
-
-
-def _sizes(text: str | None) -> dict[str, int] | None:
-    if not text:
-        return None
-    from .main import parse_sizes
-
-    return parse_sizes(text)
+    q.set_defaults(func=run_eval, show_source=True)
 
 
 # -- explain -----------------------------------------------------------------------------
@@ -152,14 +141,12 @@ def explain(text: str, sizes: dict[str, int] | None = None, *, strict: bool = Fa
 def _plans(program: Program, sizes: dict[str, int], optimize: Any) -> dict[int, list[Any]]:
     by_line: dict[int, list[Any]] = {}
     resolved = program.index_sizes(sizes)
-    from ..einsum.plan import plan
-
     for stmt in program.statements:
         if isinstance(stmt, (ir.Equation, ir.Claim)):
             found = []
             for product in ir.iter_products(stmt.rhs):
                 if product.einsum:
-                    shapes = [tuple(resolved[c] for c in ops) for ops in product.operands]
+                    shapes = operand_shapes(product.operands, resolved)
                     found.append(plan(product.einsum, *shapes, optimize=optimize))
             by_line[id(stmt)] = found
     return by_line
@@ -220,11 +207,7 @@ def _print_item(item: dict[str, Any]) -> None:
 
 def run_explain(args: argparse.Namespace) -> int:
     """The ``explain`` subcommand."""
-    try:
-        info = explain(args.text, _sizes(args.sizes), strict=args.strict,
-                       optimize=args.optimize)
-    except IndexnetError as err:
-        return _fail("explain", err)
+    info = explain(args.text, sizes_of(args), strict=args.strict, optimize=args.optimize)
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return 0
@@ -298,25 +281,7 @@ def _real_input(path: str, key: str, array: np.ndarray) -> np.ndarray:
 
 def run_eval(args: argparse.Namespace) -> int:
     """The ``eval`` subcommand."""
-    try:
-        text = read_text(args.file, "program")
-        program = parse(text, strict=args.strict)
-        if not program.equations and not program.claims:
-            what = "is empty" if not text.strip() else "holds no equation"
-            raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")
-        given = _load_inputs(args.inputs) if args.inputs else {}
-        for key in given:
-            if key not in program.inputs:
-                raise InvalidArgumentError(
-                    f"{args.inputs} holds {key!r}, which is not an input of {args.file}; "
-                    f"inputs: {', '.join(program.inputs) or 'none'}")
-        shapes = {k: v.shape for k, v in given.items()}
-        sizes = program.size_model.resolve(shapes, _sizes(args.sizes), defaults=True)
-        arrays: dict[str, Any] = program.random_inputs(sizes, seed=args.seed)
-        arrays.update(given)
-        values = program.evaluate(**arrays)
-    except IndexnetError as err:
-        return _fail("eval", err)
+    program, given, sizes, values = _evaluate(args)
     origin = f"arrays from {args.inputs}" if given else f"random inputs, seed {args.seed}"
     warnings = [str(w) for w in program.warnings]
     if args.json:
@@ -334,6 +299,38 @@ def run_eval(args: argparse.Namespace) -> int:
     count = len(program.equations)
     print(f"{args.file}: {count} equation{'s' if count != 1 else ''}; sizes "
           f"{', '.join(f'{c}={n}' for c, n in sizes.items())} ({origin})")
+    _print_values(values)
+    if program.claims:
+        n = len(program.claims)
+        print(f"  {n} claim{'s' if n != 1 else ''} not evaluated here (indexnet check judges "
+              "claims)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[Program, dict[str, np.ndarray], dict[str, int],
+                                                 dict[str, np.ndarray]]:
+    """Read and evaluate ``args.file``: the program, the given arrays, the sizes, the values."""
+    text = read_text(args.file, "program")
+    program = parse(text, strict=args.strict)
+    if not program.equations and not program.claims:
+        what = "is empty" if not text.strip() else "holds no equation"
+        raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")
+    given = _load_inputs(args.inputs) if args.inputs else {}
+    for key in given:
+        if key not in program.inputs:
+            raise InvalidArgumentError(
+                f"{args.inputs} holds {key!r}, which is not an input of {args.file}; "
+                f"inputs: {', '.join(program.inputs) or 'none'}")
+    shapes = {k: v.shape for k, v in given.items()}
+    sizes = program.size_model.resolve(shapes, sizes_of(args), defaults=True)
+    arrays: dict[str, Any] = program.random_inputs(sizes, seed=args.seed)
+    arrays.update(given)
+    values = program.evaluate(**arrays)
+    return program, given, sizes, values
+
+
+def _print_values(values: dict[str, np.ndarray]) -> None:
+    """One line a tensor: its shape and its values in brief."""
     width = max((len(k) for k in values), default=0)
     for key, value in values.items():
         info = _summary(value)
@@ -345,8 +342,3 @@ def run_eval(args: argparse.Namespace) -> int:
         else:
             print(f"  {key:<{width}}  {shape:<12} min {info['min']:.4g}  max {info['max']:.4g}  "
                   f"mean {info['mean']:.4g}  std {info['std']:.4g}")
-    if program.claims:
-        n = len(program.claims)
-        print(f"  {n} claim{'s' if n != 1 else ''} not evaluated here (indexnet check judges "
-              "claims)")
-    return 0

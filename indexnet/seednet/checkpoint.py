@@ -1,19 +1,25 @@
-"""Saving and loading networks: atomic writes, validated loads.
+"""Checkpoint files: a network's arrays and a validated header, written atomically.
 
-A checkpoint is a NumPy ``.npz`` archive holding every parameter and a JSON
-header (format version, layer sizes, activation, output, λ, dtype). It is
-written to a temporary file in the target's folder, flushed to disk and then
-renamed over the target, so a crash mid-write never destroys an earlier save.
-Loading rejects truncated files, missing or extra arrays, wrong shapes and
-non-finite weights with a :class:`~indexnet.CheckpointError` naming the file
-and the fault.
+A checkpoint is a NumPy ``.npz`` archive holding every parameter (``W1``,
+``b1``, ``W2``, …) and a JSON header (format version, layer sizes,
+activation, output, λ, seed, dtype). :func:`write_checkpoint` writes it to a
+temporary file in the target's folder, flushes it to disk and renames it over
+the target, so a crash mid-write never destroys an earlier save.
+:func:`read_checkpoint` rejects truncated files, foreign archives, headers
+that do not match the stored weights, missing or extra arrays, wrong shapes
+and non-finite weights with a :class:`~indexnet.CheckpointError` naming the
+file and the fault. This module knows arrays and headers only;
+:meth:`Network.save <indexnet.seednet.nn.Network.save>` and
+:meth:`Network.load <indexnet.seednet.nn.Network.load>` build on it.
 
 >>> import os, tempfile
->>> from indexnet.seednet.nn import Network
+>>> import numpy as np
 >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
->>> save_network(Network((3, 4, 2)), path)
->>> load_network(path)
-Network(3-4-2, activation='sigmoid', output='softmax', l2=0.0, dtype='float64')
+>>> header = Header((2, 1), "sigmoid", "softmax", 0.0, 0, "float64")
+>>> write_checkpoint(path, header, {"W1": np.ones((2, 1)), "b1": np.zeros(1)})
+>>> saved = read_checkpoint(path)
+>>> saved.header == header, sorted(saved.parameters())
+(True, ['W1', 'b1'])
 """
 
 from __future__ import annotations
@@ -22,99 +28,143 @@ import itertools
 import json
 import os
 import zipfile
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from ..errors import CheckpointError, IndexnetError
+from ..errors import CheckpointError
 from ..fileio import atomic_write_bytes
 
-if TYPE_CHECKING:
-    from .nn import Network
-
-__all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load_network", "save_network"]
+__all__ = ["FORMAT_VERSION", "Checkpoint", "Header", "read_checkpoint", "write_checkpoint"]
 
 FORMAT_VERSION = 1
 _HEADER = "__indexnet__"
 
 
-def save_network(network: Network, path: str | os.PathLike[str]) -> None:
-    """Save ``network`` to ``path`` atomically (see the module docstring)."""
-    header = {
-        "format": FORMAT_VERSION,
-        "layer_sizes": list(network.layer_sizes),
-        "activation": network.activation,
-        "output": network.output,
-        "l2": network.l2,
-        "seed": network.seed,
-        "dtype": str(network.dtype),
-    }
-    arrays: dict[str, Any] = dict(network.parameters())
-    arrays[_HEADER] = np.array(json.dumps(header))
-    atomic_write_bytes(path, lambda handle: np.savez(handle, **arrays), what="checkpoint")
+@dataclass(frozen=True)
+class Header:
+    """What a checkpoint says about its network besides the weights.
+
+    The fields are read as stored; the network's constructor validates them.
+    """
+
+    layer_sizes: tuple[int, ...]
+    activation: str
+    output: str
+    l2: float
+    seed: int
+    dtype: str
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """Load a network written by :func:`save_network`; every fault is a CheckpointError."""
-    from .nn import Network
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint as read: its path, its header and its arrays (header excluded)."""
 
+    path: str
+    header: Header
+    arrays: dict[str, np.ndarray]
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The stored parameters, checked: exactly ``W_i``, ``b_i`` of the right shapes, finite.
+
+        The shapes follow the header's layer sizes; a missing or extra array, a
+        wrong shape or a non-finite or non-float value is a CheckpointError.
+        """
+        path, sizes = self.path, self.header.layer_sizes
+        expected = _shapes(sizes)
+        if set(self.arrays) != set(expected):
+            missing = sorted(set(expected) - set(self.arrays))
+            extra = sorted(set(self.arrays) - set(expected))
+            raise CheckpointError(f"{path}: missing arrays {missing}, unexpected arrays {extra}")
+        for name, shape in expected.items():
+            value = self.arrays[name]
+            if value.shape != shape:
+                raise CheckpointError(
+                    f"{path}: {name} has shape {value.shape} but layer sizes "
+                    f"{tuple(sizes)} need {shape}"
+                )
+            if not np.issubdtype(value.dtype, np.floating) or not np.all(np.isfinite(value)):
+                raise CheckpointError(f"{path}: {name} holds non-finite or non-float values")
+        return dict(self.arrays)
+
+
+def write_checkpoint(
+    path: str | os.PathLike[str], header: Header, arrays: Mapping[str, np.ndarray]
+) -> None:
+    """Write ``arrays`` and ``header`` to ``path`` atomically (see the module docstring)."""
+    fields = {"format": FORMAT_VERSION, **asdict(header)}
+    fields["layer_sizes"] = list(header.layer_sizes)
+    contents: dict[str, Any] = dict(arrays)
+    contents[_HEADER] = np.array(json.dumps(fields))
+    atomic_write_bytes(path, lambda handle: np.savez(handle, **contents), what="checkpoint")
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint written by :func:`write_checkpoint`; every fault is a CheckpointError.
+
+    The header must be a JSON object of the current format whose layer sizes
+    match the stored weight matrices; :meth:`Checkpoint.parameters` checks the
+    arrays themselves.
+    """
     path = os.fspath(path)
+    arrays = _read_arrays(path)
+    if _HEADER not in arrays:
+        raise CheckpointError(f"{path}: no indexnet header; was it written by Network.save?")
+    try:
+        fields = json.loads(str(arrays.pop(_HEADER)))
+        if not isinstance(fields, dict):
+            raise CheckpointError(f"{path}: bad header: a JSON object was expected")
+        if fields.get("format") != FORMAT_VERSION:
+            raise CheckpointError(
+                f"{path}: checkpoint format {fields.get('format')!r}, this indexnet reads "
+                f"{FORMAT_VERSION}"
+            )
+        _check_layer_sizes(path, fields["layer_sizes"], arrays)
+        header = Header(
+            layer_sizes=tuple(fields["layer_sizes"]),
+            activation=fields["activation"],
+            output=fields["output"],
+            l2=fields["l2"],
+            seed=fields.get("seed", 0),
+            dtype=fields["dtype"],
+        )
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: bad header: {err}") from None
+    return Checkpoint(path, header, arrays)
+
+
+def _read_arrays(path: str) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` archive at ``path``, header included."""
     if os.path.isdir(path):
         raise CheckpointError(f"{path}: a folder, not a checkpoint file")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise CheckpointError(
-                f"{path}: a single .npy array, not an indexnet checkpoint (.npz from Network.save)"
-            )
-        with loaded as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        # Our own handle: np.load leaves the file it opened unclosed when the archive is corrupt.
+        with open(path, "rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise CheckpointError(
+                    f"{path}: a single .npy array, not an indexnet checkpoint (.npz from "
+                    "Network.save)"
+                )
+            with loaded as archive:
+                return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as err:
         raise CheckpointError(
             f"{path}: not a readable indexnet checkpoint (truncated or corrupt: {err})"
         ) from None
-    if _HEADER not in arrays:
-        raise CheckpointError(f"{path}: no indexnet header; was it written by Network.save?")
-    try:
-        header = json.loads(str(arrays.pop(_HEADER)))
-        if not isinstance(header, dict):
-            raise CheckpointError(f"{path}: bad header: a JSON object was expected")
-        if header.get("format") != FORMAT_VERSION:
-            raise CheckpointError(
-                f"{path}: checkpoint format {header.get('format')!r}, this indexnet reads "
-                f"{FORMAT_VERSION}"
-            )
-        _check_layer_sizes(path, header["layer_sizes"], arrays)
-        network = Network(
-            header["layer_sizes"],
-            activation=header["activation"],
-            output=header["output"],
-            l2=header["l2"],
-            seed=header.get("seed", 0),
-            dtype=header["dtype"],
-        )
-    except CheckpointError:
-        raise
-    except (ValueError, KeyError, TypeError, IndexnetError) as err:
-        raise CheckpointError(f"{path}: bad header: {err}") from None
-    expected = {name: p.shape for name, p in network.parameters().items()}
-    if set(arrays) != set(expected):
-        missing = sorted(set(expected) - set(arrays))
-        extra = sorted(set(arrays) - set(expected))
-        raise CheckpointError(f"{path}: missing arrays {missing}, unexpected arrays {extra}")
-    for name, shape in expected.items():
-        value = arrays[name]
-        if value.shape != shape:
-            raise CheckpointError(
-                f"{path}: {name} has shape {value.shape} but layer sizes "
-                f"{tuple(network.layer_sizes)} need {shape}"
-            )
-        if not np.issubdtype(value.dtype, np.floating) or not np.all(np.isfinite(value)):
-            raise CheckpointError(f"{path}: {name} holds non-finite or non-float values")
-    network.set_parameters(arrays)
-    return network
+
+
+def _shapes(layer_sizes: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Every parameter's shape by name: ``W_i`` is (d, h) and ``b_i`` is (h,) for layer i."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (d, h) in enumerate(itertools.pairwise(layer_sizes), start=1):
+        shapes[f"W{i}"] = (d, h)
+        shapes[f"b{i}"] = (h,)
+    return shapes
 
 
 def _check_layer_sizes(path: str, layer_sizes: Any, arrays: dict[str, np.ndarray]) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import DataError, InvalidArgumentError
 from ..fileio import atomic_write_bytes
+from ..validate import one_of, positive_int, require
 
 __all__ = [
     "DATASETS",
@@ -165,7 +166,7 @@ def load_digits() -> Dataset:
     >>> ds, float(ds.x.max())
     (Dataset('digits', n=1797, d=64, n_classes=10), 1.0)
     """
-    try:
+    try:  # scikit-learn is optional (indexnet[data]): only the digits need it
         from sklearn.datasets import load_digits as _sk_load_digits
     except ImportError:
         raise DataError(
@@ -187,11 +188,8 @@ def synthetic(n: int = 1000, d: int = 20, k: int = 3, seed: int = 0) -> Dataset:
     >>> bool(np.array_equal(a.x, b.x)), a.n_classes
     (True, 3)
     """
-    for name, value, low in (("n", n, 1), ("d", d, 1), ("k", k, 1)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise InvalidArgumentError(
-                f"synthetic: {name} must be an integer >= {low}, got {value!r}"
-            )
+    for name, value in (("n", n), ("d", d), ("k", k)):
+        positive_int(f"synthetic: {name}", value)
     rng = np.random.default_rng(seed)
     centres = rng.normal(scale=1.5, size=(k, d))
     labels = np.arange(n) % k
@@ -395,8 +393,8 @@ def split(
     (100, 50, 50, [12, 13, 12, 13])
     """
     for name, frac in (("val", val), ("test", test)):
-        if not (isinstance(frac, (int, float)) and 0 <= frac < 1):
-            raise InvalidArgumentError(f"split: {name} must be a fraction in [0, 1), got {frac!r}")
+        require(isinstance(frac, (int, float)) and 0 <= frac < 1, f"split: {name}", frac,
+                "a fraction in [0, 1)")
     n = len(dataset)
     n_val, n_test = round(val * n), round(test * n)
     if n - n_val - n_test < 1:
@@ -446,22 +444,21 @@ def load_dataset(
     ...
     indexnet.errors.InvalidArgumentError: unknown dataset 'cifar'; valid: digits, mnist, synthetic
     """
+    one_of("dataset", name, DATASETS)
     if name == "digits":
         return split(load_digits(), val=val, test=test, seed=seed)
     if name == "synthetic":
         return split(synthetic(seed=seed), val=val, test=test, seed=seed)
-    if name == "mnist":
-        if data_dir is None:
-            raise DataError(
-                "mnist needs the folder holding its four IDX files (train-images-idx3-ubyte, "
-                "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); "
-                "pass data_dir (--data-dir on the command line)"
-            )
-        full_train, test_set = load_mnist(data_dir)
-        train_set, val_set, _ = split(full_train, val=val, test=0.0, seed=seed)
-        return (
-            Dataset("mnist", train_set.x, train_set.labels, 10),
-            Dataset("mnist", val_set.x, val_set.labels, 10),
-            Dataset("mnist", test_set.x, test_set.labels, 10),
+    if data_dir is None:
+        raise DataError(
+            "mnist needs the folder holding its four IDX files (train-images-idx3-ubyte, "
+            "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); "
+            "pass data_dir (--data-dir on the command line)"
         )
-    raise InvalidArgumentError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    full_train, test_set = load_mnist(data_dir)
+    train_set, val_set, _ = split(full_train, val=val, test=0.0, seed=seed)
+    return (
+        Dataset("mnist", train_set.x, train_set.labels, 10),
+        Dataset("mnist", val_set.x, val_set.labels, 10),
+        Dataset("mnist", test_set.x, test_set.labels, 10),
+    )

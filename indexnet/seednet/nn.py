@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,10 +30,33 @@ from typing import Any
 import numpy as np
 
 from ..einsum.plan import Plan, plan
-from ..errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
+from ..errors import (
+    CheckpointError,
+    IndexnetError,
+    InvalidArgumentError,
+    NonFiniteError,
+    SizeMismatchError,
+)
+from ..validate import (
+    in_range,
+    is_integer,
+    non_negative_int,
+    non_negative_real,
+    one_of,
+    real_array,
+    require,
+)
+from .checkpoint import Header, read_checkpoint, write_checkpoint
 from .seed import SEED
 
-__all__ = ["ACTIVATIONS", "MAX_WEIGHT_ELEMENTS", "OUTPUTS", "Network"]
+__all__ = [
+    "ACTIVATIONS",
+    "MAX_WEIGHT_ELEMENTS",
+    "OUTPUTS",
+    "Network",
+    "load_network",
+    "save_network",
+]
 
 #: Hidden-layer activations: the function and its derivative written in terms
 #: of the activation's *output* (σ' = σ(1−σ), tanh' = 1−tanh², relu' = [x>0]).
@@ -50,6 +72,8 @@ MAX_WEIGHT_ELEMENTS = 2**31
 
 #: Output layers and their losses: softmax with cross-entropy, identity with squared error.
 OUTPUTS = ("softmax", "identity")
+
+_REAL_VALUED = "the network is real-valued"
 
 
 Kernel = Callable[..., Any]
@@ -81,14 +105,13 @@ class _BatchPlans:
 class Network:
     """A fully connected network as the seed writes it.
 
-    Arguments:
-
-    * ``layer_sizes``: input size, hidden sizes, output size (at least two).
-    * ``activation``: ``sigmoid`` (the seed's), ``tanh``, ``relu`` or ``identity``.
-    * ``output``: ``softmax`` (cross-entropy loss) or ``identity`` (squared error).
-    * ``l2``: λ of the seed's L2 term.
-    * ``seed``: seeds the weight initialisation.
-    * ``dtype``: ``float64`` or ``float32``.
+    Args:
+        layer_sizes: input size, hidden sizes, output size (at least two).
+        activation: ``sigmoid`` (the seed's), ``tanh``, ``relu`` or ``identity``.
+        output: ``softmax`` (cross-entropy loss) or ``identity`` (squared error).
+        l2: λ of the seed's L2 term.
+        seed: seeds the weight initialisation.
+        dtype: ``float64`` or ``float32``.
 
     >>> import numpy as np
     >>> net = Network((3, 5, 2))
@@ -107,28 +130,12 @@ class Network:
         dtype: Any = "float64",
     ) -> None:
         sizes = _validate_sizes(layer_sizes)
-        if not isinstance(activation, str) or activation not in ACTIVATIONS:
-            raise InvalidArgumentError(
-                f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}"
-            )
-        if not isinstance(output, str) or output not in OUTPUTS:
-            raise InvalidArgumentError(f"unknown output {output!r}; valid: {', '.join(OUTPUTS)}")
-        if not _is_real(l2) or not np.isfinite(l2) or l2 < 0:
-            raise InvalidArgumentError(f"l2 must be a finite number >= 0, got {l2!r}")
-        if not _is_integer(seed) or seed < 0:
-            raise InvalidArgumentError(f"seed must be an integer >= 0, got {seed!r}")
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            raise InvalidArgumentError(f"dtype must be float32 or float64, got {dtype!r}") \
-                from None
-        if self.dtype not in (np.float32, np.float64):
-            raise InvalidArgumentError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.activation: str = one_of("activation", activation, ACTIVATIONS)
+        self.output: str = one_of("output", output, OUTPUTS)
+        self.l2 = non_negative_real("l2", l2)
+        self.seed = non_negative_int("seed", seed)
+        self.dtype = _float_dtype(dtype)
         self.layer_sizes = sizes
-        self.activation = activation
-        self.output = output
-        self.l2 = float(l2)
-        self.seed = seed
         self._f, self._f_prime = ACTIVATIONS[activation]
         rng = np.random.default_rng(seed)
         gain = 2.0 if activation == "relu" else 1.0
@@ -162,7 +169,7 @@ class Network:
             )
         new = {}
         for name, shape in expected.items():
-            value = _real_array(params[name], name, self.dtype)
+            value = real_array(name, params[name], self.dtype, reason=_REAL_VALUED)
             if value.shape != shape:
                 raise SizeMismatchError(f"{name} has shape {value.shape}, expected {shape}")
             if not np.all(np.isfinite(value)):
@@ -206,10 +213,9 @@ class Network:
         Raises :class:`~indexnet.NonFiniteError` without touching the weights
         when the loss or a gradient is not finite.
         """
-        if not _in_range(lr, 0.0, math.inf, low_open=True):
-            raise InvalidArgumentError(f"lr must be a finite number > 0, got {lr!r}")
-        if not _in_range(momentum, 0.0, 1.0):
-            raise InvalidArgumentError(f"momentum must be a number in [0, 1), got {momentum!r}")
+        # in_range, not is_real: these run every step, so they are kept cheap
+        require(in_range(lr, 0.0, math.inf, low_open=True), "lr", lr, "a finite number > 0")
+        require(in_range(momentum, 0.0, 1.0), "momentum", momentum, "a number in [0, 1)")
         x = self._inputs(x)
         y = self._targets(y, x.shape[0])
         plans = self._batch_plans(x.shape[0])
@@ -232,16 +238,32 @@ class Network:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save atomically (temporary file, then rename); see :mod:`indexnet.seednet.checkpoint`."""
-        from .checkpoint import save_network
-
-        save_network(self, path)
+        header = Header(
+            layer_sizes=self.layer_sizes,
+            activation=self.activation,
+            output=self.output,
+            l2=self.l2,
+            seed=self.seed,
+            dtype=str(self.dtype),
+        )
+        write_checkpoint(path, header, self._params)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Load a network saved by :meth:`save`, validating shapes and values."""
-        from .checkpoint import load_network
+        """Load a network saved by :meth:`save`, validating shapes and values.
 
-        return load_network(path)
+        Every fault of the file (truncated, foreign, a header the weights do
+        not match, non-finite weights) is a :class:`~indexnet.CheckpointError`.
+        """
+        saved = read_checkpoint(path)
+        h = saved.header
+        try:
+            network = cls(h.layer_sizes, activation=h.activation, output=h.output, l2=h.l2,
+                          seed=h.seed, dtype=h.dtype)
+        except (ValueError, TypeError, IndexnetError) as err:
+            raise CheckpointError(f"{saved.path}: bad header: {err}") from None
+        network.set_parameters(saved.parameters())
+        return network
 
     def __repr__(self) -> str:
         sizes = "-".join(map(str, self.layer_sizes))
@@ -356,7 +378,7 @@ class Network:
     # -- argument checks ------------------------------------------------------------------
 
     def _inputs(self, x: Any) -> np.ndarray:
-        x = _real_array(x, "x", self.dtype)
+        x = real_array("x", x, self.dtype, reason=_REAL_VALUED)
         d = self.layer_sizes[0]
         if x.ndim != 2 or x.shape[1] != d:
             raise SizeMismatchError(
@@ -366,7 +388,7 @@ class Network:
         return x
 
     def _targets(self, y: Any, n: int) -> np.ndarray:
-        y = _real_array(y, "y", self.dtype)
+        y = real_array("y", y, self.dtype, reason=_REAL_VALUED)
         k = self.layer_sizes[-1]
         if y.shape != (n, k):
             raise SizeMismatchError(
@@ -383,7 +405,7 @@ def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
             f"layer_sizes must be a sequence of integers such as (64, 128, 10), got {layer_sizes!r}"
         )
     sizes = tuple(layer_sizes)
-    if not all(_is_integer(s) for s in sizes):
+    if not all(is_integer(s) for s in sizes):
         raise InvalidArgumentError(
             f"layer_sizes must be a sequence of integers such as (64, 128, 10), got {sizes!r}"
         )
@@ -400,34 +422,22 @@ def _validate_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _in_range(value: Any, low: float, high: float, low_open: bool = False) -> bool:
-    """``low <= value < high`` (``low < value`` if ``low_open``) for a real number; cheap."""
+def _float_dtype(dtype: Any) -> np.dtype[Any]:
+    """``dtype`` as a NumPy dtype, which must be float32 or float64."""
     try:
-        return bool(low < value < high if low_open else low <= value < high)
-    except (TypeError, ValueError):  # not a number, or an array
-        return False
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise InvalidArgumentError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if resolved not in (np.float32, np.float64):
+        raise InvalidArgumentError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+def save_network(network: Network, path: str | os.PathLike[str]) -> None:
+    """Save ``network`` to ``path`` atomically: :meth:`Network.save`."""
+    network.save(path)
 
 
-def _real_array(value: Any, name: str, dtype: np.dtype[Any]) -> np.ndarray:
-    """``value`` as an array of ``dtype``; complex, text or ragged input is a typed error."""
-    if type(value) is np.ndarray and value.dtype.kind in "fiub":
-        return value.astype(dtype, copy=False)
-    try:
-        array = np.asarray(value)
-    except ValueError as err:
-        raise InvalidArgumentError(f"{name} is not a rectangular array of numbers: {err}") \
-            from None
-    if array.dtype.kind not in "fiub":
-        raise InvalidArgumentError(
-            f"{name} must hold real numbers, got dtype {array.dtype} "
-            "(the network is real-valued)"
-        )
-    return array.astype(dtype, copy=False)
+def load_network(path: str | os.PathLike[str]) -> Network:
+    """Load the network saved at ``path``: :meth:`Network.load`."""
+    return Network.load(path)

@@ -1,4 +1,4 @@
-"""Training the seed's network: minibatch SGD, history, safe checkpoints, and ``indexnet train``.
+"""Training the seed's network: minibatch SGD, history, safe checkpoints, plots.
 
 :func:`train` runs minibatch stochastic gradient descent (with optional
 momentum) through :meth:`Network.train_step <indexnet.seednet.nn.Network.train_step>`,
@@ -19,11 +19,8 @@ last good epoch always survives. A non-finite loss stops training with a
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import math
-import numbers
 import os
 import sys
 import time
@@ -32,21 +29,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from ..cli.argtypes import non_negative_int, positive_int
 from ..errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
 from ..fileio import check_output_path, write_figure_png
-from .data import DATASETS, Dataset, load_dataset, one_hot
-from .nn import ACTIVATIONS, Network
+from ..validate import fraction, positive_int, positive_real
+from .data import Dataset, one_hot
+from .nn import Network
 
 __all__ = [
     "DEFAULTS",
     "TrainResult",
     "accuracy",
-    "parse_hidden",
     "plot_history",
-    "register",
-    "run",
     "train",
 ]
 
@@ -130,99 +125,79 @@ def train(
 ) -> TrainResult:
     """Train ``network`` in place by minibatch SGD; return the run's :class:`TrainResult`.
 
-    Arguments:
+    Args:
+        network: the network to train; its weights change in place.
+        train_set: the examples to learn from; must fit the network's input and output sizes.
+        val_set: examples for the validation accuracy of every epoch (optional).
+        epochs: passes over ``train_set`` (>= 1).
+        batch_size: examples a step (>= 1; capped at the training set's size).
+            Each epoch's examples are shuffled and cut into batches of that size; the
+            ragged last batch is kept (so two batch sizes are planned, once each), or
+            dropped when ``drop_last`` is true (its examples come up in other epochs).
+        lr: step size (> 0).
+        momentum: momentum (in [0, 1)).
+        seed: seeds the shuffling; the same seed (and network) gives the same run.
+        progress: a tqdm bar on stderr showing the running loss and accuracy.
+        save: after every epoch with a finite loss, save the network atomically here.
+        on_epoch: ``on_epoch(epoch, record)`` after every epoch; return True to stop.
+        drop_last: drop each epoch's ragged last batch (see ``batch_size``).
 
-    * ``epochs``: passes over ``train_set`` (>= 1).
-    * ``batch_size``: examples a step (>= 1; capped at the training set's size).
-      Each epoch's examples are shuffled and cut into batches of that size; the
-      ragged last batch is kept (so two batch sizes are planned, once each), or
-      dropped when ``drop_last`` is true (its examples come up in other epochs).
-    * ``lr``, ``momentum``: step size (> 0) and momentum (in [0, 1)).
-    * ``seed``: seeds the shuffling; the same seed (and network) gives the same run.
-    * ``progress``: a tqdm bar on stderr showing the running loss and accuracy.
-    * ``save``: after every epoch with a finite loss, save the network atomically here.
-    * ``on_epoch``: ``on_epoch(epoch, record)`` after every epoch; return True to stop.
-
-    Raises :class:`~indexnet.NonFiniteError` when a loss goes non-finite,
-    naming the epoch and global step (the weights stay as they were before that step).
+    Raises:
+        NonFiniteError: a loss went non-finite; the message names the epoch and
+            global step (the weights stay as they were before that step).
     """
     _check_fits(network, train_set)
     if val_set is not None:
         _check_fits(network, val_set)
-    epochs = _positive_int("epochs", epochs)
-    batch_size = _positive_int("batch_size", batch_size)
-    if not (_is_real(lr) and math.isfinite(lr) and lr > 0):
-        raise InvalidArgumentError(f"lr must be a finite number > 0, got {lr!r}")
-    if not (_is_real(momentum) and 0 <= momentum < 1):
-        raise InvalidArgumentError(f"momentum must be in [0, 1), got {momentum!r}")
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    lr = positive_real("lr", lr)
+    momentum = fraction("momentum", momentum)
     n = len(train_set)
     if n == 0:
         raise InvalidArgumentError(f"training set {train_set.name!r} is empty")
     if val_set is not None and len(val_set) == 0:
         val_set = None
     batch_size = min(batch_size, n)
-    save_path = os.fspath(save) if save is not None else None
-    if save_path is not None:
-        check_output_path(save_path, "checkpoint")
-
-    # Cast once: the loop only slices these arrays.
-    x = np.ascontiguousarray(train_set.x, dtype=network.dtype)
-    y = one_hot(train_set.labels, network.layer_sizes[-1], dtype=network.dtype)
-    val_x = None if val_set is None else np.ascontiguousarray(val_set.x, dtype=network.dtype)
-    starts = list(range(0, n, batch_size))
-    if drop_last and n % batch_size and len(starts) > 1:
-        starts.pop()
-    steps_per_epoch = len(starts)
-    rng = np.random.default_rng(seed)
+    save_path = None if save is None else check_output_path(save, "checkpoint")
 
     history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": []}
+    val = None
     if val_set is not None:
         history["val_accuracy"] = []
-    bar = _progress_bar(epochs * steps_per_epoch, enabled=progress)
-    step = 0
+        val = (np.ascontiguousarray(val_set.x, dtype=network.dtype), val_set.labels)
+    starts = _batch_starts(n, batch_size, drop_last)
+    loop = _Loop(  # x, y and val are cast once: the loop only slices them
+        network=network,
+        x=np.ascontiguousarray(train_set.x, dtype=network.dtype),
+        y=one_hot(train_set.labels, network.layer_sizes[-1], dtype=network.dtype),
+        labels=train_set.labels,
+        val=val,
+        starts=starts,
+        batch_size=batch_size,
+        lr=lr,
+        momentum=momentum,
+        save_path=save_path,
+        bar=_progress_bar(epochs * len(starts), enabled=progress),
+        history=history,
+    )
+    rng = np.random.default_rng(seed)
     stopped_early = False
     began = time.perf_counter()
     # Overflow is reported once, as a NonFiniteError naming the step, not as NumPy warnings.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _closing(bar):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _closing(loop.bar):
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n)
-            total, seen = 0.0, 0
-            bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
-            for start in starts:
-                step += 1
-                rows = order[start : start + batch_size]
-                xb, yb = x[rows], y[rows]
-                try:
-                    loss = network.train_step(xb, yb, lr, momentum)
-                except NonFiniteError as err:
-                    raise NonFiniteError(_diverged(epoch, step, save_path, history, err)) from err
-                total += loss * len(xb)
-                seen += len(xb)
-                bar.update(1)
-                if step % 20 == 0:
-                    bar.set_postfix_str(_postfix(total / seen, history), refresh=False)
-            record = {
-                "train_loss": total / seen,
-                "train_accuracy": _accuracy(network, x, train_set.labels),
-            }
-            if val_set is not None and val_x is not None:
-                record["val_accuracy"] = _accuracy(network, val_x, val_set.labels)
-            for key, value in record.items():
-                history[key].append(value)
-            bar.set_postfix_str(_postfix(record["train_loss"], history), refresh=False)
-            if save_path is not None:
-                _save_if_finite(network, save_path, epoch, step, record["train_loss"])
+            loop.bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
+            record = loop.epoch(epoch, rng.permutation(n))
             if on_epoch is not None and on_epoch(epoch, dict(record)) is True:
                 stopped_early = epoch < epochs
                 break
-    seconds = time.perf_counter() - began
-    completed = len(history["train_loss"])
     return TrainResult(
         train_loss=history["train_loss"][-1],
         train_accuracy=history["train_accuracy"][-1],
         val_accuracy=history["val_accuracy"][-1] if "val_accuracy" in history else None,
-        epochs=completed,
-        seconds=seconds,
+        epochs=len(history["train_loss"]),
+        seconds=time.perf_counter() - began,
         history=history,
         dataset=train_set.name,
         layer_sizes=tuple(network.layer_sizes),
@@ -236,7 +211,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
     Needs matplotlib (``pip install indexnet[plot]``); uses the Agg backend
     without touching pyplot's global state.
     """
-    try:
+    try:  # matplotlib is optional (indexnet[plot]): imported only to plot
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
@@ -275,239 +250,6 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
     write_figure_png(fig, path, "plot")
 
 
-# -- the command line ------------------------------------------------------------------
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """Parse ``--hidden``: a comma list of hidden-layer sizes, or ``none`` for no hidden layer.
-
-    >>> parse_hidden("128"), parse_hidden("64, 32"), parse_hidden("none")
-    ((128,), (64, 32), ())
-    >>> parse_hidden("64,x")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    indexnet.errors.InvalidArgumentError: bad --hidden '64,x': 'x' is not a positive integer; ...
-    """
-    if text.strip().lower() == "none":
-        return ()
-    sizes = []
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            size = int(part)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise InvalidArgumentError(
-                f"bad --hidden {text!r}: {part!r} is not a positive integer; "
-                "write sizes such as 128 or 64,32 (or none)"
-            )
-        sizes.append(size)
-    return tuple(sizes)
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``train`` subcommand to an argparse subparsers object; returns its parser."""
-    d = DEFAULTS
-    p = subparsers.add_parser(
-        "train",
-        help="train the seed's network on digits, MNIST or synthetic data",
-        description=(
-            "Train the seed's fully connected network (sigmoid hidden layers, softmax output, "
-            "cross-entropy loss) by minibatch SGD with momentum, every product through the "
-            "seed's einsum formulas. The data are split into train/validation/test parts "
-            "(70/10/20 for digits and synthetic; MNIST keeps its own test files and takes 10% "
-            "of its training files for validation); the summary reports test accuracy."
-        ),
-        epilog="example: indexnet train --epochs 20 --save net.npz --plot loss.png",
-    )
-    p.add_argument(
-        "--dataset",
-        choices=DATASETS,
-        default="digits",
-        help="digits: scikit-learn's bundled 8x8 digits (needs indexnet[data]); "
-        "mnist: the four IDX files in --data-dir; synthetic: Gaussian blobs "
-        "(default: %(default)s)",
-    )
-    p.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder holding MNIST's IDX files (train-images-idx3-ubyte, ... plain or "
-        ".gz); needed for --dataset mnist",
-    )
-    p.add_argument(
-        "--hidden",
-        default=",".join(map(str, d["hidden"])),
-        metavar="SIZES",
-        help="hidden-layer sizes as a comma list, e.g. 128 or 256,64; 'none' for "
-        "softmax regression; no layer's weight matrix (its inputs times its outputs) "
-        "may exceed 2**31 elements (default: %(default)s)",
-    )
-    p.add_argument(
-        "--activation",
-        choices=tuple(ACTIVATIONS),
-        default=d["activation"],
-        help="hidden-layer activation (default: %(default)s, the seed's)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=d["epochs"],
-        metavar="N",
-        help="passes over the training set, >= 1 (default: %(default)s)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=d["batch_size"],
-        metavar="N",
-        help="examples a step, >= 1; the ragged last batch of an epoch is kept "
-        "(default: %(default)s)",
-    )
-    p.add_argument(
-        "--lr",
-        type=float,
-        default=d["lr"],
-        metavar="RATE",
-        help="learning rate, > 0 (default: %(default)s)",
-    )
-    p.add_argument(
-        "--momentum",
-        type=float,
-        default=d["momentum"],
-        metavar="M",
-        help="momentum in [0, 1); 0 is plain SGD (default: %(default)s)",
-    )
-    p.add_argument(
-        "--l2",
-        type=float,
-        default=d["l2"],
-        metavar="LAMBDA",
-        help="L2 penalty λ/2·Σ‖W‖² on the weights, >= 0 (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=d["seed"],
-        help="seeds the data split, the initial weights and the shuffling, >= 0; the "
-        "same seed gives the same run (default: %(default)s)",
-    )
-    p.add_argument(
-        "--dtype",
-        choices=("float64", "float32"),
-        default=d["dtype"],
-        help="floating-point type of weights and data (default: %(default)s)",
-    )
-    p.add_argument(
-        "--save",
-        metavar="PATH",
-        help="save the network (.npz) atomically after every epoch with a finite "
-        "loss, so the last good weights survive a crash or divergence; its folder "
-        "must exist (checked before training)",
-    )
-    p.add_argument(
-        "--plot",
-        metavar="FILE.png",
-        help="write the loss and accuracy curves to this PNG, atomically; its folder "
-        "must exist (checked before training; needs indexnet[plot])",
-    )
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="print one JSON object (test_accuracy, train_loss, val_accuracy, epochs, "
-        "seconds, dataset, layer_sizes, history, ...) instead of the summary",
-    )
-    p.add_argument(
-        "--no-progress", action="store_true", help="do not show the progress bar on stderr"
-    )
-    p.set_defaults(func=run)
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    """Carry out ``indexnet train``: load, train, evaluate on the test part, report; returns 0."""
-    hidden = parse_hidden(args.hidden)
-    _positive_int("--epochs", args.epochs)
-    _positive_int("--batch-size", args.batch_size)
-    if args.seed < 0:
-        raise InvalidArgumentError(f"--seed must be an integer >= 0, got {args.seed}")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise InvalidArgumentError(f"--lr must be a finite number > 0, got {args.lr}")
-    if not (0 <= args.momentum < 1):
-        raise InvalidArgumentError(f"--momentum must be in [0, 1), got {args.momentum}")
-    # Every output path is checked now, so a typo cannot throw away a finished run.
-    if args.plot is not None:
-        check_output_path(args.plot, "--plot", ".png")
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise InvalidArgumentError(
-                "--plot needs matplotlib: pip install indexnet[plot]"
-            ) from None
-    if args.save is not None:
-        check_output_path(args.save, "--save")
-    if args.data_dir is not None and args.dataset != "mnist":
-        raise InvalidArgumentError("--data-dir is only used with --dataset mnist")
-    train_set, val_set, test_set = load_dataset(args.dataset, args.data_dir, seed=args.seed)
-    sizes = (train_set.d, *hidden, train_set.n_classes)
-    network = Network(
-        sizes, activation=args.activation, l2=args.l2, seed=args.seed, dtype=args.dtype
-    )
-    result = train(
-        network,
-        train_set,
-        val_set,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        momentum=args.momentum,
-        seed=args.seed,
-        progress=not args.no_progress,
-        save=args.save,
-    )
-    result.test_accuracy = accuracy(network, test_set)
-    result.dataset = args.dataset
-    if args.plot is not None:
-        plot_history(result.history, args.plot)
-    if args.json:
-        out = result.to_json()
-        out.update(
-            activation=args.activation,
-            lr=args.lr,
-            momentum=args.momentum,
-            l2=args.l2,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            dtype=args.dtype,
-            n_train=len(train_set),
-            n_val=len(val_set),
-            n_test=len(test_set),
-            save=args.save,
-            plot=args.plot,
-        )
-        print(json.dumps(out))
-        return 0
-    net_name = "-".join(map(str, sizes))
-    print(
-        f"indexnet train: {args.dataset} ({len(train_set)} train, {len(val_set)} val, "
-        f"{len(test_set)} test), network {net_name} {args.activation}/softmax"
-    )
-    print(
-        f"  {result.epochs} epochs in {result.seconds:.1f} s (batch {args.batch_size}, "
-        f"lr {args.lr}, momentum {args.momentum})"
-    )
-    val = f"{result.val_accuracy:.2%}" if result.val_accuracy is not None else "n/a"
-    print(
-        f"  train loss {result.train_loss:.4f}   train accuracy {result.train_accuracy:.2%}   "
-        f"val accuracy {val}   test accuracy {result.test_accuracy:.2%}"
-    )
-    if args.save:
-        print(f"  saved {args.save}")
-    if args.plot:
-        print(f"  plot {args.plot}")
-    return 0
-
-
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -525,18 +267,69 @@ def _check_fits(network: Network, dataset: Dataset) -> None:
         )
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidArgumentError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def _accuracy(network: Network, x: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(network.predict(x) == labels))
+
+
+def _batch_starts(n: int, batch_size: int, drop_last: bool) -> list[int]:
+    """Where each batch of an epoch starts; without the ragged last one if ``drop_last``."""
+    starts = list(range(0, n, batch_size))
+    if drop_last and n % batch_size and len(starts) > 1:
+        starts.pop()
+    return starts
+
+
+@dataclass
+class _Loop:
+    """One training run's state: the data cast once, the batches, the history so far."""
+
+    network: Network
+    x: np.ndarray
+    y: np.ndarray  # one-hot targets of x
+    labels: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None  # the validation set's x and labels
+    starts: list[int]
+    batch_size: int
+    lr: float
+    momentum: float
+    save_path: str | None
+    bar: Any
+    history: dict[str, list[float]]
+    step: int = 0  # global: steps of every epoch so far
+
+    def epoch(self, epoch: int, order: np.ndarray) -> dict[str, float]:
+        """One pass over the batches of ``order``; returns the epoch's record (also kept).
+
+        With a save path, the network is saved after the epoch if its loss and
+        weights are finite.
+        """
+        total, seen = 0.0, 0
+        for start in self.starts:
+            self.step += 1
+            rows = order[start : start + self.batch_size]
+            xb, yb = self.x[rows], self.y[rows]
+            try:
+                loss = self.network.train_step(xb, yb, self.lr, self.momentum)
+            except NonFiniteError as err:
+                message = _diverged(epoch, self.step, self.save_path, self.history, err)
+                raise NonFiniteError(message) from err
+            total += loss * len(xb)
+            seen += len(xb)
+            self.bar.update(1)
+            if self.step % 20 == 0:
+                self.bar.set_postfix_str(_postfix(total / seen, self.history), refresh=False)
+        record = {
+            "train_loss": total / seen,
+            "train_accuracy": _accuracy(self.network, self.x, self.labels),
+        }
+        if self.val is not None:
+            record["val_accuracy"] = _accuracy(self.network, *self.val)
+        for key, value in record.items():
+            self.history[key].append(value)
+        self.bar.set_postfix_str(_postfix(record["train_loss"], self.history), refresh=False)
+        if self.save_path is not None:
+            _save_if_finite(self.network, self.save_path, epoch, self.step, record["train_loss"])
+        return record
 
 
 def _postfix(loss: float, history: dict[str, list[float]]) -> str:
@@ -598,6 +391,4 @@ class _NoBar:
 def _progress_bar(total: int, enabled: bool) -> Any:
     if not enabled:
         return _NoBar()
-    from tqdm import tqdm
-
     return tqdm(total=total, file=sys.stderr, unit="step", leave=True, dynamic_ncols=True)

@@ -1,0 +1,91 @@
+"""``indexnet plan``: the contraction plan of one einsum string, step by step.
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="indexnet")
+>>> register(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["plan", "nd,dh->nh", "--sizes", "n=2,d=3,h=4"])
+>>> args.func(args)
+nd,dh->nh  shapes (2, 3), (3, 4)
+  FLOPs 48 (naive 48, 1x), largest intermediate 8 elements
+  step 0: (0, 1): nd,dh->nh [matmul]
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..bench import find_path
+from ..einsum.plan import Plan, plan
+from ..einsum.subscripts import parse
+from ..errors import InvalidArgumentError
+from ..typing import EXPONENTIAL_SEARCHES
+from .argtypes import parse_sizes, positive_seconds
+from .options import add_json_option, add_optimize_option, add_sizes_option, operand_shapes
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``plan`` subcommand to an argparse ``subparsers``."""
+    p = subparsers.add_parser(
+        "plan",
+        help="show the contraction plan of an einsum string",
+        description="Plan an einsum string with opt_einsum and show each step, the NumPy call it "
+        "compiles to, and its FLOP count.",
+    )
+    p.add_argument("subscripts", help="an einsum string such as 'nd,dh,hk->nk'")
+    add_sizes_option(p, required=True)
+    add_optimize_option(p)
+    p.add_argument("--budget", type=positive_seconds, default=10.0, metavar="SECONDS",
+                   help="time allowed to an exponential path search (optimal, branch-*, dp, "
+                   "auto-hq) on more than six operands; default 10")
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``plan`` subcommand: print the plan (or its JSON object); returns 0."""
+    parsed = parse(args.subscripts)
+    sizes = parse_sizes(args.sizes)
+    missing = sorted({c for term in parsed.inputs for c in term if c.isalpha()} - set(sizes))
+    if missing or any("..." in term for term in parsed.inputs):
+        raise InvalidArgumentError(
+            f"--sizes must give every index of {str(parsed)!r} (no '...'); "
+            f"missing: {', '.join(missing) or '...'}"
+        )
+    unused = sorted(set(sizes) - set(parsed.letters))
+    if unused:
+        raise InvalidArgumentError(
+            f"--sizes names {', '.join(unused)}, which {str(parsed)!r} does not use"
+        )
+    shapes = operand_shapes(parsed.inputs, sizes)
+    optimize: Any = args.optimize
+    # An exponential search on many operands runs under --budget, in bench's worker.
+    if optimize in EXPONENTIAL_SEARCHES and len(shapes) > 6:
+        path, _, reason = find_path(optimize, str(parsed), shapes, args.budget)
+        if path is None:
+            raise InvalidArgumentError(f"{optimize}: {reason}; try --optimize greedy")
+        optimize = path
+    result = plan(args.subscripts, *shapes, optimize=optimize)
+    print(json.dumps(_as_json(result)) if args.json else result)
+    return 0
+
+
+def _as_json(result: Plan) -> dict[str, Any]:
+    """The ``--json`` object of a plan."""
+    return {
+        "subscripts": str(result.subscripts),
+        "shapes": [list(s) for s in result.shapes],
+        "path": [list(p) for p in result.path],
+        "steps": [
+            {"operands": list(s.operands), "subscripts": s.subscripts, "kind": s.kind,
+             "flops": s.flops}
+            for s in result.steps
+        ],
+        "flops": result.flops,
+        "naive_flops": result.naive_flops,
+        "largest_intermediate": result.largest_intermediate,
+    }
