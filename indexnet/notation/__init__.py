@@ -2,8 +2,12 @@
 
 Text goes through :mod:`~indexnet.notation.lexer` (tokens),
 :mod:`~indexnet.notation.parser` (an immutable syntax tree,
-:mod:`~indexnet.notation.ast`) and :mod:`~indexnet.notation.lower` (scope
-rules, names, einsum terms) to a module of the IR;
+:mod:`~indexnet.notation.ast`; the statements, over the expression grammar of
+:mod:`~indexnet.notation.expressions`, the tensor references of
+:mod:`~indexnet.notation.tensors` and the token cursor of
+:mod:`~indexnet.notation.cursor`) and :mod:`~indexnet.notation.lower` (the
+statements, over the names of :mod:`~indexnet.notation.names` and the einsum
+terms and scope rules of :mod:`~indexnet.notation.terms`) to a module of the IR;
 :mod:`~indexnet.notation.lint` reads it for variance warnings. Errors are in
 :mod:`indexnet.errors` (:class:`~indexnet.errors.ProgramError` and its kin).
 :func:`indexnet.parse` wraps the result in a :class:`~indexnet.program.Program`.

@@ -35,6 +35,8 @@ from ..render import render_product
 __all__ = ["Lint", "lint"]
 
 Scripted = Union[ir.Ref, ir.Eye]  # noqa: UP007
+#: One warning found: (reference, message, product, kind).
+_Problem = tuple[Scripted, str, ir.Product, str]
 
 
 @dataclass(frozen=True)
@@ -103,54 +105,72 @@ class _Linter:
         self.up = set(target.upper)
         self.free = target.written
 
-    def problems(self, rhs: ir.Sum) -> list[tuple[Scripted, str, ir.Product, str]]:
+    def problems(self, rhs: ir.Sum) -> list[_Problem]:
         """(reference, message, product, kind) for every warning of ``rhs``."""
-        found: list[tuple[Scripted, str, ir.Product, str]] = []
+        found: list[_Problem] = []
         top = set(map(id, rhs.terms))
         for product in ir.iter_products(rhs):
-            conventional = [c for c in product.summed if c not in product.explicit]
-            for letter in conventional:
-                occ = _occurrences(product.factors, letter)
-                if not occ:
-                    continue
-                refs = ", ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
-                uppers = sum(1 for _, _, up in occ if up)
-                if len(occ) == 2 and uppers != 1:
-                    where = "upper" if uppers == 2 else "lower"
-                    found.append((occ[0][1], f"{letter} is summed over two {where} positions "
-                                  f"({refs})", product, "pair"))
-                elif len(occ) == 1:
-                    found.append((occ[0][1], f"{letter} occurs once ({refs}) and is summed by "
-                                  f"rule 4; write sum_{letter} to say so", product, "once"))
-                elif len(occ) > 2:
-                    found.append((occ[0][1], f"{letter} occurs {len(occ)} times ({refs}) and is "
-                                  "summed; a summed index should occur twice, once upper and "
-                                  "once lower", product, "many"))
+            found.extend(self._summed(product))
             if id(product) not in top:
-                for letter in self.free:
-                    occ = _occurrences(product.factors, letter)
-                    factors = {k for k, _, _ in occ}
-                    kinds = {up for _, _, up in occ}
-                    if len(factors) >= 2 and len(kinds) == 2:
-                        spelled = " ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
-                        fresh = _fresh_letter(self.target, self.rhs)
-                        renamed = render_product(_rename_product(product, letter, fresh))
-                        found.append((occ[0][1], f"{letter} is free (it is on the left), so "
-                                      f"{spelled} is not summed over {letter} (rule 1); for a "
-                                      f"sum inside, use another letter: {renamed}", product,
-                                      "free-pair"))
+                found.extend(self._free_pairs(product))
         for product in rhs.terms:
-            for letter in self.free:
-                if letter in product.summed:
-                    continue
-                for _, ref, up in _occurrences(product.factors, letter):
-                    if letter in ref.upper and letter in ref.lower:
-                        continue  # a diagonal: one of its two positions must differ
-                    if up != (letter in self.up):
-                        side = "upper" if letter in self.up else "lower"
-                        found.append((ref, f"{letter} is {side} on the left but "
-                                      f"{'upper' if up else 'lower'} in {_spell(ref)}",
-                                      product, "position"))
+            found.extend(self._positions(product))
+        return found
+
+    def _summed(self, product: ir.Product) -> list[_Problem]:
+        """Letters summed by the convention that do not occur once upper, once lower."""
+        found: list[_Problem] = []
+        conventional = [c for c in product.summed if c not in product.explicit]
+        for letter in conventional:
+            occ = _occurrences(product.factors, letter)
+            if not occ:
+                continue
+            refs = ", ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
+            uppers = sum(1 for _, _, up in occ if up)
+            if len(occ) == 2 and uppers != 1:
+                where = "upper" if uppers == 2 else "lower"
+                found.append((occ[0][1], f"{letter} is summed over two {where} positions "
+                              f"({refs})", product, "pair"))
+            elif len(occ) == 1:
+                found.append((occ[0][1], f"{letter} occurs once ({refs}) and is summed by "
+                              f"rule 4; write sum_{letter} to say so", product, "once"))
+            elif len(occ) > 2:
+                found.append((occ[0][1], f"{letter} occurs {len(occ)} times ({refs}) and is "
+                              "summed; a summed index should occur twice, once upper and "
+                              "once lower", product, "many"))
+        return found
+
+    def _free_pairs(self, product: ir.Product) -> list[_Problem]:
+        """Free letters that an inner product writes once upper and once lower."""
+        found: list[_Problem] = []
+        for letter in self.free:
+            occ = _occurrences(product.factors, letter)
+            factors = {k for k, _, _ in occ}
+            kinds = {up for _, _, up in occ}
+            if len(factors) >= 2 and len(kinds) == 2:
+                spelled = " ".join(dict.fromkeys(_spell(r) for _, r, _ in occ))
+                fresh = _fresh_letter(self.target, self.rhs)
+                renamed = render_product(_rename_product(product, letter, fresh))
+                found.append((occ[0][1], f"{letter} is free (it is on the left), so "
+                              f"{spelled} is not summed over {letter} (rule 1); for a "
+                              f"sum inside, use another letter: {renamed}", product,
+                              "free-pair"))
+        return found
+
+    def _positions(self, product: ir.Product) -> list[_Problem]:
+        """Free letters upper on one side of ``=`` and lower on the other."""
+        found: list[_Problem] = []
+        for letter in self.free:
+            if letter in product.summed:
+                continue
+            for _, ref, up in _occurrences(product.factors, letter):
+                if letter in ref.upper and letter in ref.lower:
+                    continue  # a diagonal: one of its two positions must differ
+                if up != (letter in self.up):
+                    side = "upper" if letter in self.up else "lower"
+                    found.append((ref, f"{letter} is {side} on the left but "
+                                  f"{'upper' if up else 'lower'} in {_spell(ref)}",
+                                  product, "position"))
         return found
 
     def count(self, rhs: ir.Sum) -> int:
