@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from indexnet import ir
+from indexnet.ir.terms import map_letters, rename_sum
 
 FUNCTIONS = ("sigmoid", "tanh", "square", "exp", "identity")
 Pick = Callable[[Sequence[Any]], Any]
@@ -117,3 +118,46 @@ def plant(claim: ir.Claim, mistake: str, rng: random.Random) -> ir.Claim | None:
                                        explicit="".join(c for c in p.explicit if c in summed))
         return dataclasses.replace(claim, rhs=_with_terms(rhs, terms))
     raise ValueError(mistake)
+
+
+# -- letters moved: claims whose shape may not fit the derivative -------------------------------
+
+
+def move_letters(claim: ir.Claim, rng: random.Random) -> ir.Claim:
+    """``claim`` with its letters moved as a hand may move them (it may then not even fit).
+
+    Two indices of one tensor swapped (summed ones too), two free letters swapped
+    in the whole right-hand side, or the derivative's letters renamed to fresh
+    ones, sometimes with a term dropped (which leaves a fresh letter unsized).
+    """
+    rhs = claim.rhs
+    free = claim.wrt.subscripts
+    kind = rng.choice(("tensor", "whole", "rename"))
+    if kind == "whole" and len(free) >= 2:
+        a, b = rng.sample(free, 2)
+        swapped = rename_sum(rhs, {a: b, b: a})
+        return dataclasses.replace(claim, rhs=dataclasses.replace(swapped, output=rhs.output))
+    if kind == "rename" and free:
+        m = dict(zip(free, "pqrs"))
+        new = rename_sum(rhs, m)
+        if len(new.terms) > 1 and rng.random() < 0.5:
+            new = _with_terms(new, new.terms[1:])
+        w = claim.wrt
+        wrt = dataclasses.replace(w, upper=map_letters(w.upper, m), lower=map_letters(w.lower, m))
+        return dataclasses.replace(claim, wrt=wrt, rhs=new)
+    spots = [(t, j) for t, p in enumerate(rhs.terms) for j, f in enumerate(p.factors)
+             if isinstance(f, ir.Ref) and len(f.written) >= 2]
+    if not spots:
+        return claim
+    t, j = rng.choice(spots)
+    f = rhs.terms[t].factors[j]
+    assert isinstance(f, ir.Ref)
+    w = list(f.written)
+    p, q = rng.sample(range(len(w)), 2)
+    w[p], w[q] = w[q], w[p]
+    ref = dataclasses.replace(f, upper="".join(w[:len(f.upper)]), lower="".join(w[len(f.upper):]))
+    terms = list(rhs.terms)
+    factors = list(terms[t].factors)
+    factors[j] = ref
+    terms[t] = dataclasses.replace(terms[t], factors=tuple(factors))
+    return dataclasses.replace(claim, rhs=_with_terms(rhs, terms))

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from derive_programs import NAMES, plant, programs, random_program
+from derive_programs import NAMES, move_letters, plant, programs, random_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import indexnet.check.judge as judge_module
 from indexnet import ir
 from indexnet.check.judge import Context, check, rel_error
-from indexnet.errors import ProgramSizeError
+from indexnet.errors import InternalError, ProgramSizeError
 from indexnet.program import Program, parse
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -112,6 +113,47 @@ def test_rel_error() -> None:
     assert rel_error(np.ones(2), np.ones(3)) == float("inf")
 
 
+# -- a claim, or a correction tried, shaped unlike the derivative (each raised from NumPy) -----
+
+MISFITS = {
+    "transposed, does not fit": (
+        "input X^i_j, c^i_k\nparam W^j_k\na^i_k = X^i_j W^j_k\nL = sum_{ik} c^i_k a^i_k\n"
+        "claim dL/da^i_k = c^k_i",
+        "transposed: k and i swapped in c^k_i (as written: does not fit: "),
+    "a missing term without the derivative's letter": (
+        "input x^n\nparam b_k, w^n\nsize n=3, k=5\ns = sum_n w^n x^n\n"
+        "L = sum_k b_k s + sum_k square(b_k)\nclaim dL/db_m = 2 b_m",
+        "no simple correction fits"),
+    "a param the scalar does not depend on": (
+        "input X^i_j, c^i_k\nparam W^j_k, b_k\na^i_k = X^i_j W^j_k\n"
+        "L = sum_{ik} c^i_k a^i_k\nclaim dL/db_p = 0",
+        "no simple correction fits (shape (6,), expected (5,))"),
+}
+
+
+@pytest.mark.parametrize(("text", "diagnosis"), list(MISFITS.values()), ids=list(MISFITS))
+def test_a_claim_shaped_unlike_its_derivative_fails_with_a_diagnosis(text: str,
+                                                                     diagnosis: str) -> None:
+    sizes = {"i": 3, "j": 4, "k": 5}
+    for report in (parse(text).check(sizes), check(parse(text), sizes)):
+        (r,) = report
+        assert not r.ok and r.diagnosis.startswith(diagnosis)
+
+
+def test_the_confirming_function_is_indexnets_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error in the program gradcheck confirms is indexnet's, not a caller's."""
+    def broken_downstream(*args: object, **kwargs: object) -> tuple[object, dict[str, object]]:
+        def compiled(env: object) -> object:
+            raise ValueError("boom")
+
+        return compiled, {}
+
+    monkeypatch.setattr(judge_module, "downstream", broken_downstream)
+    for run in (lambda: load("seed.ix").check(), lambda: check(load("seed.ix"))):
+        with pytest.raises(InternalError, match=r"confirming an exact derivative.*: boom"):
+            run()
+
+
 # -- generated programs -----------------------------------------------------------------------
 
 
@@ -149,6 +191,16 @@ def test_planted_mistakes_are_always_judged_wrong(text: str, mistake: str, seed:
     _, wrong = planted[0]
     report = check(with_claims(program, [wrong]), draws=2)
     assert not report.ok, f"{mistake}\n{text}\n{wrong}\n{report}"
+
+
+@settings(max_examples=25)
+@given(programs(), st.integers(0, 2**16))
+def test_claims_with_letters_moved_are_judged_never_raise(text: str, seed: int) -> None:
+    rng = random.Random(seed)
+    program, claims = claims_of(text)
+    moved = move_letters(rng.choice(claims), rng)
+    (result,) = check(with_claims(program, [moved]), draws=1, confirm=False)
+    assert result.ok or result.diagnosis, str(moved)
 
 
 def diagnosis_rate(cases: int, seed: int = 0) -> tuple[float, int, list[str]]:

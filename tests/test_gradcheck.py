@@ -11,8 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import indexnet.check.gradcheck as gradcheck_module
 from indexnet.check.gradcheck import GRADCHECK_MODES, GradcheckReport, TensorCheck, gradcheck
-from indexnet.errors import GradcheckError, InvalidArgumentError, NonFiniteError
+from indexnet.errors import GradcheckError, InternalError, InvalidArgumentError, NonFiniteError
 
 SETTINGS = settings(deadline=None, max_examples=30)
 MODES = pytest.mark.parametrize("mode", GRADCHECK_MODES)
@@ -499,3 +500,49 @@ def test_bad_params_raise():
         gradcheck(None, {"x": [1.0]}, {"x": [0.0]})
     with pytest.raises(NonFiniteError, match=r"'x' is nan at index \[1\]"):
         gradcheck(lambda p: 0.0, {"x": [1.0, np.nan]}, {"x": [0.0, 0.0]})
+
+
+# ------------------------------------------------------------------ whose exception it is
+
+
+class Boom(Exception):
+    pass
+
+
+@MODES
+@pytest.mark.parametrize("after", [0, 3])
+def test_an_exception_of_f_passes_through_unchanged(mode, after):
+    raised = Boom("from f")
+    calls = []
+
+    def f(p):
+        calls.append(1)
+        if len(calls) > after:
+            raise raised
+        return logsumexp(p)
+
+    with pytest.raises(Boom) as info:
+        gradcheck(f, {"x": [1.0, 2.0]}, logsumexp_grads, mode=mode)
+    assert info.value is raised and not isinstance(info.value, InternalError)
+
+
+def test_an_exception_of_the_grads_callable_passes_through_unchanged():
+    def grads(p):
+        return {"x": p["y"]}  # a KeyError of the caller's own making
+
+    with pytest.raises(KeyError, match="'y'") as info:
+        gradcheck(logsumexp, {"x": [1.0]}, grads)
+    assert not isinstance(info.value, InternalError)
+
+
+@MODES
+def test_an_unexpected_exception_inside_gradcheck_is_an_internal_error(mode, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(gradcheck_module, "_summarise", broken)
+    with pytest.raises(InternalError, match="internal error, please report: checking gradients: "
+                       "ZeroDivisionError: boom") as info:
+        gradcheck(logsumexp, {"x": [1.0, 2.0]}, logsumexp_grads, mode=mode)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import ir
 from ..derive.reverse import augment, gradients
-from ..errors import IndexnetError
+from ..errors import IndexnetError, ProgramSizeError
 from ..evaluate.execute import Compiled
 from ..ir.sizing import SizeModel
 from ..render import deriv_text
@@ -28,7 +28,9 @@ _KINKS = ("relu", "abs")
 
 
 def rel_error(claim: np.ndarray, exact: np.ndarray) -> float:
-    """max |claim − exact| / max(|exact|, |claim|), 0 when both are 0.
+    """The largest |claim − exact| over max(|exact|, |claim|), 0 when both are 0.
+
+    Arrays of different shapes, or holding a non-finite value, are infinitely apart.
 
     >>> rel_error(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
     0.5
@@ -98,6 +100,7 @@ class Context:
         self._claims: dict[int, Any] = {}
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every tensor of the program at the context's sizes."""
         model = self.program.size_model
         return {k: model.shape(k, self.aug_sizes) for k in self.program.tensors}
 
@@ -108,11 +111,18 @@ class Context:
         self.env = {**arrays, **values}
 
     def compile_claim(self, wrt: ir.Ref, rhs: ir.Sum) -> tuple[Compiled, dict[str, int]]:
-        """Compile ``rhs`` with ``wrt``'s letters free (raises if it does not size)."""
+        """Compile ``rhs`` with ``wrt``'s letters free (raises if it does not size).
+
+        The value is laid out as ``wrt``: a right-hand side whose free letters
+        are ``wrt``'s in another order (a correction that swaps two letters) is
+        transposed to fit, as the language lowers ``a^i_k = c^k_i``; one with
+        other free letters does not fit (:class:`~indexnet.errors.ProgramSizeError`).
+        """
         target = ir.Ref("claim·", None, wrt.upper, wrt.lower)
         decls = tuple(s for s in self.program.statements
                       if isinstance(s, (ir.ConstDecl, ir.ActDecl)))
-        mini = self.program.replace((*decls, ir.Equation(target, rhs)))
+        equation = ir.Equation(target, _laid_out_as(target, rhs))
+        mini = self.program.replace((*decls, equation))
         model = SizeModel(mini)
         shapes = self.shapes()
         sizes = model.resolve(shapes, None, declared=False, defaults=True)
@@ -125,6 +135,12 @@ class Context:
             return np.asarray(compiled(self.env)["claim·"], dtype=float)
 
     def exact(self, of: str, key: str) -> np.ndarray:
+        """The exact derivative ``d{of}/d{key}`` at the current draw, laid out as ``key``.
+
+        It is zero when ``of`` does not depend on tensor ``key``.
+        """
+        if key not in self.depends.get(of, ()):
+            return np.zeros(self.program.size_model.shape(key, self.aug_sizes))
         return np.asarray(self.env[ir.deriv_key(of, key)], dtype=float)
 
     def kink(self) -> tuple[float, str]:
@@ -140,6 +156,21 @@ class Context:
                         if small < worst:
                             worst, name = small, call.function
         return worst, name
+
+
+def _laid_out_as(target: ir.Ref, rhs: ir.Sum) -> ir.Sum:
+    """``rhs`` with ``target``'s letters as its output (raises when its free letters differ).
+
+    Evaluation lays an equation's value out in its target's letters, so the
+    right-hand side's output must be exactly those letters, in that order.
+    """
+    free = target.subscripts
+    stray = {c for p in rhs.terms for c in p.output} - set(free)
+    if sorted(rhs.output) != sorted(free) or stray:
+        have = rhs.output if not stray else "".join(sorted(set(rhs.output) | stray))
+        raise ProgramSizeError(f"the right-hand side has the free indices {have!r}, but "
+                               f"the derivative has {free!r}")
+    return rhs if rhs.output == free else dataclasses.replace(rhs, output=free)
 
 
 def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],

@@ -1,7 +1,7 @@
 """Say how a failing claim is wrong, by trying the likely corrections.
 
 In order: a constant factor (−1 is a wrong sign; 2, 1/2, a size N), a
-transposition (two letters swapped in the whole claim or in one factor), a
+transposition (two letters swapped in one factor or in the whole claim), a
 missing or an extra term (which term of the exact derivative), a missing
 activation derivative ``f'(a)``, a derivative taken through the wrong
 variable, softmax's Jacobian used as if it were diagonal. The first
@@ -63,15 +63,8 @@ def _ratio_text(r: float, sizes: dict[str, int]) -> str | None:
 
 
 def _swap_letters(expr: ir.Sum, a: str, b: str) -> ir.Sum:
-    return rename_sum(expr, {a: b, b: a})
-
-
-def _letters(expr: ir.Sum) -> str:
-    seen: dict[str, None] = {}
-    for p in ir.iter_products(expr):
-        for c in p.output + p.summed:
-            seen.setdefault(c)
-    return "".join(seen)
+    """``expr`` with free letters ``a`` and ``b`` exchanged in its terms, its output kept."""
+    return dataclasses.replace(rename_sum(expr, {a: b, b: a}), output=expr.output)
 
 
 def _refs(expr: ir.Sum) -> Iterator[tuple[int, int, ir.Ref]]:
@@ -104,14 +97,19 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
         except IndexnetError:
             return None
 
+    def candidate(rhs: ir.Sum) -> np.ndarray | None:
+        """The value of a correction, None unless it sizes and is shaped as the derivative."""
+        found = value(rhs)
+        return found if found is not None and found.shape == exact.shape else None
+
     def fits(rhs: ir.Sum) -> bool:
-        return _close(value(rhs), exact)
+        return _close(candidate(rhs), exact)
 
     current = value(claim.rhs)
     checks: list[Callable[[], str | None]] = [
         lambda: _factor(current, exact, ctx),
-        lambda: _transposed(claim, fits, current, exact),
-        lambda: _terms(ctx, claim, current, exact, value),
+        lambda: _transposed(claim, fits),
+        lambda: _terms(ctx, claim, current, exact, candidate),
         lambda: _wrong_variable(ctx, claim, None, fits),
         lambda: _activation(ctx, claim, fits),
         lambda: _wrong_variable(ctx, claim, current, fits, atoms=False),
@@ -146,12 +144,12 @@ def _factor(current: np.ndarray | None, exact: np.ndarray, ctx: Context) -> str 
         f"{inverse.split(' ')[0]})"
 
 
-def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool],
-                current: np.ndarray | None, exact: np.ndarray) -> str | None:
-    letters = _letters(claim.rhs)
-    for a, b in itertools.combinations(letters, 2):
-        if fits(_swap_letters(claim.rhs, a, b)):
-            return f"transposed: {a} and {b} swapped"
+def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
+    """Two indices swapped in one factor, else two free letters swapped in the whole claim.
+
+    The second is the claim transposed: the right-hand side with ``a`` and
+    ``b`` exchanged, laid out as the left-hand side still is.
+    """
     for t, j, ref in _refs(claim.rhs):
         written = ref.written
         for p, q in itertools.combinations(range(len(written)), 2):
@@ -164,13 +162,10 @@ def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool],
             if fits(_replace(claim.rhs, t, j, new)):
                 return (f"transposed: {written[p]} and {written[q]} swapped in "
                         f"{render_product(ir.Product(Fraction(1), (), (ref,), '', '', ''))}")
-    if current is not None and current.ndim >= 2:
-        free = claim.wrt.subscripts
-        for p, q in itertools.combinations(range(current.ndim), 2):
-            if current.shape[p] == current.shape[q]:
-                swapped = np.swapaxes(current, p, q)
-                if _close(swapped, exact):
-                    return f"transposed: {free[p]} and {free[q]} swapped"
+    free = claim.wrt.subscripts
+    for a, b in itertools.combinations(free, 2):
+        if fits(_swap_letters(claim.rhs, a, b)):
+            return f"transposed: {a} and {b} swapped"
     return None
 
 
@@ -198,7 +193,8 @@ def _exact_terms(ctx: Context, claim: ir.Claim) -> list[ir.Product]:
 
 def _terms(ctx: Context, claim: ir.Claim, current: np.ndarray | None, exact: np.ndarray,
            value: Callable[[ir.Sum], np.ndarray | None]) -> str | None:
-    if current is None:
+    """A term of the exact derivative missing, or an extra term (``value``: a term's value)."""
+    if current is None or current.shape != exact.shape:
         return None
     out = claim.rhs.output
     terms = _exact_terms(ctx, claim)

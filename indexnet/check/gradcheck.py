@@ -41,14 +41,25 @@ False
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import GradcheckError, InvalidArgumentError, NonFiniteError
+from ..errors import GradcheckError, InvalidArgumentError, internal_errors
+from .gradinputs import (
+    Arrays,
+    GradsArgument,
+    ScalarFunction,
+    check_directions,
+    check_seed,
+    convert_grads,
+    convert_params,
+    evaluate,
+    positive_float,
+)
+from .gradreport import JOINT, GradcheckReport, TensorCheck, index_text
 
 __all__ = ["GRADCHECK_MODES", "GradcheckMode", "GradcheckReport", "TensorCheck", "gradcheck"]
 
@@ -57,108 +68,8 @@ GradcheckMode = Literal["full", "directional"]
 #: Every mode that :func:`gradcheck` accepts.
 GRADCHECK_MODES: tuple[str, ...] = ("full", "directional")
 
-Arrays = dict[str, np.ndarray]
-ScalarFunction = Callable[[Arrays], Any]
-GradsArgument = Mapping[str, Any] | Callable[[Arrays], Mapping[str, Any]] | None
 
-#: Name of the row that reports the directions taken over all tensors jointly.
-JOINT = "(all jointly)"
-
-
-@dataclass(frozen=True)
-class TensorCheck:
-    """The outcome of the check for one tensor (or for all tensors jointly).
-
-    ``worst_index`` is the entry (a tuple, in ``"full"`` mode) or the direction
-    number (an int, in ``"directional"`` mode) with the largest relative error
-    or, when something was not finite, the first non-finite one; ``analytic``
-    and ``numeric`` are the two values compared there. ``checks`` counts the
-    comparisons made (0 for an empty tensor, whose ``worst_index`` is None).
-
-    >>> c = TensorCheck("W", (2, 3), 0.5, False, (1, 2), 2.0, 1.0)
-    >>> c.name, c.ok, c.worst_index
-    ('W', False, (1, 2))
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    max_rel_error: float
-    ok: bool
-    worst_index: tuple[int, ...] | int | None
-    analytic: float
-    numeric: float
-    nonfinite: bool = False
-    checks: int = 0
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class GradcheckReport:
-    """Everything :func:`gradcheck` found: one :class:`TensorCheck` per tensor.
-
-    ``ok`` is true iff ``f(params)`` is finite and every entry (and ``joint``,
-    the check along directions over all tensors at once, present in
-    ``"directional"`` mode with more than one tensor) passes. ``bool(report)``
-    is ``report.ok``; ``str(report)`` is a table with one row per tensor,
-    showing for a failure the analytic and numeric values side by side.
-
-    >>> r = GradcheckReport(True, "full", [TensorCheck("x", (2,), 0.0, True, (0,), 1.0, 1.0)])
-    >>> bool(r), r.failures
-    (True, [])
-    """
-
-    ok: bool
-    mode: str
-    entries: list[TensorCheck]
-    joint: TensorCheck | None = None
-    value: float = 0.0
-    eps: float = 1e-6
-    rtol: float = 1e-5
-    atol: float = 1e-8
-    directions: int | None = None
-    messages: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failures(self) -> list[TensorCheck]:
-        """The failing rows: tensors first, then the joint check if it failed."""
-        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
-        return [row for row in rows if not row.ok]
-
-    def __str__(self) -> str:
-        how = f"{self.directions} directions, " if self.mode == "directional" else ""
-        lines = [
-            f"gradcheck ({self.mode}, {how}eps={self.eps:g}, rtol={self.rtol:g}, "
-            f"atol={self.atol:g}): {'ok' if self.ok else 'FAIL'}",
-            f"f(params) = {self.value!r}",
-            *self.messages,
-        ]
-        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
-        header = ("tensor", "shape", "max rel error", "status", "worst", "analytic", "numeric")
-        table = [header]
-        for row in rows:
-            failed = not row.ok
-            table.append(
-                (
-                    row.name,
-                    str(row.shape),
-                    f"{row.max_rel_error:.3e}",
-                    "ok" if row.ok else "FAIL",
-                    _index_text(row.worst_index) if failed else "",
-                    f"{row.analytic:.10e}" if failed else "",
-                    f"{row.numeric:.10e}" if failed else "",
-                )
-            )
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        for r in table:
-            cells = (cell.ljust(w) for cell, w in zip(r, widths, strict=True))
-            lines.append("  ".join(cells).rstrip())
-        lines.extend(f"{row.name}: {row.message}" for row in rows if row.message)
-        return "\n".join(lines)
-
-
+@internal_errors("checking gradients")
 def gradcheck(
     f: ScalarFunction,
     params: Mapping[str, Any],
@@ -193,6 +104,9 @@ def gradcheck(
     * ``raise_on_failure``: raise :class:`GradcheckError` (carrying the report)
       instead of returning a failing report.
 
+    An exception raised by ``f`` or ``grads`` passes through unchanged; any
+    other unexpected exception is an :class:`~indexnet.errors.InternalError`.
+
     >>> import numpy as np
     >>> def f(p):
     ...     return np.sum(np.tanh(p["W"] @ p["x"]))
@@ -210,20 +124,17 @@ def gradcheck(
         raise InvalidArgumentError(
             f"mode must be one of {', '.join(map(repr, GRADCHECK_MODES))}; got {mode!r}"
         )
-    n_dirs = _check_directions(directions)
-    if seed is not None and (
-        not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0
-    ):
-        raise InvalidArgumentError(f"seed must be an integer >= 0 or None; got {seed!r}")
-    eps = _positive_float("eps", eps)
-    rtol = _positive_float("rtol", rtol)
-    atol = _positive_float("atol", atol, allow_zero=True)
+    n_dirs = check_directions(directions)
+    check_seed(seed)
+    eps = positive_float("eps", eps)
+    rtol = positive_float("rtol", rtol)
+    atol = positive_float("atol", atol, allow_zero=True)
     if not callable(f):
         raise InvalidArgumentError(f"f must be callable; got {type(f).__name__}")
-    base = _convert_params(params)
-    analytic = _convert_grads(grads, base)
+    base = convert_params(params)
+    analytic = convert_grads(grads, base)
 
-    value = _evaluate(f, base)
+    value = evaluate(f, base)
     messages = [] if math.isfinite(value) else [f"f(params) is not finite: {value!r}"]
     tol = _Tolerance(rtol, atol)
     joint: TensorCheck | None = None
@@ -254,6 +165,8 @@ def gradcheck(
 
 @dataclass(frozen=True)
 class _Tolerance:
+    """The comparison of an analytic value ``a`` with a numeric one ``n``."""
+
     rtol: float
     atol: float
 
@@ -265,6 +178,7 @@ class _Tolerance:
             return np.where(diff == 0, 0.0, diff / np.where(scale == 0, 1.0, scale))
 
     def passes(self, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """``|a - n| <= atol + rtol * max(|a|, |n|)``, elementwise."""
         return np.abs(a - n) <= self.atol + self.rtol * np.maximum(np.abs(a), np.abs(n))
 
 
@@ -282,9 +196,9 @@ def _check_full(
     for i in range(p.size):
         x = flat[i]
         flat[i] = x + eps
-        plus[i] = _evaluate(f, point)
+        plus[i] = evaluate(f, point)
         flat[i] = x - eps
-        minus[i] = _evaluate(f, point)
+        minus[i] = evaluate(f, point)
         flat[i] = x
     with np.errstate(invalid="ignore", over="ignore"):
         numeric = (plus - minus) / (2 * eps)
@@ -296,7 +210,7 @@ def _check_full(
     def describe_f(i: int) -> str:
         for sign, values in (("+", plus), ("-", minus)):
             if not math.isfinite(values[i]):
-                return f"f({name}{_index_text(where(i))} {sign} eps) = {float(values[i])!r}"
+                return f"f({name}{index_text(where(i))} {sign} eps) = {float(values[i])!r}"
         return ""
 
     return _summarise(name, p.shape, grad, numeric, tol, where, describe_f, "index")
@@ -337,7 +251,7 @@ def _check_directional(
                 moved += (sign * eps) * u.reshape(moved.shape)
                 moved.flags.writeable = False
                 point[k] = moved
-            out[d] = _evaluate(f, point)
+            out[d] = evaluate(f, point)
 
     for d in range(n_dirs):
         units: dict[str, np.ndarray] = {}
@@ -403,7 +317,7 @@ def _summarise_directional(
             idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), g.shape))
             value = float(g.reshape(-1)[bad[0]])
             message = (
-                f"analytic gradient of {k!r} is {value!r} at index {_index_text(idx)}"
+                f"analytic gradient of {k!r} is {value!r} at index {index_text(idx)}"
                 f" ({bad.size} non-finite entr{'y' if bad.size == 1 else 'ies'})"
             )
             return TensorCheck(
@@ -439,7 +353,7 @@ def _summarise(
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
         a, n = float(analytic[i]), float(numeric[i])
-        at = f"{unit} {_index_text(where(i))}"
+        at = f"{unit} {index_text(where(i))}"
         if not math.isfinite(a):
             message = f"analytic gradient is {a!r} at {at}"
         else:
@@ -470,7 +384,7 @@ def _summarise(
         if ok
         else (
             f"analytic {float(analytic[i])!r} vs numeric {float(numeric[i])!r} at {unit} "
-            f"{_index_text(where(i))}; {int((~tol.passes(analytic, numeric)).sum())} of "
+            f"{index_text(where(i))}; {int((~tol.passes(analytic, numeric)).sum())} of "
             f"{count} comparisons outside tolerance"
         )
     )
@@ -486,125 +400,3 @@ def _summarise(
         checks=count,
         message=message,
     )
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def _evaluate(f: ScalarFunction, point: Mapping[str, np.ndarray]) -> float:
-    """Call ``f`` on a fresh dict and return its value as a float, checking it is a scalar."""
-    out = f(dict(point))
-    try:
-        arr = np.asarray(out)
-    except Exception as err:  # pragma: no cover - exotic objects
-        raise InvalidArgumentError(f"f must return a scalar; got {type(out).__name__}") from err
-    if arr.shape != ():
-        raise InvalidArgumentError(
-            f"f must return a scalar (a number or a 0-d array); got an array of shape {arr.shape}"
-        )
-    if arr.dtype.kind not in "biuf":
-        raise InvalidArgumentError(
-            f"f must return a real number; got {type(out).__name__} of dtype {arr.dtype}"
-        )
-    return float(arr)
-
-
-def _to_float64(what: str, value: Any) -> np.ndarray:
-    try:
-        arr = np.asarray(value)
-    except Exception as err:
-        raise InvalidArgumentError(f"{what} cannot be read as an array: {err}") from err
-    if arr.dtype.kind not in "biuf":
-        raise InvalidArgumentError(f"{what} must hold real numbers; got dtype {arr.dtype}")
-    return np.array(arr, dtype=np.float64, copy=True)
-
-
-def _convert_params(params: Mapping[str, Any]) -> Arrays:
-    if not isinstance(params, Mapping):
-        raise InvalidArgumentError(
-            f"params must be a mapping of name -> array; got {type(params).__name__}"
-        )
-    if not params:
-        raise InvalidArgumentError("params is empty: there is nothing to check")
-    base: Arrays = {}
-    for name, value in params.items():
-        arr = _to_float64(f"parameter {name!r}", value)
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            idx = tuple(int(i) for i in np.unravel_index(int(bad[0]), arr.shape))
-            value = float(arr.reshape(-1)[bad[0]])
-            raise NonFiniteError(
-                f"parameter {name!r} is {value!r} at index {_index_text(idx)}: "
-                "gradients can only be checked at a finite point"
-            )
-        arr.flags.writeable = False
-        base[name] = arr
-    return base
-
-
-def _convert_grads(grads: GradsArgument, base: Arrays) -> Arrays:
-    if grads is None:
-        raise InvalidArgumentError(
-            "grads is required: pass the analytic gradients as a mapping name -> array "
-            f"(keys {list(base)}, each of its parameter's shape), or a callable "
-            "grads(params) returning that mapping"
-        )
-    if callable(grads) and not isinstance(grads, Mapping):
-        grads = grads({k: v.copy() for k, v in base.items()})
-    if not isinstance(grads, Mapping):
-        raise InvalidArgumentError(
-            f"grads must be a mapping name -> array; got {type(grads).__name__}"
-        )
-    missing = [k for k in base if k not in grads]
-    extra = [k for k in grads if k not in base]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing gradients for {missing}")
-        if extra:
-            parts.append(f"gradients for unknown parameters {extra}")
-        raise InvalidArgumentError(
-            f"grads must have the keys of params {list(base)}: {'; '.join(parts)}"
-        )
-    out: Arrays = {}
-    for name, p in base.items():
-        g = _to_float64(f"gradient {name!r}", grads[name])
-        if g.shape != p.shape:
-            raise InvalidArgumentError(
-                f"gradient {name!r} has shape {g.shape} but parameter {name!r} has shape {p.shape}"
-            )
-        out[name] = g
-    return out
-
-
-def _check_directions(directions: int) -> int:
-    if isinstance(directions, bool):
-        raise InvalidArgumentError(f"directions must be an integer >= 1; got {directions!r}")
-    try:
-        n = operator.index(directions)
-    except TypeError as err:
-        raise InvalidArgumentError(
-            f"directions must be an integer >= 1; got {directions!r}"
-        ) from err
-    if n < 1:
-        raise InvalidArgumentError(f"directions must be an integer >= 1; got {n}")
-    return n
-
-
-def _positive_float(name: str, value: float, *, allow_zero: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as err:
-        raise InvalidArgumentError(f"{name} must be a number; got {value!r}") from err
-    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
-        rule = ">= 0" if allow_zero else "> 0"
-        raise InvalidArgumentError(f"{name} must be a finite number {rule}; got {value!r}")
-    return x
-
-
-def _index_text(index: tuple[int, ...] | int | None) -> str:
-    if index is None:
-        return "-"
-    if isinstance(index, tuple):
-        return "[" + ", ".join(map(str, index)) + "]"
-    return str(index)

@@ -25,13 +25,14 @@ judged. A failing claim gets a diagnosis (:mod:`indexnet.check.diagnose`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import ir
-from ..errors import IndexnetError
+from ..errors import IndexnetError, internal_errors
 from ..evaluate.domains import random_inputs
 from ..evaluate.execute import Compiled
 from .context import Context, base_module, claim_lhs, downstream, rel_error
@@ -44,47 +45,8 @@ __all__ = ["TOLERANCE", "CheckReport", "ClaimResult", "check"]
 #: A claim holds when its largest relative error, over every draw, is at most this.
 TOLERANCE = 1e-6
 
-
-def _confirm(ctx: Context, of: str, keys: list[str]) -> list[tuple[str, str]]:
-    """Confirm ``d{of}/d{key}`` for ``keys`` by directional central differences.
-
-    Each tensor along two random directions of its own, evaluating only the
-    equations that depend on it.
-    """
-    groups = [[k] for k in keys]
-    found = []
-    for group in groups:
-        compiled, fixed = downstream(ctx.program, set(group), ctx.env, ctx.aug_sizes)
-        shapes = [np.shape(ctx.env[k]) for k in group]
-        sizes = [int(np.prod(s)) for s in shapes]
-        point = np.concatenate([np.ravel(ctx.env[k]) for k in group]) if group else np.zeros(0)
-        grad = np.concatenate([np.ravel(ctx.exact(of, k)) for k in group])
-        if point.size == 0 or not (np.all(np.isfinite(grad)) and np.all(np.isfinite(point))
-                                   and np.isfinite(ctx.env[of])):
-            continue
-        bounds = np.cumsum([0, *sizes])
-
-        def f(p: dict[str, np.ndarray], group: list[str] = group,
-              compiled: Compiled = compiled, fixed: dict[str, Any] = fixed,
-              bounds: Any = bounds, shapes: list[Any] = shapes) -> float:
-            env = dict(fixed)
-            for k, key in enumerate(group):
-                env[key] = p["x"][bounds[k]:bounds[k + 1]].reshape(shapes[k])
-            with np.errstate(all="ignore"):
-                return float(compiled(env)[of])
-
-        # central differences lose about 1e-16 |L| / eps to rounding; a unit direction
-        # gives at most |grad| (Cauchy-Schwarz)
-        value = abs(float(np.asarray(ctx.env[of])))
-        atol = 1e-9 * (float(np.linalg.norm(grad)) + value) + 1e-300
-        report = gradcheck(f, {"x": point}, {"x": grad}, directions=2, eps=1e-6, rtol=1e-5,
-                           atol=atol)
-        if not report.ok:
-            worst = max(r.max_rel_error for r in report.entries)
-            found.append((group[0], f"the exact derivative d{of}/d{group[0]} disagrees with "
-                          f"central finite differences (relative error {worst:.2e}); please "
-                          "report this"))
-    return found
+#: Draws redone, over all draws together, when a relu/abs argument is exactly 0.
+_KINK_RETRIES = 5
 
 
 def check(program: ir.Module, sizes: Mapping[str, int] | None = None, *, draws: int = 3,
@@ -98,91 +60,102 @@ def check(program: ir.Module, sizes: Mapping[str, int] | None = None, *, draws: 
     base = base_module(program)
     resolved = base.size_model.resolve({}, sizes, defaults=True)
     ctx = Context(program, resolved)
-    defects: list[str] = []
-    broken: set[tuple[str, str]] = set()
-    errors: dict[int, list[float]] = {}
-    reasons: dict[int, str] = {}
-    compiled: dict[int, Any] = {}
-    claims = program.claims
-    for k, claim in enumerate(claims):
-        if claim.of in ctx.failed:
-            reasons[k] = ctx.failed[claim.of]
-            continue
-        if claim.wrt.key not in ctx.depends.get(claim.of, set()) and \
-                claim.wrt.key not in program.tensors:
-            reasons[k] = f"{claim.wrt.key} is not a tensor of this program"
-            continue
-        try:
-            compiled[k] = ctx.compile_claim(claim.wrt, claim.rhs)[0]
-        except IndexnetError as err:
-            reasons[k] = "does not fit: " + getattr(err, "message", str(err).split("\n")[0])
+    judged = [_Judged.compile(ctx, program, claim) for claim in program.claims]
+    defects: dict[tuple[str, str], str] = {}
     first_env: dict[str, Any] | None = None
     kink_note = ""
     tries = 0
-    d = 0
-    while d < draws:
-        arrays = random_inputs(base, resolved, seed=seed + d + tries)
-        ctx.run(arrays)
-        small, name = ctx.kink()
-        if small == 0.0 and tries < 5:
-            tries += 1
-            continue
+    for d in range(draws):
+        small, name, tries = _draw(ctx, base, resolved, seed + d, tries)
         if small == 0.0:
             kink_note = f"not differentiable at the sampled points: {name}'s argument is 0"
-        for k, claim in enumerate(claims):
-            if k in reasons or k not in compiled:
-                continue
-            of, key = claim.of, claim.wrt.key
-            try:
-                exact = ctx.exact(of, key) if key in ctx.depends[of] else \
-                    np.zeros(base.size_model.shape(key, ctx.aug_sizes))
-                with np.errstate(all="ignore"):
-                    value = np.asarray(compiled[k](ctx.env)["claim·"], dtype=float)
-            except IndexnetError as err:
-                reasons[k] = str(err).split("\n")[0]
-                continue
-            if not (np.all(np.isfinite(exact)) and np.all(np.isfinite(ctx.env[of]))):
-                reasons[k] = ("the program is not finite at the sampled points (a log or "
-                              "division of a non-positive number?); declare a domain such "
-                              "as positive")
-                continue
-            errors.setdefault(k, []).append(rel_error(value, exact))
-        if confirm and d == 0 and small > 1e-6:
-            for of in ctx.depends:
-                keys = [c.wrt.key for c in claims if c.of == of and c.wrt.key in ctx.depends[of]]
-                keys += [r.wrt.key for c in claims for p in ir.iter_products(c.rhs)
-                         for r in p.factors if isinstance(r, ir.DerivRef) and r.of == of
-                         and r.wrt.key in ctx.depends[of]]
-                for key, message in _confirm(ctx, of, list(dict.fromkeys(keys))):
-                    broken.add((of, key))
-                    defects.append(message)
+        for one in judged:
+            one.judge_draw(ctx)
         if d == 0:
+            if confirm and small > 1e-6:
+                defects = _confirm_claims(ctx, program.claims)
             first_env = dict(ctx.env)
-        d += 1
     if first_env is not None:
         ctx.env = first_env
-    results = []
-    for k, claim in enumerate(claims):
-        lhs = claim_lhs(claim)
-        einsums = claim.einsums()
-        statement = str(claim)
-        if k in reasons and reasons[k].startswith("does not fit") and diagnose \
-                and claim.of not in ctx.failed:
-            try:
-                found = find(ctx, claim)
-            except IndexnetError:  # pragma: no cover - diagnosis is best effort
-                found = ""
-            if found and not found.startswith("does not fit"):
-                reasons[k] = f"{found} (as written: {reasons[k]})"
-        if k in reasons:
-            results.append(ClaimResult(claim.line, lhs, statement, einsums, False, None,
-                                       reasons[k], "error"))
-            continue
+    broken = set(defects)
+    results = [one.result(ctx, kink_note, broken, diagnose) for one in judged]
+    return CheckReport(results, dict(resolved), draws, list(defects.values()))
+
+
+def _draw(ctx: Context, base: ir.Module, resolved: Mapping[str, int], seed: int,
+          tries: int) -> tuple[float, str, int]:
+    """Run ``ctx`` on a fresh draw; redraw (``tries`` counts, over all draws) at a kink.
+
+    Returns the smallest relative |argument| of relu/abs (0 at a kink), that
+    function's name, and the retries used so far.
+    """
+    while True:
+        ctx.run(random_inputs(base, resolved, seed=seed + tries))
+        small, name = ctx.kink()
+        if small != 0.0 or tries >= _KINK_RETRIES:
+            return small, name, tries
+        tries += 1
+
+
+@dataclass
+class _Judged:
+    """Judging one claim: compiled once, then one relative error per draw, or a reason.
+
+    ``reason`` says why the claim cannot be judged (it does not fit, its
+    scalar has no derivative, the program is not finite); it ends judging.
+    """
+
+    claim: ir.Claim
+    compiled: Compiled | None = None
+    reason: str | None = None
+    errors: list[float] = field(default_factory=list)
+
+    @classmethod
+    def compile(cls, ctx: Context, program: ir.Module, claim: ir.Claim) -> _Judged:
+        """Compile ``claim``'s right-hand side, or say why it cannot be judged."""
+        if claim.of in ctx.failed:
+            return cls(claim, reason=ctx.failed[claim.of])
+        key = claim.wrt.key
+        if key not in ctx.depends.get(claim.of, set()) and key not in program.tensors:
+            return cls(claim, reason=f"{key} is not a tensor of this program")
+        try:
+            return cls(claim, ctx.compile_claim(claim.wrt, claim.rhs)[0])
+        except IndexnetError as err:
+            return cls(claim, reason="does not fit: " + getattr(err, "message",
+                                                                   str(err).split("\n")[0]))
+
+    def judge_draw(self, ctx: Context) -> None:
+        """Compare the claim with the exact derivative at the context's current draw."""
+        if self.reason is not None or self.compiled is None:
+            return
+        of, key = self.claim.of, self.claim.wrt.key
+        try:
+            exact = ctx.exact(of, key)
+            with np.errstate(all="ignore"):
+                value = np.asarray(self.compiled(ctx.env)["claim·"], dtype=float)
+        except IndexnetError as err:
+            self.reason = str(err).split("\n")[0]
+            return
+        if not (np.all(np.isfinite(exact)) and np.all(np.isfinite(ctx.env[of]))):
+            self.reason = ("the program is not finite at the sampled points (a log or "
+                           "division of a non-positive number?); declare a domain such "
+                           "as positive")
+            return
+        self.errors.append(rel_error(value, exact))
+
+    def result(self, ctx: Context, kink_note: str, broken: set[tuple[str, str]],
+               diagnose: bool) -> ClaimResult:
+        """The verdict, diagnosed (at the context's current draw) when ``diagnose``."""
+        claim = self.claim
+        lhs, statement, einsums = claim_lhs(claim), str(claim), claim.einsums()
+        if self.reason is not None:
+            reason = self._misfit(ctx) if diagnose else self.reason
+            return ClaimResult(claim.line, lhs, statement, einsums, False, None, reason,
+                               "error")
         if kink_note:
-            results.append(ClaimResult(claim.line, lhs, statement, einsums, False, None,
-                                       kink_note, "nondifferentiable"))
-            continue
-        worst = max(errors.get(k, [0.0]))
+            return ClaimResult(claim.line, lhs, statement, einsums, False, None, kink_note,
+                               "nondifferentiable")
+        worst = max(self.errors, default=0.0)
         ok = worst <= TOLERANCE
         diagnosis = ""
         if not ok and diagnose:
@@ -193,7 +166,81 @@ def check(program: ir.Module, sizes: Mapping[str, int] | None = None, *, draws: 
         if (claim.of, claim.wrt.key) in broken:
             ok = False
             diagnosis = "indexnet defect: the exact derivative failed its finite-difference check"
-        results.append(ClaimResult(claim.line, lhs, statement, einsums, ok,
-                                   worst if math.isfinite(worst) else None, diagnosis,
-                                   "pass" if ok else "fail"))
-    return CheckReport(results, dict(resolved), draws, defects)
+        return ClaimResult(claim.line, lhs, statement, einsums, ok,
+                           worst if math.isfinite(worst) else None, diagnosis,
+                           "pass" if ok else "fail")
+
+    def _misfit(self, ctx: Context) -> str:
+        """The reason, led by the likely mistake when the claim as written does not fit."""
+        assert self.reason is not None
+        if not self.reason.startswith("does not fit") or self.claim.of in ctx.failed:
+            return self.reason
+        try:
+            found = find(ctx, self.claim)
+        except IndexnetError:  # pragma: no cover - diagnosis is best effort
+            found = ""
+        if found and not found.startswith("does not fit"):
+            return f"{found} (as written: {self.reason})"
+        return self.reason
+
+
+def _confirm_claims(ctx: Context, claims: Sequence[ir.Claim]) -> dict[tuple[str, str], str]:
+    """Confirm every exact derivative the claims use; each one that fails, with a message.
+
+    That is ``d{of}/d{key}`` for each claim's own ``dL/dX`` and for each
+    ``dL/dX`` atom that a claim's right-hand side reads.
+    """
+    found: dict[tuple[str, str], str] = {}
+    for of, depends in ctx.depends.items():
+        keys = [c.wrt.key for c in claims if c.of == of and c.wrt.key in depends]
+        keys += [r.wrt.key for c in claims for p in ir.iter_products(c.rhs)
+                 for r in p.factors if isinstance(r, ir.DerivRef) and r.of == of
+                 and r.wrt.key in depends]
+        for key, message in _confirm(ctx, of, list(dict.fromkeys(keys))):
+            found.setdefault((of, key), message)
+    return found
+
+
+def _confirm(ctx: Context, of: str, keys: list[str]) -> list[tuple[str, str]]:
+    """Confirm ``d{of}/d{key}`` for ``keys`` by directional central differences.
+
+    Each tensor along two random directions of its own, evaluating only the
+    equations that depend on it.
+    """
+    found = []
+    for key in keys:
+        compiled, fixed = downstream(ctx.program, {key}, ctx.env, ctx.aug_sizes)
+        shape = np.shape(ctx.env[key])
+        point, grad = np.ravel(ctx.env[key]), np.ravel(ctx.exact(of, key))
+        if point.size == 0 or not (np.all(np.isfinite(grad)) and np.all(np.isfinite(point))
+                                   and np.isfinite(ctx.env[of])):
+            continue
+        # central differences lose about 1e-16 |L| / eps to rounding; a unit direction
+        # gives at most |grad| (Cauchy-Schwarz)
+        value = abs(float(np.asarray(ctx.env[of])))
+        atol = 1e-9 * (float(np.linalg.norm(grad)) + value) + 1e-300
+        report = gradcheck(_scalar(compiled, fixed, key, shape, of), {"x": point}, {"x": grad},
+                           directions=2, eps=1e-6, rtol=1e-5, atol=atol)
+        if not report.ok:
+            worst = max(r.max_rel_error for r in report.entries)
+            found.append((key, f"the exact derivative d{of}/d{key} disagrees with "
+                          f"central finite differences (relative error {worst:.2e}); please "
+                          "report this"))
+    return found
+
+
+def _scalar(compiled: Compiled, fixed: Mapping[str, Any], key: str, shape: tuple[int, ...],
+            of: str) -> Callable[[dict[str, np.ndarray]], float]:
+    """``of`` as a function of ``key`` alone (flat, as ``p["x"]``), for :func:`gradcheck`.
+
+    It is indexnet's own code, not a caller's: an unexpected exception in it
+    is an :class:`~indexnet.errors.InternalError`, which gradcheck passes on.
+    """
+
+    @internal_errors("confirming an exact derivative by finite differences")
+    def f(p: dict[str, np.ndarray]) -> float:
+        env = {**fixed, key: p["x"].reshape(shape)}
+        with np.errstate(all="ignore"):
+            return float(compiled(env)[of])
+
+    return f

@@ -52,40 +52,46 @@ class _Reletter:
         self.known = set(self.model.letters)
 
     def root(self, letter: str) -> tuple[str, ...] | None:
+        """The size class of a letter of the program (None for one it does not use)."""
         if letter not in self.known:
             return None
         return self.model.letter_class(letter)
 
     def axes(self, f: ir.Factor, out: dict[str, tuple[str, ...]]) -> None:
+        """Record in ``out`` the size class of each letter that ``f`` puts on a tensor axis."""
         while isinstance(f, (ir.Power, ir.Inverse)):
             f = f.base
         if isinstance(f, (ir.Ref, ir.DerivRef)):
-            ref = f if isinstance(f, ir.Ref) else f.wrt
-            for axis, c in enumerate(ref.subscripts):
-                if ref.key in self.model.program.tensors:
-                    out.setdefault(c, self.model.axis_class(ref.key, axis))
+            self._ref_axes(f if isinstance(f, ir.Ref) else f.wrt, out)
         elif isinstance(f, ir.Call):
             for a in f.args:
-                for p in a.terms:
-                    sub: dict[str, tuple[str, ...]] = {}
-                    for g in p.factors:
-                        self.axes(g, sub)
-                    for c in p.output:
-                        if c in sub:
-                            out.setdefault(c, sub[c])
+                self._sum_axes(a, out)
         elif isinstance(f, ir.Group):
-            for p in f.sum.terms:
-                sub = {}
-                for g in p.factors:
-                    self.axes(g, sub)
-                for c in p.output:
-                    if c in sub:
-                        out.setdefault(c, sub[c])
+            self._sum_axes(f.sum, out)
+
+    def _ref_axes(self, ref: ir.Ref, out: dict[str, tuple[str, ...]]) -> None:
+        """A tensor's letters get the classes of its axes."""
+        if ref.key not in self.model.program.tensors:
+            return
+        for axis, c in enumerate(ref.subscripts):
+            out.setdefault(c, self.model.axis_class(ref.key, axis))
+
+    def _sum_axes(self, expr: ir.Sum, out: dict[str, tuple[str, ...]]) -> None:
+        """An inner sum's output letters get the classes its terms give them."""
+        for p in expr.terms:
+            sub: dict[str, tuple[str, ...]] = {}
+            for g in p.factors:
+                self.axes(g, sub)
+            for c in p.output:
+                if c in sub:
+                    out.setdefault(c, sub[c])
 
     def sum(self, expr: ir.Sum, outer: set[str]) -> ir.Sum:
+        """Reletter every term of ``expr`` (``outer``: the letters bound around it)."""
         return dataclasses.replace(expr, terms=tuple(self.product(p, outer) for p in expr.terms))
 
     def product(self, p: ir.Product, outer: set[str]) -> ir.Product:
+        """Rename each summed letter whose program-wide size differs from the axes it names."""
         roots: dict[str, tuple[str, ...]] = {}
         for f in p.factors:
             self.axes(f, roots)
@@ -125,6 +131,7 @@ class _Reletter:
         return dataclasses.replace(p, factors=factors)
 
     def factor(self, f: ir.Factor, outer: set[str]) -> ir.Factor:
+        """Reletter the sums inside ``f`` (a call's arguments, a parenthesis)."""
         if isinstance(f, (ir.Power, ir.Inverse)):
             return dataclasses.replace(f, base=self.factor(f.base, outer))
         if isinstance(f, ir.Group):

@@ -27,23 +27,22 @@ dL/db_h = sum_n dL/da^n_h   ['nh->h']
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from .. import ir
 from ..errors import InvalidArgumentError, NotSupportedError
-from ..ir.elementwise import FUNCTIONS
 from ..ir.module import Module, resolve_function
 from ..ir.terms import (
     Term,
     all_letters,
-    as_factor,
     fresh_letter,
     multiply,
     rename_factor,
     rename_term,
 )
+from .local import local_derivative
 from .reletter import reletter
 from .simplify import Simplifier, to_sum
 
@@ -66,12 +65,20 @@ def scalar_of(program: Module) -> str:
 
 
 class _Reverse:
+    """Reverse mode over one program's equations: the raw gradient of ``of`` by each tensor.
+
+    A cotangent is a list of terms (their sum), laid out in the letters of
+    the factor it flows into; :meth:`factor` dispatches on the node type to
+    its rule, and :meth:`ref` accumulates what reaches a tensor.
+    """
+
     def __init__(self, program: Module, of: str) -> None:
         self.program = program
         self.of = of
         self.grads: dict[str, list[Term]] = {}
 
     def run(self) -> dict[str, list[Term]]:
+        """Walk the equations from ``of`` backwards; return every tensor's raw gradient."""
         eqs = self.program.equations
         index = next((k for k, eq in enumerate(eqs) if eq.target.key == self.of), None)
         if index is None:
@@ -98,10 +105,16 @@ class _Reverse:
     # -- the rules ----------------------------------------------------------------------
 
     def sum(self, expr: ir.Sum, cot: Sequence[Term]) -> None:
+        """``d(Σ_t p_t) = Σ_t dp_t``: every term gets the whole cotangent."""
         for product in expr.terms:
             self.product(product, cot)
 
     def product(self, p: ir.Product, cot: Sequence[Term]) -> None:
+        """The einsum exchange: factor ``j`` gets the cotangent times the other factors.
+
+        The cotangent takes factor ``j``'s place; ``j``'s letters become the
+        output and every other letter is summed (a bias gets ``Σ_n``).
+        """
         host = Term(p.coefficient, p.consts, p.factors, p.output)
         for c in cot:
             # the cotangent's letters and the term's summed letters must not meet
@@ -114,24 +127,21 @@ class _Reverse:
                 rest = Term(h.coef, h.consts, h.factors[:j] + h.factors[j + 1:], keep)
                 self.factor(factor, [multiply(c, rest, letters)])
 
+    @functools.singledispatchmethod
     def factor(self, f: ir.Factor, cot: list[Term]) -> None:
-        if isinstance(f, ir.Ref):
-            self.ref(f, cot)
-        elif isinstance(f, ir.Group):
-            self.sum(f.sum, cot)
-        elif isinstance(f, ir.Power):
-            self.power(f, cot)
-        elif isinstance(f, ir.Inverse):
-            self.power(ir.Power(f.base, Fraction(-1)), cot)
-        elif isinstance(f, ir.Call):
-            self.call(f, cot)
-        elif isinstance(f, ir.DerivRef):
-            raise NotSupportedError(
-                f"d{self.of}/d… passes through the derivative atom d{f.of}/d{f.wrt.key}; "
-                "derivatives of derivatives are not supported", line=f.pos[0],
-                column=f.pos[1], source=self.program.source)
+        """Pass ``cot`` into factor ``f``, by the rule for its node type.
 
+        A Kronecker delta ``eye`` (the one node without a rule) depends on no
+        tensor: nothing flows into it.
+        """
+
+    @factor.register(ir.Ref)
     def ref(self, f: ir.Ref, cot: list[Term]) -> None:
+        """``X^{ab}`` gains the cotangent, renamed into X's own letters.
+
+        A repeated letter (a diagonal, ``X^a_a``) gives a Kronecker delta
+        between the two axes it names: ``∂X^a_a/∂X^b_c = δ^b_c``.
+        """
         info = self.program.tensors[f.key]
         canon = info.letters
         subs = f.subscripts
@@ -147,7 +157,14 @@ class _Reverse:
             r = rename_term(t, first, avoid=set(canon))
             out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon))
 
+    @factor.register(ir.Group)
+    def group(self, f: ir.Group, cot: list[Term]) -> None:
+        """``(Σ_t p_t)``: the parenthesised sum's rule."""
+        self.sum(f.sum, cot)
+
+    @factor.register(ir.Power)
     def power(self, f: ir.Power, cot: list[Term]) -> None:
+        """``d(u^e) = e u^(e−1) du`` (``2 u du`` for a square, ``du`` for ``e = 1``)."""
         letters = "".join(dict.fromkeys(ir.factor_output(f)))
         e = f.exponent
         local: list[ir.Factor] = [] if e == 1 else [ir.Power(f.base, e - 1)] if e != 2 \
@@ -155,7 +172,14 @@ class _Reverse:
         d = Term(e, (), tuple(local), letters)
         self.factor(f.base, [multiply(c, d, letters) for c in cot])
 
+    @factor.register(ir.Inverse)
+    def inverse(self, f: ir.Inverse, cot: list[Term]) -> None:
+        """``1/u = u^(−1)``, so ``d(1/u) = −u^(−2) du``: the power rule."""
+        self.power(ir.Power(f.base, Fraction(-1)), cot)
+
+    @factor.register(ir.Call)
     def call(self, f: ir.Call, cot: list[Term]) -> None:
+        """``d f(u) = f'(u) ⊙ du`` per argument (:mod:`.local`); softmax has its own rule."""
         resolved = resolve_function(self.program, f)
         if resolved is None:
             raise NotSupportedError(
@@ -169,10 +193,14 @@ class _Reverse:
             self.softmax(f, index, cot)
             return
         for k, arg in enumerate(f.args):
-            local = _local(f, name, primes, k)
+            local = local_derivative(f, name, primes, k)
             self.sum(arg, [multiply(c, d, out) for c in cot for d in local])
 
     def softmax(self, f: ir.Call, k: str, cot: list[Term]) -> None:
+        """``ŷ = softmax[k](a)`` passes ``g`` on as its Jacobian-vector product.
+
+        ``ŷ ⊙ (g − Σ_j g_j ŷ_j)``, the sum over ``k`` renamed to a fresh ``j``.
+        """
         out = f.output
         terms: list[Term] = []
         y = Term(ONE, (), (f,), out)
@@ -186,6 +214,14 @@ class _Reverse:
             terms.append(multiply(Term(-ONE, (), (f,), out), inner, out))
         self.sum(f.args[0], terms)
 
+    @factor.register(ir.DerivRef)
+    def deriv_ref(self, f: ir.DerivRef, cot: list[Term]) -> None:
+        """A derivative atom ``dL/dX``: derivatives of derivatives are not supported."""
+        raise NotSupportedError(
+            f"d{self.of}/d… passes through the derivative atom d{f.of}/d{f.wrt.key}; "
+            "derivatives of derivatives are not supported", line=f.pos[0],
+            column=f.pos[1], source=self.program.source)
+
 
 def _all(f: ir.Factor) -> set[str]:
     return all_letters(f)
@@ -196,52 +232,6 @@ def _depends(f: ir.Factor) -> bool:
     while isinstance(f, (ir.Power, ir.Inverse)):
         f = f.base
     return not isinstance(f, ir.Eye)
-
-
-def _builtin(f: ir.Call, name: str, primes: int) -> ir.Call:
-    return ir.Call(name, None, primes, None, f.args, f.output, f.pos)
-
-
-def _local(f: ir.Call, name: str, primes: int, k: int) -> list[Term]:
-    """The derivative of call ``f`` (built-in ``name``, ``primes``) in its argument ``k``."""
-    out = f.output
-
-    def term(coef: Fraction | int, *factors: ir.Factor) -> Term:
-        return Term(Fraction(coef), (), factors, out)
-
-    if name == "loss":
-        y, p = (as_factor(a) for a in f.args)
-        if primes == 0:
-            return [term(-1, ir.Call("log", None, 0, None, (f.args[1],), f.args[1].output,
-                                     f.pos))] if k == 0 else [term(-1, y, ir.Inverse(p))]
-        return [term(-1, ir.Inverse(p))] if k == 0 else [term(1, y, ir.Power(p, Fraction(-2)))]
-    u = as_factor(f.args[0])
-    if primes == 0:
-        if name in ("exp",):
-            return [term(1, f)]
-        if name == "log":
-            return [term(1, ir.Inverse(u))]
-        if name == "square":
-            return [term(2, u)]
-        if name == "identity":
-            return [term(1)]
-        if not FUNCTIONS[name].differentiable:  # pragma: no cover - softmax is handled apart
-            raise InvalidArgumentError(f"{name} has no elementwise derivative")
-        return [term(1, dataclasses.replace(f, primes=f.primes + 1))]
-    # second derivatives, for f' inside a program
-    if name == "sigmoid":
-        return [term(1, f), term(-2, f, _builtin(f, "sigmoid", 0))]
-    if name == "tanh":
-        return [term(-2, _builtin(f, "tanh", 0), f)]
-    if name == "exp":
-        return [term(1, _builtin(f, "exp", 0))]
-    if name == "log":
-        return [term(-1, ir.Power(u, Fraction(-2)))]
-    if name == "sqrt":
-        return [term(Fraction(-1, 4), ir.Power(u, Fraction(-3, 2)))]
-    if name == "square":
-        return [term(2)]
-    return []  # relu', abs', identity': zero almost everywhere
 
 
 # -- deriving --------------------------------------------------------------------------------
