@@ -38,18 +38,10 @@ from _harness import (
 )
 
 from indexnet import SEED
-from indexnet.bench.paths import (
-    CACHE_ENV,
-    BenchReport,
-    backend_runner,
-    bench_paths,
-    measured_path,
-    plot_reports,
-    random_arrays,
-    random_equation,
-    time_paths,
-)
-from indexnet.einsum.plan import _cached_plan
+from indexnet.bench import BenchReport, bench_paths, plot_reports, random_equation
+from indexnet.einsum.compiled import cached_plan as _cached_plan
+from indexnet.einsum.measured import CACHE_ENV, measured_path
+from indexnet.einsum.timing import backend_runner, random_arrays, time_paths
 
 #: (repeats, budget in seconds) of a full and of a quick run.
 FULL = (9, 10.0)

@@ -8,7 +8,7 @@
 'nd,nh->dh'
 """
 
-from .bench.paths import BenchReport, bench_paths
+from .bench import BenchReport, bench_paths
 from .check.gradcheck import GradcheckReport, TensorCheck, gradcheck
 from .check.judge import CheckReport, ClaimResult
 from .einsum.plan import Plan, Step, contract, plan

@@ -18,9 +18,12 @@ import opt_einsum
 import pytest
 
 from indexnet import InvalidArgumentError, contract, plan
-from indexnet.bench import paths as pb
-from indexnet.bench.paths import random_arrays, random_equation
-from indexnet.einsum.plan import _check_path, _Measured, _uncached_plan, smallest_intermediate
+from indexnet.bench import random_equation
+from indexnet.einsum import measured as pb
+from indexnet.einsum.compiled import check_path
+from indexnet.einsum.memory import smallest_intermediate
+from indexnet.einsum.plan import _Measured, _uncached_plan
+from indexnet.einsum.timing import random_arrays
 from indexnet.errors import IndexnetError, MemoryLimitError
 from indexnet.typing import OPTIMIZERS
 
@@ -177,7 +180,7 @@ def test_corrupt_cache_file_is_ignored_with_a_warning(
     with pytest.warns(RuntimeWarning, match="ignoring corrupt measured-plan cache"):
         again = pb.measured_path(eq, shapes)
     assert again.source == "timed" and counter.calls == 2
-    _check_path(again.path, len(shapes))  # a valid path, re-measured
+    check_path(again.path, len(shapes))  # a valid path, re-measured
     # the file was rewritten, valid again
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -8,6 +8,7 @@ asserts a timing, except generous wall-clock bounds on the budget.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -18,22 +19,23 @@ import numpy as np
 import pytest
 
 from indexnet import InvalidArgumentError, contract
-from indexnet.bench.paths import (
+from indexnet.bench import (
     BENCH_OPTIMIZERS,
     BenchReport,
     PathResult,
-    _check_results,
     bench_paths,
     find_path,
     ix_terms,
     left_to_right_path,
-    random_arrays,
     random_equation,
     shapes_from_sizes,
-    time_paths,
 )
-from indexnet.cli import main as cli_module
+from indexnet.bench.paths import _check_results
 from indexnet.cli.bench import register
+from indexnet.einsum.timing import random_arrays, time_paths
+
+# the module, not the function ``indexnet.cli.main`` that the package re-exports
+cli_module = importlib.import_module("indexnet.cli.main")
 
 try:
     import cotengra  # noqa: F401
@@ -487,7 +489,7 @@ def test_cli_bad_plot_path_fails_before_benchmarking(main: Callable[[list[str]],
 
 def test_plot_reports_checks_the_path_and_writes_atomically(tmp_path: Any) -> None:
     pytest.importorskip("matplotlib")
-    from indexnet.bench.paths import bench_paths, plot_reports
+    from indexnet.bench import bench_paths, plot_reports
     from indexnet.errors import CheckpointError
 
     report = bench_paths("ij,jk->ik", {"i": 2, "j": 2, "k": 2}, optimizers=["greedy"],

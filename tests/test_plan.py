@@ -6,6 +6,8 @@ indexnet's planner or its compiled NumPy calls.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from indexnet import (
     contract,
     plan,
 )
+from indexnet.errors import InternalError
 from indexnet.strategies import einsum_problems, example_problem
 from indexnet.typing import OPTIMIZERS
 
@@ -328,3 +331,49 @@ def test_dask_arrays_pass_through_the_backend() -> None:
     np.testing.assert_allclose(p(dx, dw).compute(), p(x, w))
     with pytest.raises(SizeMismatchError):
         p(dx, dx)
+
+
+# -- immutability and internal errors ------------------------------------------------------
+
+
+def test_a_plan_is_immutable() -> None:
+    p = plan("nd,dh->nh", (5, 3), (3, 4))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.path = [(1, 0)]  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.kernel = None  # type: ignore[misc]
+    assert plan("nd,dh->nh", (5, 3), (3, 4)) is p
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    return 1 / 0
+
+
+def test_an_unexpected_error_in_plan_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan_module = importlib.import_module("indexnet.einsum.plan")  # the module, not plan()
+    monkeypatch.setattr(plan_module, "optimize_key", _boom)
+    with pytest.raises(InternalError, match="internal error, please report: "
+                       "planning a contraction: ZeroDivisionError") as caught:
+        plan("ij,jk->ik", (2, 3), (3, 4))
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+    # indexnet's own errors still pass through unchanged
+    monkeypatch.undo()
+    with pytest.raises(InvalidArgumentError):
+        plan("ij,jk->ik", (2, 3), (3, 4), optimize="fastest")  # type: ignore[arg-type]
+
+
+def test_an_unexpected_error_in_contract_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan_module = importlib.import_module("indexnet.einsum.plan")
+    # the plan is found, but running it fails
+    monkeypatch.setattr(plan_module, "cached_plan", lambda *args: _boom)
+    with pytest.raises(InternalError, match="internal error, please report: "
+                       "evaluating a contraction: ZeroDivisionError") as caught:
+        contract("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)))
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+def test_an_unknown_dtype_is_the_callers_error() -> None:
+    with pytest.raises(InvalidArgumentError, match="unknown dtype 'bogus'"):
+        plan("ij,jk->ik", (2, 3), (3, 4), dtype="bogus")

@@ -9,6 +9,7 @@ up to rounding, and the tolerance can be tight.
 from __future__ import annotations
 
 import functools
+import importlib
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from indexnet import (
     parse_subscripts,
     vjp,
 )
+from indexnet.errors import InternalError
 from indexnet.strategies import einsum_equations, einsum_problems, example_problem
 from indexnet.typing import OPTIMIZERS
 
@@ -266,3 +268,34 @@ def test_complex_gradients_are_bilinear() -> None:
     assert ga.dtype == gb.dtype == np.complex128
     np.testing.assert_allclose(ga, g @ b.T)
     np.testing.assert_allclose(gb, a.T @ g)
+
+
+# -- internal errors -----------------------------------------------------------------------
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    return 1 / 0
+
+
+def test_an_unexpected_error_in_vjp_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    vjp_module = importlib.import_module("indexnet.einsum.vjp")
+    monkeypatch.setattr(vjp_module, "_apply", _boom)
+    with pytest.raises(InternalError, match="internal error, please report: computing einsum "
+                       "gradients") as caught:
+        vjp("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)), cotangent=np.ones((2, 4)))
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+def test_an_unexpected_error_in_derivative_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vjp_module = importlib.import_module("indexnet.einsum.vjp")
+    monkeypatch.setattr(vjp_module, "parse", _boom)
+    with pytest.raises(InternalError, match="internal error, please report: deriving an "
+                       "einsum's gradient formula: ZeroDivisionError") as caught:
+        derivative("ij,jk->ik", wrt=0)
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+    # indexnet's own errors still pass through unchanged
+    monkeypatch.undo()
+    with pytest.raises(InvalidArgumentError):
+        derivative("ij,jk->ik", wrt=5)

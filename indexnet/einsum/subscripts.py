@@ -111,14 +111,16 @@ def _scan(text: str) -> tuple[list[str], str | None, list[int]]:
         char = text[i]
         if char == " ":
             i += 1
-            continue
-        if char in LETTERS:
+        elif char in LETTERS or char == ".":
+            piece = char if char in LETTERS else _ellipsis_at(
+                text, i, terms[-1] if output is None else output
+            )
             if output is None:
-                terms[-1] += char
+                terms[-1] += piece
             else:
-                output += char
-                positions.append(i)
-            i += 1
+                output += piece
+                positions.extend(range(i, i + len(piece)))
+            i += len(piece)
         elif char == ",":
             if output is not None:
                 raise FormulaSyntaxError("',' after '->': the output is a single term", text, i)
@@ -131,27 +133,29 @@ def _scan(text: str) -> tuple[list[str], str | None, list[int]]:
                 raise FormulaSyntaxError("'->' occurs twice", text, i)
             output = ""
             i += 2
-        elif char == ".":
-            if text[i : i + 3] != ELLIPSIS:
-                raise FormulaSyntaxError("'.' is allowed only as the ellipsis '...'", text, i)
-            current = terms[-1] if output is None else output
-            if ELLIPSIS in current:
-                raise FormulaSyntaxError("a term may hold only one ellipsis '...'", text, i)
-            if output is None:
-                terms[-1] += ELLIPSIS
-            else:
-                output += ELLIPSIS
-                positions.extend([i, i + 1, i + 2])
-            i += 3
-        elif char == ">":
-            raise FormulaSyntaxError("'>' must follow '-'", text, i)
         else:
-            raise FormulaSyntaxError(
-                f"character {char!r} is not an index: indices are single letters a-z, A-Z",
-                text,
-                i,
-            )
+            raise _bad_character(text, i)
     return terms, output, positions
+
+
+def _ellipsis_at(text: str, i: int, current: str) -> str:
+    """The ellipsis that starts at ``text[i]`` (a '.'), added to the term ``current``."""
+    if text[i : i + 3] != ELLIPSIS:
+        raise FormulaSyntaxError("'.' is allowed only as the ellipsis '...'", text, i)
+    if ELLIPSIS in current:
+        raise FormulaSyntaxError("a term may hold only one ellipsis '...'", text, i)
+    return ELLIPSIS
+
+
+def _bad_character(text: str, i: int) -> FormulaSyntaxError:
+    """The error for ``text[i]``, which no einsum string may hold there."""
+    if text[i] == ">":
+        return FormulaSyntaxError("'>' must follow '-'", text, i)
+    return FormulaSyntaxError(
+        f"character {text[i]!r} is not an index: indices are single letters a-z, A-Z",
+        text,
+        i,
+    )
 
 
 def _check_output(text: str, inputs: list[str], output: str, positions: list[int]) -> None:

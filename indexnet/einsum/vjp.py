@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, SizeMismatchError
+from ..errors import InvalidArgumentError, SizeMismatchError, internal_errors
 from ..typing import ArrayLike, OptimizeKind
 from .plan import plan
 from .subscripts import Subscripts, index_sizes, parse
@@ -74,6 +74,7 @@ class Derivative:
         return f"{','.join(inputs)}->{self.target}"
 
 
+@internal_errors("deriving an einsum's gradient formula")
 def derivative(subscripts: str | Subscripts, wrt: int) -> Derivative:
     """The einsum rule for the gradient of ``subscripts`` with respect to operand ``wrt``.
 
@@ -108,6 +109,7 @@ def derivative(subscripts: str | Subscripts, wrt: int) -> Derivative:
     return Derivative(parsed, wrt, executable, broadcast, diagonal)
 
 
+@internal_errors("computing einsum gradients (vjp)")
 def vjp(
     subscripts: str,
     *operands: ArrayLike,
@@ -117,7 +119,7 @@ def vjp(
     """Gradients of ⟨cotangent, einsum(subscripts, *operands)⟩ for every operand.
 
     Each gradient has its operand's shape. Every contraction goes through a
-    cached :func:`~indexnet.einsum.plan`.
+    cached :func:`~indexnet.einsum.plan.plan`.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -182,4 +184,3 @@ def _apply(
     view = np.lib.stride_tricks.as_strided(grad, shape=shape, strides=strides, writeable=True)
     view[...] = full
     return grad
-

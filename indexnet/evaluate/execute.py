@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import ir
+from ..einsum.kernels import aligner
 from ..einsum.plan import Plan, plan
 from ..errors import NotSupportedError, ProgramError, ProgramSizeError
 from ..ir.elementwise import apply
@@ -34,22 +35,6 @@ __all__ = ["Compiled"]
 Env = dict[str, Any]
 Value = tuple[Any, bool]  # (array, owned: nobody else holds it)
 Node = Callable[[Env], Value]
-
-
-def _aligner(have: str, want: str) -> Callable[[Any], Any] | None:
-    """Transpose/expand an array with letters ``have`` to broadcast against ``want``."""
-    kept = [c for c in want if c in have]
-    perm = tuple(have.index(c) for c in kept)
-    index = tuple(slice(None) if c in have else None for c in want)
-    identity = perm == tuple(range(len(have)))
-    full = len(kept) == len(want)
-    if identity and full:
-        return None
-    if identity:
-        return lambda a: a[index]
-    if full:
-        return lambda a: a.transpose(perm)
-    return lambda a: a.transpose(perm)[index]
 
 
 class Compiled:
@@ -127,7 +112,7 @@ class Compiled:
         parts = []
         for term in expr.terms:
             node, sign = self._product(term)
-            parts.append((node, sign, _aligner(term.output, expr.output)))
+            parts.append((node, sign, aligner(term.output, expr.output)))
         full = len(expr.output)
         if len(parts) == 1:
             node, sign, align = parts[0]
@@ -281,7 +266,7 @@ class Compiled:
         axis = call.output.index(index) if index is not None else None
         args = []
         for arg in call.args:
-            args.append((self._sum(arg), _aligner(arg.output, call.output)))
+            args.append((self._sum(arg), aligner(arg.output, call.output)))
         if len(args) == 1:
             node, align = args[0]
 

@@ -1,0 +1,287 @@
+"""Kernels: one contraction step compiled to one NumPy call.
+
+A step of a contraction path names one or two operands by their letters and
+the letters of its result. :func:`compile_step` picks the cheapest NumPy
+call that does the job: ``matmul`` with the right transposes for a matrix
+product, a flat ``dot`` for a full contraction of two equal-shaped operands,
+a broadcast ``multiply`` for a Hadamard or outer product, ``sum(axis)`` for a
+single-operand reduction. Only what fits none of these (diagonals, size-1
+broadcasting, three operands at once, dtypes BLAS does not take) goes to
+``np.einsum``. :func:`chain` folds the compiled steps of a path into one
+function of all operands.
+
+>>> import numpy as np
+>>> kind, kernel = compile_step(["nd", "dh"], "nh", [(2, 3), (3, 4)],
+...                             {"n": 2, "d": 3, "h": 4}, fast=True)
+>>> kind, kernel(np.ones((2, 3)), np.ones((3, 4))).tolist()[0]
+('matmul', [3.0, 3.0, 3.0, 3.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from ..typing import Shape
+
+__all__ = ["Kernel", "aligner", "broadcast_sizes", "chain", "compile_step"]
+
+#: A compiled step, or a whole compiled path: arrays in, one array out.
+Kernel = Callable[..., Any]
+
+
+def aligner(have: str, want: str) -> Callable[[Any], Any] | None:
+    """Transpose/expand an array with letters ``have`` to broadcast against ``want``.
+
+    Every letter of ``have`` must be in ``want``. None when the array already
+    broadcasts as it is.
+
+    >>> import numpy as np
+    >>> aligner("ij", "ij") is None
+    True
+    >>> aligner("ji", "kij")(np.ones((3, 2))).shape
+    (1, 2, 3)
+    """
+    kept = [c for c in want if c in have]
+    perm = tuple(have.index(c) for c in kept)
+    index = tuple(slice(None) if c in have else None for c in want)
+    identity = perm == tuple(range(len(have)))
+    full = len(kept) == len(want)
+    if identity and full:
+        return None
+    if identity:
+        return lambda a: a[index]
+    if full:
+        return lambda a: a.transpose(perm)
+    return lambda a: a.transpose(perm)[index]
+
+
+def broadcast_sizes(terms: Sequence[str], shapes: Sequence[Shape]) -> dict[str, int]:
+    """Size of each letter of ``terms``: a size-1 axis yields to any other size.
+
+    >>> broadcast_sizes(["ij", "j"], [(1, 3), (3,)])
+    {'i': 1, 'j': 3}
+    """
+    sizes: dict[str, int] = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        for letter, size in zip(term, shape, strict=True):
+            if sizes.get(letter, 1) == 1:
+                sizes[letter] = size
+    return sizes
+
+
+def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> Kernel:
+    """Fold the steps, ``(operand positions, kernel)`` each, into one function of all operands.
+
+    Each step pops its operands from the working list (highest position
+    first, so the others stay put), calls its kernel on them in ascending
+    order and appends the result.
+
+    >>> run = chain([((0, 1), lambda a, b: a * b), ((0, 1), lambda a, b: a - b)], 3)
+    >>> run(2, 3, 4)  # 4 - 2 * 3
+    -2
+    """
+    if len(steps) == 1 and steps[0][0] == tuple(range(n_operands)):
+        return steps[0][1]
+    schedule = [(tuple(sorted(operands, reverse=True)), kernel) for operands, kernel in steps]
+
+    def run(*operands: Any) -> Any:
+        work = list(operands)
+        for descending, kernel in schedule:
+            args = [work.pop(i) for i in descending]
+            args.reverse()
+            work.append(kernel(*args))
+        return work[0]
+
+    return run
+
+
+def compile_step(
+    inputs: Sequence[str],
+    output: str,
+    shapes: Sequence[Shape],
+    sizes: dict[str, int],
+    fast: bool,
+) -> tuple[str, Kernel]:
+    """The kind (``matmul``, ``dot``, ``multiply``, ``sum``, ``einsum``) and kernel of one step.
+
+    ``sizes`` are the letters' sizes as this step sees them
+    (:func:`broadcast_sizes`); ``fast`` says the dtype is one BLAS takes.
+    """
+    generic = "->".join([",".join(inputs), output])
+
+    def einsum_kernel(*ops: Any) -> Any:
+        return np.einsum(generic, *ops)
+
+    broadcasts = any(
+        shape[axis] != sizes[c]
+        for term, shape in zip(inputs, shapes)
+        for axis, c in enumerate(term)
+    )
+    repeated = any(len(set(term)) != len(term) for term in inputs)
+    if not fast or broadcasts or repeated or len(inputs) > 2:
+        return "einsum", einsum_kernel
+    if len(inputs) == 1:
+        return _compile_single(inputs[0], output)
+    return _compile_pair(inputs[0], inputs[1], output, sizes)
+
+
+def _same(a: Any) -> Any:
+    return a
+
+
+def _compile_single(term: str, output: str) -> tuple[str, Kernel]:
+    axes = tuple(i for i, c in enumerate(term) if c not in output)
+    kept = [c for c in term if c in output]
+    perm = tuple(kept.index(c) for c in output)
+    identity = perm == tuple(range(len(perm)))
+    if not axes:
+        if identity:
+            return "sum", _same
+        return "sum", lambda a: a.transpose(perm)
+    if identity:
+        return "sum", lambda a: a.sum(axis=axes)
+    return "sum", lambda a: a.sum(axis=axes).transpose(perm)
+
+
+def _reducer(term: str, keep: str) -> tuple[str, Callable[[Any], Any] | None]:
+    """Sum away the letters of ``term`` that are not in ``keep``."""
+    axes = tuple(i for i, c in enumerate(term) if c not in keep)
+    reduced = "".join(c for c in term if c in keep)
+    if not axes:
+        return reduced, None
+    return reduced, lambda a: a.sum(axis=axes)
+
+
+def _compile_pair(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+    ta, reduce_a = _reducer(ta, tb + out)
+    tb, reduce_b = _reducer(tb, ta + out)
+    kind, core = _pair_core(ta, tb, out, sizes)
+    if reduce_a is None and reduce_b is None:
+        return kind, core
+    ra = reduce_a or _same
+    rb = reduce_b or _same
+    return kind, lambda a, b: core(ra(a), rb(b))
+
+
+def _pair_core(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+    contracted = [c for c in ta if c in tb and c not in out]
+    if not contracted:
+        return "multiply", _multiply_kernel(ta, tb, out)
+    if ta == tb and not out:
+        return "dot", lambda a, b: np.dot(a.reshape(-1), b.reshape(-1))
+    batch = [c for c in out if c in ta and c in tb]
+    left = [c for c in out if c in ta and c not in tb]
+    right = [c for c in out if c in tb and c not in ta]
+    if batch:
+        return "matmul", _batched_matmul(ta, tb, out, batch, left, contracted, right, sizes)
+    return "matmul", _matmul(ta, tb, out, left, contracted, right, sizes)
+
+
+def _matmul(
+    ta: str,
+    tb: str,
+    out: str,
+    left: list[str],
+    contracted: list[str],
+    right: list[str],
+    sizes: dict[str, int],
+) -> Kernel:
+    """A product with no batch letter: both operands as matrices, one ``matmul``."""
+    m, k, n = (prod(sizes[c] for c in letters) for letters in (left, contracted, right))
+    # Contracted letters in the order one operand already holds them, so that
+    # at least that operand reshapes without a copy.
+    contracted = _block_order(ta, left, contracted) or _block_order(tb, right, contracted) or \
+        contracted
+    as_a = _matrix_view(ta, left, contracted, m, k)
+    as_b = _matrix_view(tb, contracted, right, k, n)
+    result_shape = tuple(sizes[c] for c in left + right)
+    if "".join(left + right) == out:
+        if len(result_shape) == 2 and len(ta) == 2 and len(tb) == 2:
+            return _direct_matmul(ta, tb, left, right)
+        return lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape)
+    if "".join(right + left) == out:
+        flipped = tuple(sizes[c] for c in right + left)
+        return lambda a, b: np.matmul(as_b(b).T, as_a(a).T).reshape(flipped)
+    perm = tuple((left + right).index(c) for c in out)
+    return lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape).transpose(perm)
+
+
+def _direct_matmul(ta: str, tb: str, left: list[str], right: list[str]) -> Kernel:
+    """The four 2-D cases: XW, XᵀW, XWᵀ, XᵀWᵀ with no reshapes at all."""
+    a_t = ta[0] != left[0]
+    b_t = tb[1] != right[0]
+    if not a_t and not b_t:
+        return np.matmul
+    if a_t and not b_t:
+        return lambda a, b: a.T @ b
+    if not a_t and b_t:
+        return lambda a, b: a @ b.T
+    return lambda a, b: a.T @ b.T
+
+
+def _block_order(term: str, outer: list[str], contracted: list[str]) -> list[str] | None:
+    """Contracted letters as ``term`` holds them, if one block after or before ``outer``."""
+    inner = [c for c in term if c in contracted]
+    rest = [c for c in term if c not in contracted]
+    if rest != outer or len(inner) != len(contracted):
+        return None
+    if list(term) in (rest + inner, inner + rest):
+        return inner
+    return None
+
+
+def _matrix_view(
+    term: str, rows: list[str], cols: list[str], m: int, n: int
+) -> Callable[[Any], Any]:
+    """A function that presents an operand with indices ``term`` as an m×n matrix."""
+    letters = list(term)
+    plain = len(rows) == 1 and len(cols) == 1
+    if letters == rows + cols:
+        if plain:
+            return _same
+        return lambda a: a.reshape(m, n)
+    if letters == cols + rows:
+        if plain:
+            return lambda a: a.T
+        return lambda a: a.reshape(n, m).T
+    perm = tuple(letters.index(c) for c in rows + cols)
+    return lambda a: a.transpose(perm).reshape(m, n)
+
+
+def _batched_matmul(
+    ta: str,
+    tb: str,
+    out: str,
+    batch: list[str],
+    left: list[str],
+    contracted: list[str],
+    right: list[str],
+    sizes: dict[str, int],
+) -> Kernel:
+    def size(letters: list[str]) -> int:
+        return prod(sizes[c] for c in letters)
+
+    bsz, m, k, n = size(batch), size(left), size(contracted), size(right)
+    perm_a = tuple(ta.index(c) for c in batch + left + contracted)
+    perm_b = tuple(tb.index(c) for c in batch + contracted + right)
+    produced = batch + left + right
+    result_shape = tuple(sizes[c] for c in produced)
+    perm_out = tuple(produced.index(c) for c in out)
+
+    def kernel(a: Any, b: Any) -> Any:
+        a3 = a.transpose(perm_a).reshape(bsz, m, k)
+        b3 = b.transpose(perm_b).reshape(bsz, k, n)
+        return np.matmul(a3, b3).reshape(result_shape).transpose(perm_out)
+
+    return kernel
+
+
+def _multiply_kernel(ta: str, tb: str, out: str) -> Kernel:
+    """Hadamard, outer and broadcast products: align both operands to ``out``."""
+    align_a = aligner(ta, out) or _same
+    align_b = aligner(tb, out) or _same
+    return lambda a, b: np.multiply(align_a(a), align_b(b))
