@@ -31,6 +31,7 @@ from .check.judge import check
 from .check.report import CheckReport
 from .derive.reverse import augment, derive
 from .einsum.plan import Plan, optimize_key, plan
+from .einsum.subscripts import operand_shapes
 from .errors import InvalidArgumentError, ProgramError, VarianceError, internal_errors
 from .evaluate.domains import random_inputs
 from .evaluate.execute import Compiled
@@ -105,7 +106,7 @@ class Program(ir.Module):
         for eq in self.equations:
             for product in ir.iter_products(eq.rhs):
                 if product.einsum:
-                    shapes = [tuple(resolved[c] for c in ops) for ops in product.operands]
+                    shapes = operand_shapes(product.operands, resolved)
                     out.append((product.einsum, eq, plan(product.einsum, *shapes,
                                                          optimize=optimize)))
         return out

@@ -31,7 +31,7 @@ OptimizeKind = OptimizerName | bool | PathType
 
 #: Every optimizer name that ``plan`` and ``contract`` accept. ``"naive"`` is one
 #: einsum over all operands; ``"measured"`` times the distinct paths of the fast
-#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.bench.paths`).
+#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.einsum.measured`).
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
 
 #: Path searches whose time can grow exponentially with the number of operands:

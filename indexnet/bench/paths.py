@@ -35,7 +35,7 @@ import numpy as np
 from .. import ir
 from ..einsum.compiled import Plan, cached_plan
 from ..einsum.measured import Path
-from ..einsum.subscripts import index_sizes, parse
+from ..einsum.subscripts import index_sizes, operand_shapes, parse
 from ..einsum.timing import (
     backend_runner,
     converter,
@@ -278,7 +278,7 @@ def ix_terms(
                     f"sizes must give every index of {product.einsum!r}; missing: "
                     f"{', '.join(missing)}"
                 )
-            shapes = tuple(tuple(resolved[c] for c in ops) for ops in product.operands)
+            shapes = tuple(operand_shapes(product.operands, resolved))
             terms.setdefault((product.einsum, shapes))
     if not terms:
         empty = "is empty" if not source.strip() else "has no product term to benchmark"

@@ -15,9 +15,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
 
-from ..typing import OPTIMIZERS, Shape
+from ..einsum.subscripts import operand_shapes
+from ..typing import OPTIMIZERS
 from .argtypes import parse_sizes
 
 __all__ = [
@@ -52,8 +52,3 @@ def add_json_option(parser: argparse.ArgumentParser, help: str = "print one JSON
 def sizes_of(args: argparse.Namespace) -> dict[str, int] | None:
     """The index sizes of ``--sizes``, or None when it was not given (or empty)."""
     return parse_sizes(args.sizes) if args.sizes else None
-
-
-def operand_shapes(terms: Iterable[str], sizes: Mapping[str, int]) -> list[Shape]:
-    """The shape of each operand of an einsum from its index letters and the index sizes."""
-    return [tuple(sizes[c] for c in term) for term in terms]

@@ -15,12 +15,12 @@ letters only.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import FormulaSyntaxError, OperandCountError, SizeMismatchError
 
-__all__ = ["Subscripts", "index_sizes", "parse"]
+__all__ = ["Subscripts", "index_sizes", "operand_shapes", "parse"]
 
 LETTERS = string.ascii_letters
 ELLIPSIS = "..."
@@ -256,3 +256,12 @@ def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str
                     f"({term!r}, axis {axis})"
                 )
     return sizes
+
+
+def operand_shapes(terms: Iterable[str], sizes: Mapping[str, int]) -> list[tuple[int, ...]]:
+    """The shape of each operand of an einsum from its index letters and the index sizes.
+
+    >>> operand_shapes(["nd", "d", ""], {"n": 2, "d": 3})
+    [(2, 3), (3,), ()]
+    """
+    return [tuple(sizes[c] for c in term) for term in terms]

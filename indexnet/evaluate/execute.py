@@ -25,6 +25,7 @@ import numpy as np
 from .. import ir
 from ..einsum.kernels import aligner
 from ..einsum.plan import Plan, plan
+from ..einsum.subscripts import operand_shapes
 from ..errors import NotSupportedError, ProgramError, ProgramSizeError
 from ..ir.elementwise import apply
 from ..ir.module import resolve_function
@@ -171,7 +172,7 @@ class Compiled:
             (arrays if ir.factor_output(factor) else scalars).append(self._factor(factor))
         compiled: Plan | None = None
         if product.einsum is not None:
-            shapes = [tuple(self.sizes[c] for c in ops) for ops in product.operands]
+            shapes = operand_shapes(product.operands, self.sizes)
             compiled = plan(product.einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
             self.plans.append(compiled)
         if not arrays:
