@@ -15,7 +15,7 @@ several times, is timed against every candidate path with the benchmark
 protocol, and must be within 1.05× of the fastest.
 
 Run ``python benchmarks/bench_paths.py [--quick] [--plot docs/paths.png]
-[--out benchmarks/results_paths.md]``.
+[--out FILE]``.
 """
 
 from __future__ import annotations
