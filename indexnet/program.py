@@ -27,12 +27,19 @@ from typing import Any
 import numpy as np
 
 from . import ir
+from .check.confirm import confirm_derivations
 from .check.judge import check
 from .check.report import CheckReport
 from .derive.reverse import augment, derive
 from .einsum.plan import Plan, optimize_key, plan
 from .einsum.subscripts import operand_shapes
-from .errors import InvalidArgumentError, ProgramError, VarianceError, internal_errors
+from .errors import (
+    InternalError,
+    InvalidArgumentError,
+    ProgramError,
+    VarianceError,
+    internal_errors,
+)
 from .evaluate.domains import random_inputs
 from .evaluate.execute import Compiled
 from .notation import read
@@ -205,13 +212,19 @@ class Program(ir.Module):
 
     @internal_errors("deriving a program")
     def derive(self, of: str | None = None, wrt: str | Iterable[str] | None = None, *,
-               domains: bool = True) -> Program:
+               domains: bool = True, confirm: bool = True) -> Program:
         """The program with the simplified derivatives of scalar ``of`` by ``wrt`` added.
 
         ``of`` defaults to the scalar defined last, ``wrt`` to every param;
         ``domains`` uses ``onehot``/``simplex`` declarations (the result is
         then exact for data from those domains). Evaluating the result
         returns the derivatives too, under keys such as ``dL/dW``.
+
+        With ``confirm`` (the default) every derivative is evaluated on random
+        inputs at small sizes and held against central finite differences
+        before it is returned; one that disagrees, or cannot be evaluated,
+        raises :class:`~indexnet.errors.InternalError` instead of being
+        returned wrong.
 
         >>> p = parse("input x^n_d\\nparam w^d\\nL = sum_n sigmoid(x^n_d w^d)")
         >>> print(p.derive().derivations[0])
@@ -221,7 +234,13 @@ class Program(ir.Module):
         found = derive(self, of, names, domains=domains)
         kept = tuple(s for s in self.statements if not isinstance(s, (ir.Claim,
                                                                        ir.Derivation)))
-        return self.replace((*kept, *found))
+        derived = self.replace((*kept, *found))
+        if confirm:
+            wrong = confirm_derivations(derived)
+            if wrong:
+                raise InternalError(f"internal error, please report: deriving a program: "
+                                    f"{'; '.join(wrong)}")
+        return derived
 
     @internal_errors("checking the claims of a program")
     def check(self, sizes: Mapping[str, int] | None = None, *, draws: int = 3,

@@ -11,7 +11,7 @@ from derive_programs import NAMES, move_letters, plant, programs, random_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import indexnet.check.judge as judge_module
+import indexnet.check.confirm as confirm_module
 from indexnet import ir
 from indexnet.check.judge import Context, check, rel_error
 from indexnet.errors import InternalError, ProgramSizeError
@@ -148,7 +148,7 @@ def test_the_confirming_function_is_indexnets_own(monkeypatch: pytest.MonkeyPatc
 
         return compiled, {}
 
-    monkeypatch.setattr(judge_module, "downstream", broken_downstream)
+    monkeypatch.setattr(confirm_module, "downstream", broken_downstream)
     for run in (lambda: load("seed.ix").check(), lambda: check(load("seed.ix"))):
         with pytest.raises(InternalError, match=r"confirming an exact derivative.*: boom"):
             run()

@@ -25,19 +25,19 @@ judged. A failing claim gets a diagnosis (:mod:`indexnet.check.diagnose`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import ir
-from ..errors import IndexnetError, internal_errors
+from ..errors import IndexnetError
 from ..evaluate.domains import random_inputs
 from ..evaluate.execute import Compiled
-from .context import Context, base_module, claim_lhs, downstream, rel_error
+from .confirm import confirm_one
+from .context import Context, base_module, claim_lhs, rel_error
 from .diagnose import diagnose as find
-from .gradcheck import gradcheck
 from .report import CheckReport, ClaimResult
 
 __all__ = ["TOLERANCE", "CheckReport", "ClaimResult", "check"]
@@ -209,38 +209,7 @@ def _confirm(ctx: Context, of: str, keys: list[str]) -> list[tuple[str, str]]:
     """
     found = []
     for key in keys:
-        compiled, fixed = downstream(ctx.program, {key}, ctx.env, ctx.aug_sizes)
-        shape = np.shape(ctx.env[key])
-        point, grad = np.ravel(ctx.env[key]), np.ravel(ctx.exact(of, key))
-        if point.size == 0 or not (np.all(np.isfinite(grad)) and np.all(np.isfinite(point))
-                                   and np.isfinite(ctx.env[of])):
-            continue
-        # central differences lose about 1e-16 |L| / eps to rounding; a unit direction
-        # gives at most |grad| (Cauchy-Schwarz)
-        value = abs(float(np.asarray(ctx.env[of])))
-        atol = 1e-9 * (float(np.linalg.norm(grad)) + value) + 1e-300
-        report = gradcheck(_scalar(compiled, fixed, key, shape, of), {"x": point}, {"x": grad},
-                           directions=2, eps=1e-6, rtol=1e-5, atol=atol)
-        if not report.ok:
-            worst = max(r.max_rel_error for r in report.entries)
-            found.append((key, f"the exact derivative d{of}/d{key} disagrees with "
-                          f"central finite differences (relative error {worst:.2e}); please "
-                          "report this"))
+        message = confirm_one(ctx.program, ctx.env, ctx.aug_sizes, of, key, ctx.exact(of, key))
+        if message:
+            found.append((key, message))
     return found
-
-
-def _scalar(compiled: Compiled, fixed: Mapping[str, Any], key: str, shape: tuple[int, ...],
-            of: str) -> Callable[[dict[str, np.ndarray]], float]:
-    """``of`` as a function of ``key`` alone (flat, as ``p["x"]``), for :func:`gradcheck`.
-
-    It is indexnet's own code, not a caller's: an unexpected exception in it
-    is an :class:`~indexnet.errors.InternalError`, which gradcheck passes on.
-    """
-
-    @internal_errors("confirming an exact derivative by finite differences")
-    def f(p: dict[str, np.ndarray]) -> float:
-        env = {**fixed, key: p["x"].reshape(shape)}
-        with np.errstate(all="ignore"):
-            return float(compiled(env)[of])
-
-    return f

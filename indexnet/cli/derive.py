@@ -106,6 +106,7 @@ def run_check(args: argparse.Namespace) -> int:
     """The ``check`` subcommand."""
     program = _read(args.file)
     sizes = sizes_of(args)
+    program.check_letters(sizes, "--sizes")
     if args.draws < 1:
         raise InvalidArgumentError("--draws must be at least 1")
     report = program.check(sizes, draws=args.draws, seed=args.seed)

@@ -322,6 +322,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[Program, dict[str, np.ndarray],
                 f"{args.inputs} holds {key!r}, which is not an input of {args.file}; "
                 f"inputs: {', '.join(program.inputs) or 'none'}")
     shapes = {k: v.shape for k, v in given.items()}
+    program.check_letters(sizes_of(args), "--sizes")
     sizes = program.size_model.resolve(shapes, sizes_of(args), defaults=True)
     arrays: dict[str, Any] = program.random_inputs(sizes, seed=args.seed)
     arrays.update(given)

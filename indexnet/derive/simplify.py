@@ -245,7 +245,11 @@ class Simplifier:
                     factors.append(_join_power(base, total))
                 continue
             factors.append(t.factors[i])
-        return dataclasses.replace(t, factors=tuple(factors))
+        carried = _top_letters(factors) | set(t.output)
+        lost = [c for c in dict.fromkeys(c for f in t.factors for c in ir.factor_output(f))
+                if c not in carried]
+        consts = merge_consts(t.consts, ((ir.size_name(c), Fraction(1)) for c in lost))
+        return dataclasses.replace(t, consts=consts, factors=tuple(factors))
 
     def _domains(self, t: Term) -> Term:
         factors = list(t.factors)

@@ -150,7 +150,7 @@ class Compiled:
         try:
             value = float(scale)
             for name, power in product.consts:
-                const = self.program.consts[name]
+                const = self._const(name, product)
                 if const == 0 and power < 0:
                     raise self._error(f"division by the constant {name}, which is 0",
                                       product.pos)
@@ -159,6 +159,16 @@ class Compiled:
             raise self._error("the constant factor of this term is out of range of a float",
                               product.pos) from None
         return value
+
+    def _const(self, name: str, product: ir.Product) -> Fraction | int:
+        """The value of a named constant, or of an index size ``|n|``."""
+        letter = ir.size_letter(name)
+        if letter is None:
+            return self.program.consts[name]
+        if letter not in self.sizes:
+            raise self._error(f"|{letter}|: the size of index {letter} is unknown here",
+                              product.pos, ProgramSizeError)
+        return self.sizes[letter]
 
     def _product(self, product: ir.Product) -> tuple[Node, int]:
         """The product's node and the sign it leaves to the caller (1 or -1)."""

@@ -31,6 +31,8 @@ from .nodes import (
     format_number,
     iter_products,
     iter_refs,
+    size_letter,
+    size_name,
     tensor_key,
 )
 
@@ -62,5 +64,7 @@ __all__ = [
     "iter_products",
     "iter_refs",
     "resolve_function",
+    "size_letter",
+    "size_name",
     "tensor_key",
 ]

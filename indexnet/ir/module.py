@@ -130,6 +130,23 @@ class Module:
         """The size of every index from array ``shapes``, given ``sizes`` and ``size`` lines."""
         return self.size_model.resolve(shapes or {}, sizes, defaults=defaults)
 
+    def check_letters(self, sizes: Mapping[str, int] | None, what: str = "sizes") -> None:
+        """Raise for a letter in ``sizes`` that the program does not use (a typo hides there).
+
+        >>> from indexnet.program import parse
+        >>> parse("y^i = A^i_j x^j").check_letters({"i": 2, "q": 3}, "--sizes")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        indexnet.errors.InvalidArgumentError: --sizes gives q=3, but the program has no index q; ...
+        """
+        known = set(self.size_model.letters)
+        for letter, n in (sizes or {}).items():
+            if letter not in known:
+                raise InvalidArgumentError(
+                    f"{what} gives {letter}={n}, but the program has no index {letter}; its "
+                    f"indices: {', '.join(self.size_model.letters) or 'none'}")
+
     def shape(self, key: str, sizes: Mapping[str, int]) -> tuple[int, ...]:
         """The shape of tensor ``key`` under index ``sizes``."""
         if key not in self.tensors:

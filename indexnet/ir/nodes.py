@@ -50,6 +50,8 @@ __all__ = [
     "format_number",
     "iter_products",
     "iter_refs",
+    "size_letter",
+    "size_name",
     "tensor_key",
 ]
 
@@ -407,6 +409,22 @@ class Derivation(_Statement):
     def free(self) -> str:
         """The free indices: those of the tensor differentiated by."""
         return self.wrt.subscripts
+
+
+def size_name(letter: str) -> str:
+    """The name under which a product's ``consts`` hold the size of index ``letter``: ``|n|``.
+
+    >>> size_name("n"), size_letter("|n|"), size_letter("lambda")
+    ('|n|', 'n', None)
+    """
+    return f"|{letter}|"
+
+
+def size_letter(name: str) -> str | None:
+    """The index whose size a ``consts`` name stands for (``|n|`` → ``n``), else None."""
+    if len(name) >= 3 and name[0] == "|" and name[-1] == "|":
+        return name[1:-1]
+    return None
 
 
 def deriv_key(of: str, key: str) -> str:

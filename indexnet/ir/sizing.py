@@ -91,6 +91,10 @@ class SizeModel:
 
     def _expr(self, expr: ir.Sum) -> None:
         for product in ir.iter_products(expr):
+            for name, _ in product.consts:
+                letter = ir.size_letter(name)
+                if letter is not None:
+                    self._find(("letter", letter))
             for factor in product.factors:
                 base = factor
                 while isinstance(base, (ir.Power, ir.Inverse)):

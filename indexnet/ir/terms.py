@@ -194,11 +194,30 @@ def multiply(a: Term, b: Term, output: str) -> Term:
     >>> y = Term(Fraction(3), (), (ir.Ref("y", None, "n", "d"),), "n")
     >>> [ir.factor_output(f) for f in multiply(x, y, "n").factors]
     ['nd', 'na']
+
+    A letter summed here that no factor carries was a broadcast; it leaves
+    its size behind (Σ_n c = |n| c):
+
+    >>> multiply(Term(Fraction(1), (), (), "n"), Term(Fraction(1), (), (), ""), "").consts
+    (('|n|', Fraction(1, 1)),)
     """
     b = rename_term(b, {}, avoid=set(a.letters) | set(output))
     a = rename_term(a, {}, avoid=set(b.output) | set(output))
-    return Term(a.coef * b.coef, merge_consts(a.consts, b.consts), a.factors + b.factors,
-                output)
+    factors = a.factors + b.factors
+    return Term(a.coef * b.coef, merge_consts(a.consts, b.consts, _lost(a, b, factors, output)),
+                factors, output)
+
+
+def _lost(a: Term, b: Term, factors: tuple[ir.Factor, ...],
+          output: str) -> tuple[tuple[str, Fraction], ...]:
+    """A size ``|n|`` for every letter that the product sums but no factor carries.
+
+    A free letter of ``a`` or ``b`` that no factor holds stands for a broadcast
+    (the term is constant along it); summing it away multiplies by its size.
+    """
+    carried = {c for f in factors for c in ir.factor_output(f)}
+    lost = dict.fromkeys(c for c in a.output + b.output if c not in output and c not in carried)
+    return tuple((ir.size_name(c), Fraction(1)) for c in lost)
 
 
 def as_factor(expr: ir.Sum) -> ir.Factor:

@@ -29,6 +29,7 @@ __all__ = [
     "Frac",
     "FunctionDecl",
     "Index",
+    "IndexSize",
     "Number",
     "Paren",
     "Pos",
@@ -95,6 +96,14 @@ class Number:
 
 
 @dataclass(frozen=True)
+class IndexSize:
+    """``|n|``: the number of values index ``n`` takes (INDEX-LANGUAGE.md, section 5.2)."""
+
+    letter: str
+    pos: Pos = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Apply:
     """``name(args)``: a function call, or a tensor times a parenthesis (decided by lowering).
 
@@ -155,7 +164,8 @@ class Deriv:
     pos: Pos = field(compare=False)
 
 
-Factor = Union[TensorRef, Number, Apply, Paren, Frac, Power, SumOver, Deriv]  # noqa: UP007
+Factor = Union[  # noqa: UP007
+    TensorRef, Number, IndexSize, Apply, Paren, Frac, Power, SumOver, Deriv]
 
 
 @dataclass(frozen=True)

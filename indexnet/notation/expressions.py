@@ -24,6 +24,7 @@ from .ast import (
     Factor,
     Frac,
     Index,
+    IndexSize,
     Number,
     Paren,
     Power,
@@ -31,7 +32,7 @@ from .ast import (
     TensorRef,
     Term,
 )
-from .cursor import END, describe, is_label
+from .cursor import END, describe, is_label, is_letter
 from .tensors import TensorParser
 
 __all__ = ["FACTOR_START", "MAX_DEPTH", "ExpressionParser"]
@@ -39,12 +40,12 @@ __all__ = ["FACTOR_START", "MAX_DEPTH", "ExpressionParser"]
 #: Deepest nesting of parentheses, functions and sums accepted.
 MAX_DEPTH = 64
 #: Token kinds that can start a factor.
-FACTOR_START = frozenset({"name", "number", "(", "^", "_", "{}", "sum", "∂", "frac", "{"})
+FACTOR_START = frozenset({"name", "number", "(", "^", "_", "{}", "sum", "∂", "frac", "{", "|"})
 
 
 def _kind_name(node: Factor) -> str:
     """What a message calls a factor that is not a tensor."""
-    if isinstance(node, Number):
+    if isinstance(node, (Number, IndexSize)):
         return "a number"
     if isinstance(node, Apply):
         return f"{node.name}(…)"
@@ -202,6 +203,8 @@ class ExpressionParser(TensorParser):
         if kind == "number":
             self.advance()
             return Number(self.number(tok), self.pos(tok))
+        if kind == "|":
+            return self.index_size()
         if kind == "(":
             group = self.doc_group(self.i)
             if group is not None and (group[1] or group[2]):
@@ -231,6 +234,22 @@ class ExpressionParser(TensorParser):
             raise self.error("a transpose mark ᵀ follows a tensor name directly, as in xᵀ_n^d")
         raise self.error(
             f"expected a tensor, a number, a function or '(', got {describe(tok)}")
+
+    def index_size(self) -> IndexSize:
+        """Read ``|n|``, the size of index n; ``|`` wraps a single index letter only."""
+        bar = self.tok
+        self.advance()
+        tok = self.tok
+        if not is_letter(tok):
+            raise self.error(f"|…| wraps a single index letter, as in |n|, got {describe(tok)}; "
+                             "write abs(…) for an absolute value", tok)
+        self.advance()
+        if self.tok.kind != "|":
+            raise self.error(f"expected '|' to close |{tok.text}|, got {describe(self.tok)}; "
+                             "|…| wraps a single index letter, and abs(…) is the absolute "
+                             "value", self.tok)
+        self.advance()
+        return IndexSize(tok.text, self.pos(bar))
 
     def named(self, depth: int) -> Factor:
         """Read what starts with a name: a derivative dL/dx, a call, or a tensor."""

@@ -163,6 +163,8 @@ class TermLowerer(Names):
         """What one factor contributes to its product."""
         if isinstance(node, ast.Number):
             return _Piece(coefficient=node.value)
+        if isinstance(node, ast.IndexSize):
+            return _Piece(consts={ir.size_name(node.letter): Fraction(1)})
         if isinstance(node, ast.TensorRef):
             return self.tensor_piece(node)
         if isinstance(node, ast.Paren):

@@ -339,6 +339,9 @@ def latex_name(name: str) -> str:
     """
     if name in _GREEK_WORDS:
         return "\\" + name
+    letter = ir.size_letter(name)
+    if letter is not None:
+        return f"\\lvert {latex_name(letter)} \\rvert"
     base = name.rstrip("0123456789")
     digits = name[len(base):]
     if len(base) == 1:
