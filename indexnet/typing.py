@@ -18,6 +18,7 @@ __all__ = [
     "OptimizerName",
     "PathType",
     "Shape",
+    "StepKind",
 ]
 
 ArrayLike = Any
@@ -43,3 +44,6 @@ EXPONENTIAL_SEARCHES: frozenset[str] = frozenset(
 #: What ``memory_limit`` accepts: a number of elements, or ``"max_input"`` (the
 #: largest operand's size), as opt_einsum does.
 MemoryLimit = int | Literal["max_input"] | None
+
+#: The NumPy call one contraction step compiles to (``Step.kind``).
+StepKind = Literal["matmul", "dot", "multiply", "sum", "einsum"]

@@ -30,7 +30,7 @@ import numpy as np
 import opt_einsum
 
 from ..errors import InvalidArgumentError, OperandCountError, SizeMismatchError
-from ..typing import ArrayLike, Shape
+from ..typing import ArrayLike, Shape, StepKind
 from .kernels import Kernel, broadcast_sizes, chain, compile_step
 from .memory import within_limit
 from .subscripts import Subscripts, index_sizes, parse
@@ -52,7 +52,7 @@ class Step:
 
     operands: tuple[int, ...]
     subscripts: str
-    kind: str
+    kind: StepKind
     flops: int
     kernel: Kernel
 

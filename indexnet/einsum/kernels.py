@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..typing import Shape
+from ..typing import Shape, StepKind
 
 __all__ = ["Kernel", "aligner", "broadcast_sizes", "chain", "compile_step"]
 
@@ -105,7 +105,7 @@ def compile_step(
     shapes: Sequence[Shape],
     sizes: dict[str, int],
     fast: bool,
-) -> tuple[str, Kernel]:
+) -> tuple[StepKind, Kernel]:
     """The kind (``matmul``, ``dot``, ``multiply``, ``sum``, ``einsum``) and kernel of one step.
 
     ``sizes`` are the letters' sizes as this step sees them
@@ -133,7 +133,7 @@ def _same(a: Any) -> Any:
     return a
 
 
-def _compile_single(term: str, output: str) -> tuple[str, Kernel]:
+def _compile_single(term: str, output: str) -> tuple[StepKind, Kernel]:
     axes = tuple(i for i, c in enumerate(term) if c not in output)
     kept = [c for c in term if c in output]
     perm = tuple(kept.index(c) for c in output)
@@ -156,7 +156,7 @@ def _reducer(term: str, keep: str) -> tuple[str, Callable[[Any], Any] | None]:
     return reduced, lambda a: a.sum(axis=axes)
 
 
-def _compile_pair(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+def _compile_pair(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[StepKind, Kernel]:
     ta, reduce_a = _reducer(ta, tb + out)
     tb, reduce_b = _reducer(tb, ta + out)
     kind, core = _pair_core(ta, tb, out, sizes)
@@ -167,7 +167,7 @@ def _compile_pair(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[st
     return kind, lambda a, b: core(ra(a), rb(b))
 
 
-def _pair_core(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[str, Kernel]:
+def _pair_core(ta: str, tb: str, out: str, sizes: dict[str, int]) -> tuple[StepKind, Kernel]:
     contracted = [c for c in ta if c in tb and c not in out]
     if not contracted:
         return "multiply", _multiply_kernel(ta, tb, out)
