@@ -154,3 +154,10 @@ def test_generated_broadcast_programs_derive_what_finite_differences_say(text: s
     for d in derived.derivations:
         want = numeric_gradient(program, arrays, d.of, d.wrt.key)
         np.testing.assert_allclose(values[d.key], want, rtol=1e-6, atol=1e-6, err_msg=str(d))
+
+
+def test_defect4_claims_about_an_unused_param_and_about_the_scalar_itself() -> None:
+    report = parse("input x^n\nparam w, u\nL = sum_n w x^n\nclaim dL/du = 0\n"
+                   "claim dL/dL = 1\nclaim dL/dw = sum_n x^n\nclaim dL/dL = 2").check()
+    assert [r.ok for r in report] == [True, True, True, False]
+    assert report.results[3].diagnosis.startswith("constant factor")

@@ -137,8 +137,11 @@ class Context:
     def exact(self, of: str, key: str) -> np.ndarray:
         """The exact derivative ``d{of}/d{key}`` at the current draw, laid out as ``key``.
 
-        It is zero when ``of`` does not depend on tensor ``key``.
+        It is one when ``key`` is ``of`` itself (dL/dL), and zero when ``of``
+        does not depend on tensor ``key``.
         """
+        if key == of:
+            return np.ones(self.program.size_model.shape(key, self.aug_sizes))
         if key not in self.depends.get(of, ()):
             return np.zeros(self.program.size_model.shape(key, self.aug_sizes))
         return np.asarray(self.env[ir.deriv_key(of, key)], dtype=float)
