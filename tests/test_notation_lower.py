@@ -250,3 +250,12 @@ def test_unknown_sizes_are_named() -> None:
 def test_declared_sizes_that_conflict() -> None:
     with pytest.raises(ProgramSizeError, match="name the same axis"):
         parse("size i=2, j=3\ns = x^i A^i_j x^j").random_inputs()
+
+
+def test_frac_pieces_keep_their_own_letters() -> None:
+    """Temporary nodes built for \\frac once shared a letter cache by id (a freed id reused)."""
+    latex = parse(r"c_h = \frac{p^h_e}{2} \frac{q^k r_k}{3} s_h \frac{t^h}{1}")
+    plain = parse("c_h = 1/6 p^h_e q^k r_k s_h t^h")
+    assert latex.einsums()[0][0] == plain.einsums()[0][0]
+    arrays = plain.random_inputs({"h": 3, "e": 4, "k": 5}, seed=2)
+    np.testing.assert_allclose(latex.evaluate(**arrays)["c"], plain.evaluate(**arrays)["c"])

@@ -3,9 +3,10 @@
 :func:`confirm_one` holds one derivative ``d{of}/d{key}`` against directional
 central differences of the program's scalar, evaluating only the equations
 that depend on ``key``. :func:`confirm_derivations` does it for every
-derivation of a derived program, on one random draw at small distinct sizes:
-``Program.derive`` uses it so that a wrong or unevaluable derivative is never
-printed without a word.
+derivation of a derived program, on random inputs at the program's sizes
+(its ``size`` lines, else small distinct defaults), counting a derivative
+wrong only when it disagrees on two draws. ``Program.derive`` uses it so
+that a wrong or unevaluable derivative is never printed without a word.
 
 >>> from indexnet.program import parse
 >>> derived = parse("input x^n_d\\nparam w^d\\nL = sum_n tanh(x^n_d w^d)").derive()

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from .. import ir
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, NotSupportedError
 from ..ir.elementwise import FUNCTIONS
 from ..ir.terms import Term, as_factor
 
@@ -43,7 +43,13 @@ def local_derivative(f: ir.Call, name: str, primes: int, k: int) -> list[Term]:
     if primes == 0:
         rule = _FIRST.get(name)
         return rule(f, u) if rule is not None else _prime(f, name)
-    return _SECOND.get(name, _zero)(f, u)
+    second = _SECOND.get(name) if primes == 1 else None
+    if second is None:
+        raise NotSupportedError(
+            f"{name}{chr(39) * (primes + 1)} (the derivative of {name}{chr(39) * primes}) is not "
+            "a built-in: only first derivatives of f' are known", line=f.pos[0],
+            column=f.pos[1])
+    return second(f, u)
 
 
 def _term(f: ir.Call, coef: Fraction | int, *factors: ir.Factor) -> Term:
@@ -130,6 +136,9 @@ def _d_identity(f: ir.Call, u: ir.Factor) -> list[Term]:
 # -- second derivatives, for f' inside a program ---------------------------------------------
 
 
+@_second("relu")
+@_second("abs")
+@_second("identity")
 def _zero(f: ir.Call, u: ir.Factor) -> list[Term]:
     """``relu''``, ``abs''``, ``identity''``: zero almost everywhere."""
     return []

@@ -43,13 +43,15 @@ class TermLowerer(Names):
 
     def __init__(self, syntax: ast.ProgramSyntax) -> None:
         super().__init__(syntax)
-        self._raw: dict[int, frozenset[str]] = {}
+        # by id, holding the node too: a temporary node (``\\frac``, ``W(x)``) freed while
+        # its id is still a key would let a new node inherit its letters
+        self._raw: dict[int, tuple[object, frozenset[str]]] = {}
 
     def raw(self, node: object) -> frozenset[str]:
         """Letters written in ``node``, less those bound by a sum inside it."""
         cached = self._raw.get(id(node))
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] is node:
+            return cached[1]
         out: frozenset[str]
         if isinstance(node, ast.TensorRef):
             key = ir.tensor_key(node.name, node.label)
@@ -74,7 +76,7 @@ class TermLowerer(Names):
             out = frozenset().union(*(self.raw(t) for _, t in node.terms))
         else:
             out = frozenset()
-        self._raw[id(node)] = out
+        self._raw[id(node)] = (node, out)
         return out
 
     def expr(self, node: ast.Expr, protected: frozenset[str], top: bool, free: str) -> ir.Sum:
