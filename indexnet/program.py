@@ -30,7 +30,8 @@ from . import ir
 from .check.confirm import confirm_derivations
 from .check.judge import check
 from .check.report import CheckReport
-from .derive.reverse import augment, derive
+from .derive.assemble import derived_statements, read_atoms
+from .derive.reverse import augment, derive, scalar_of
 from .einsum.plan import Plan, optimize_key, plan
 from .einsum.subscripts import operand_shapes
 from .errors import (
@@ -230,11 +231,16 @@ class Program(ir.Module):
         >>> print(p.derive().derivations[0])
         dL/dw^d = xᵀ_n^d sigmoid'(x^n_b w^b)
         """
-        names = [wrt] if isinstance(wrt, str) else wrt
-        found = derive(self, of, names, domains=domains)
-        kept = tuple(s for s in self.statements if not isinstance(s, (ir.Claim,
-                                                                       ir.Derivation)))
-        derived = self.replace((*kept, *found))
+        of = of or scalar_of(self)
+        wanted = list(self.params) if wrt is None else [wrt] if isinstance(wrt, str) else list(wrt)
+        atoms: dict[str, list[str]] = {}
+        for atom in read_atoms(self):
+            atoms.setdefault(atom.of, []).append(atom.wrt.key)
+        keys = list(dict.fromkeys([*wanted, *atoms.pop(of, [])]))
+        found = derive(self, of, keys, domains=domains)
+        for other, reads in atoms.items():
+            found += derive(self, other, list(dict.fromkeys(reads)), domains=domains)
+        derived = self.replace(derived_statements(self, found))
         if confirm:
             wrong = confirm_derivations(derived)
             if wrong:

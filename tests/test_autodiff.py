@@ -33,7 +33,8 @@ def seed_program():
 
 def test_the_seed_derives_to_its_backprop_equations() -> None:
     derived = {d.wrt.key: d for d in seed_program().derive().derivations}
-    assert list(derived) == ["a_ℓ", "a_ℓ-1", "w_ℓ-1", "b_ℓ-1", "w_ℓ", "b_ℓ"]
+    # layer by layer: each layer's δ, then its weight and bias gradients
+    assert list(derived) == ["a_ℓ", "w_ℓ", "b_ℓ", "a_ℓ-1", "w_ℓ-1", "b_ℓ-1"]
     # (1.8): softmax with cross-entropy and one-hot targets gives ŷ − y
     assert str(derived["a_ℓ"]) == "dL/d^n(a_ℓ)_k = ŷ^n_k - y^n_k"
     want = {

@@ -28,8 +28,12 @@ def test_derive_prints_the_seed_backprop(capsys: pytest.CaptureFixture[str]) -> 
     lines = out.splitlines()
     assert status == 0 and len(lines) == 6
     assert lines[0] == "∂L/∂^n(a_ℓ)_k = ^n(ŷ)_k − ^n(y)_k"
-    assert lines[1].endswith("[nk,hk->nh; nh,nh->nh]") and "⊙" in lines[1]
-    assert "[nd,nh->dh]" in lines[2] and "[nh->h]" in lines[3]
+    # the seed's own δ names: (1.4) reads δ_ℓ, (1.9) δ_ℓ, (1.7) δ_{ℓ-1}, each after its δ
+    assert lines[1] == "∂L/∂(w_ℓ)^h_k = _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)^h_k    [nh,nk->hk]"
+    assert lines[2] == "∂L/∂(b_ℓ)_k = Σ_n ^n(δ_ℓ)_k    [nk->k]"
+    assert lines[3].endswith("[nk,hk->nh; nh,nh->nh]") and "⊙ (^n(δ_ℓ)_k" in lines[3]
+    assert "^n(δ_{ℓ-1})_h" in lines[4] and "[nd,nh->dh]" in lines[4]
+    assert lines[5] == "∂L/∂(b_{ℓ-1})_h = Σ_n ^n(δ_{ℓ-1})_h    [nh->h]"
 
 
 def test_derive_forms(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,7 +57,7 @@ def test_derive_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 def test_check_passes_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["check", str(EXAMPLES / "seed.ix")], capsys)
     assert status == 0 and "6 of 6 claims hold" in out
-    assert out.splitlines()[2].split()[:4] == ["42", "dL/d^h(w_ℓ)_k", "nh,nk->hk", "pass"]
+    assert out.splitlines()[2].split()[:4] == ["46", "dL/d^h(w_ℓ)_k", "nh,nk->hk", "pass"]
 
 
 def test_check_fails_the_mistakes(capsys: pytest.CaptureFixture[str]) -> None:

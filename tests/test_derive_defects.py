@@ -161,3 +161,48 @@ def test_defect4_claims_about_an_unused_param_and_about_the_scalar_itself() -> N
                    "claim dL/dL = 1\nclaim dL/dw = sum_n x^n\nclaim dL/dL = 2").check()
     assert [r.ok for r in report] == [True, True, True, False]
     assert report.results[3].diagnosis.startswith("constant factor")
+
+
+SECTION_3 = """input x^n_d
+input y^n_k : onehot(k)
+param W^d_k
+a2^n_k = x^n_d W^d_k
+z^n_k = softmax[k](a2^n_k)
+L = -sum_{nk} y^n_k log(z^n_k)
+delta2^n_k = dL/da2^n_k
+"""
+
+
+def test_defect2_equations_that_read_derivatives_are_checked_derived_and_evaluated() -> None:
+    claims = "claim dL/dW^d_k = xᵀ_n^d delta2^n_k\nclaim dL/da2^n_k = z^n_k - y^n_k\n"
+    report = parse(SECTION_3 + claims).check()
+    assert report.ok and [r.ok for r in report] == [True, True]
+    wrong = parse(SECTION_3 + "claim dL/dW^d_k = -xᵀ_n^d delta2^n_k\n").check()
+    assert not wrong.ok and wrong.results[0].diagnosis.startswith("wrong sign")
+    program = parse(SECTION_3)
+    derived = program.derive()
+    # the derivative that an equation names is read by that name
+    assert [str(d) for d in derived.derivations] == [
+        "dL/da2^n_k = z^n_k - y^n_k", "dL/dW^d_k = xᵀ_n^d delta2^n_k"]
+    arrays = program.random_inputs(seed=1)
+    values = derived.evaluate(**arrays)
+    assert np.allclose(values["delta2"], values["z"] - arrays["y"])
+    want = numeric_gradient(program, arrays, "L", "W")
+    assert np.allclose(values["dL/dW"], want, rtol=1e-6, atol=1e-8)
+
+
+def test_defect2_the_seed_in_its_own_spelling_of_delta() -> None:
+    text = """input ^n(x)_d
+param (w)^d_h
+^n(a)_h = ^n(x)_d (w)^d_h
+L = \\sum_{nh} \\tanh(^n(a)_h)
+^n(δ)_h = ∂L/∂^n(a)_h
+G = \\sum_{nh} ^n(δ)_h ^n(δ)_h
+claim ∂L/∂(w)^d_h = _n(x^T)^d ^n(δ)_h
+claim ∂L/∂(w)^d_h = ^n(x)_d ^n(δ)_h ^n(δ)_h
+"""
+    program = parse(text)
+    # the scalar differentiated by default is the last one not defined through a derivative
+    assert [d.of for d in program.derive().derivations] == ["L", "L"]
+    report = program.check()
+    assert [r.ok for r in report] == [True, False]

@@ -253,6 +253,7 @@ def test_unexpected_failures_are_internal_errors(monkeypatch: pytest.MonkeyPatch
         raise ZeroDivisionError("boom")
 
     program = parse(CHAIN)
+    scalar = parse(CHAIN + "\nL = sum_{nk} y^n_k")
     monkeypatch.setattr(program_module, "read", broken)
     with pytest.raises(InternalError, match="internal error, please report: reading a program: "
                        "ZeroDivisionError: boom") as err:
@@ -260,7 +261,7 @@ def test_unexpected_failures_are_internal_errors(monkeypatch: pytest.MonkeyPatch
     assert isinstance(err.value.__cause__, ZeroDivisionError)
     monkeypatch.setattr(program_module, "derive", broken)
     with pytest.raises(InternalError, match="deriving a program"):
-        program.derive()
+        scalar.derive()
     monkeypatch.setattr(program_module, "check", broken)
     with pytest.raises(InternalError, match="checking the claims"):
         program.check()

@@ -48,7 +48,7 @@ def confirm_one(program: ir.Module, env: Mapping[str, Any], sizes: Mapping[str, 
             return (f"the exact derivative d{of}/d{key} is not zero, but {of} does not depend "
                     f"on {key}; please report this")
         return ""
-    compiled, fixed = downstream(program, {key}, env, sizes)
+    compiled, fixed = downstream(program, {key}, env, sizes, of)
     shape = np.shape(env[key])
     if point.size == 0 or not (np.all(np.isfinite(grad)) and np.all(np.isfinite(point))
                                and np.isfinite(env[of])):

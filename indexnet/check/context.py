@@ -177,17 +177,23 @@ def _laid_out_as(target: ir.Ref, rhs: ir.Sum) -> ir.Sum:
 
 
 def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],
-                sizes: Mapping[str, int]) -> tuple[Compiled, dict[str, Any]]:
+               sizes: Mapping[str, int], of: str | None = None) -> tuple[Compiled, dict[str, Any]]:
     """The equations that depend on ``keys``, compiled, with everything else taken from ``env``.
 
     Evaluating it gives the scalar as a function of ``keys`` alone, the
     others held fixed: what ``dL/dX`` means for an intermediate ``X`` too.
+    With ``of``, only the equations that ``of`` needs are kept, so that an
+    equation reading a derivative atom (``delta^n_k = dL/da^n_k``) after
+    ``of`` is never evaluated.
     """
+    needed = _needed(program, of) if of is not None else None
     moved = set(keys)
     kept: list[ir.Statement] = []
     for s in program.statements:
         if isinstance(s, ir.Equation):
             if s.target.key in keys:
+                continue
+            if needed is not None and s.target.key not in needed:
                 continue
             if not {r.key for r in ir.iter_refs(s.rhs)} & moved:
                 continue
@@ -200,3 +206,18 @@ def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],
     cut = program.replace(kept, tensors)
     fixed = {k: v for k, v in env.items() if k in tensors and k not in moved}
     return Compiled(cut, sizes, "float64"), fixed
+
+
+def _needed(program: ir.Module, of: str) -> set[str]:
+    """Every tensor that ``of`` is computed from (``of`` included), through the equations."""
+    defining = {eq.target.key: eq for eq in program.equations}
+    needed: set[str] = set()
+    stack = [of]
+    while stack:
+        key = stack.pop()
+        if key in needed:
+            continue
+        needed.add(key)
+        if key in defining:
+            stack.extend(r.key for r in ir.iter_refs(defining[key].rhs))
+    return needed

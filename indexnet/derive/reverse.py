@@ -42,6 +42,7 @@ from ..ir.terms import (
     rename_factor,
     rename_term,
 )
+from .assemble import reads_derivatives
 from .local import local_derivative
 from .reletter import reletter
 from .simplify import Simplifier, to_sum
@@ -52,14 +53,15 @@ ONE = Fraction(1)
 
 
 def scalar_of(program: Module) -> str:
-    """The scalar the program defines last (what ``indexnet derive`` differentiates).
+    """The scalar defined last, not through a derivative atom: what ``derive`` differentiates.
 
     >>> from indexnet.program import parse
     >>> scalar_of(parse("input x^i\\nL = x^i x^i\\nM = 2 L"))
     'M'
     """
+    post = reads_derivatives(program)
     for eq in reversed(program.equations):
-        if not eq.free:
+        if not eq.free and eq.target.key not in post:
             return eq.target.key
     raise InvalidArgumentError("the program defines no scalar to differentiate")
 
