@@ -206,3 +206,32 @@ claim ∂L/∂(w)^d_h = ^n(x)_d ^n(δ)_h ^n(δ)_h
     assert [d.of for d in program.derive().derivations] == ["L", "L"]
     report = program.check()
     assert [r.ok for r in report] == [True, False]
+
+
+DEFECT_3 = """input x^n
+param b, w
+L = sum_n (w x^n + b)^2
+claim dL/db^n = 2 (w x^n + b)
+claim dL/dw = sum_n 2 (w x^n + b) x^n
+claim dL/dq = 1
+"""
+
+
+def test_defect3_a_claim_that_does_not_fit_fails_alone(tmp_path) -> None:
+    program = parse(DEFECT_3)
+    report = program.check()
+    assert [r.ok for r in report] == [False, True, False]
+    assert report.results[0].diagnosis == (
+        "does not fit: b has 0 indices (b) but 1 here (line 4, column 10)")
+    assert "q" in report.results[2].diagnosis
+    # it is kept as written, and derive and eval take the file
+    assert str(program).splitlines()[4] == "claim dL/db^n = 2 (w x^n + b)"
+    assert "\\texttt{claim dL/db\\^{}n" in program.render("latex")
+    assert [d.wrt.key for d in program.derive().derivations] == ["b", "w"]
+    path = tmp_path / "fit.ix"
+    path.write_text(DEFECT_3, encoding="utf-8")
+    for command, status in (("check", 1), ("derive", 0), ("eval", 0)):
+        run = subprocess.run([sys.executable, "-m", "indexnet", command, str(path)],
+                             capture_output=True, text=True)
+        assert run.returncode == status, (command, run.stderr)
+        assert "Traceback" not in run.stderr

@@ -206,11 +206,20 @@ def test_disagreeing_terms_name_the_term() -> None:
     ("act f = tanh[k]", "tanh takes no [index]"),
     ("eye^i_j = 1", "eye is the built-in Kronecker delta"),
     ("y = eye", "eye needs indices"),
-    ("input x^n\nclaim dL/dx^n = x^n", "dL/d…: L is not a tensor of this program"),
-    ("input x^n\nL^n = x^n\nclaim dL/dx^n = x^n", "needs a scalar L"),
 ])
 def test_meaning_errors(text: str, needle: str) -> None:
     assert needle in error(text).message
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("input x^n\nclaim dL/dx^n = x^n", "dL/d…: L is not a tensor of this program"),
+    ("input x^n\nL^n = x^n\nclaim dL/dx^n = x^n", "needs a scalar L"),
+    ("input x^n\nL = x^n x^n\nclaim dL/dx^n_d = x^n", "x has 1 index (x^n) but 2 here"),
+])
+def test_a_claim_that_does_not_fit_keeps_its_problem(text: str, needle: str) -> None:
+    (claim,) = parse(text).claims
+    assert needle in claim.problem and "column" in claim.problem
+    assert claim.rhs.terms == ()
 
 
 # -- sizes (rule 8) -----------------------------------------------------------------------------

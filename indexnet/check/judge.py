@@ -113,6 +113,8 @@ class _Judged:
     @classmethod
     def compile(cls, ctx: Context, program: ir.Module, claim: ir.Claim) -> _Judged:
         """Compile ``claim``'s right-hand side, or say why it cannot be judged."""
+        if claim.problem:
+            return cls(claim, reason=f"does not fit: {claim.problem}")
         if claim.of in ctx.failed:
             return cls(claim, reason=ctx.failed[claim.of])
         key = claim.wrt.key
@@ -173,7 +175,8 @@ class _Judged:
     def _misfit(self, ctx: Context) -> str:
         """The reason, led by the likely mistake when the claim as written does not fit."""
         assert self.reason is not None
-        if not self.reason.startswith("does not fit") or self.claim.of in ctx.failed:
+        if (not self.reason.startswith("does not fit") or self.claim.of in ctx.failed
+                or self.claim.problem):
             return self.reason
         try:
             found = find(ctx, self.claim)

@@ -367,13 +367,20 @@ class Equation(_Statement):
 
 @dataclass(frozen=True)
 class Claim(_Statement):
-    """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check`` (issue 4)."""
+    """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check``.
+
+    A claim that does not fit the program (``dL/db^n`` for a scalar ``b``)
+    is kept with its ``problem`` (the message, with line and column) and an
+    empty right-hand side: ``check`` reports it as a failed claim and judges
+    the others.
+    """
 
     of: str
     wrt: Ref
     rhs: Sum
     line: int = field(default=0, compare=False)
     text: str = field(default="", compare=False)
+    problem: str = ""
 
     @property
     def free(self) -> str:

@@ -62,7 +62,7 @@ class SizeModel:
         # of them (indexnet check judges a claim that does not size as a failed claim)
         self._soft = True
         for stmt in program.statements:
-            if isinstance(stmt, ir.Claim):
+            if isinstance(stmt, ir.Claim) and not stmt.problem:
                 self._ref(stmt.wrt, stmt.wrt.key)
                 self._expr(stmt.rhs)
         self._soft = False

@@ -19,7 +19,7 @@ import dataclasses
 from fractions import Fraction
 
 from .. import ir
-from ..errors import ProgramSyntaxError
+from ..errors import ProgramError, ProgramSyntaxError
 from . import ast
 from .names import letters
 from .terms import TermLowerer
@@ -149,7 +149,23 @@ class _Lowerer(TermLowerer):
         return ir.Equation(target, rhs, stmt.pos.line, _line_text(self.source, stmt.pos.line))
 
     def claim(self, stmt: ast.Claim) -> ir.Claim:
-        """Lower ``claim dL/dW = …``, whose free letters are those of W."""
+        """Lower ``claim dL/dW = …``; one that does not fit keeps its problem instead.
+
+        A claim is a guess that may be wrong: its name, index and size errors
+        do not stop the program, they make the claim a failed one.
+        """
+        try:
+            return self._claim(stmt)
+        except ProgramError as err:
+            wrt = stmt.lhs.wrt
+            ref = ir.Ref(wrt.name, wrt.label, letters(wrt.upper), letters(wrt.lower),
+                         wrt.transposed, (wrt.pos.line, wrt.pos.column))
+            where = f" (line {err.line}, column {err.column})" if err.line else ""
+            return ir.Claim(stmt.lhs.of, ref, ir.Sum((), ""), stmt.pos.line,
+                            _line_text(self.source, stmt.pos.line),
+                            problem=f"{err.message}{where}")
+
+    def _claim(self, stmt: ast.Claim) -> ir.Claim:
         deriv = stmt.lhs
         wrt = deriv.wrt
         if wrt.transposed:

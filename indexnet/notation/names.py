@@ -172,8 +172,8 @@ class Names:
             if self.explicit:
                 raise self.error(self.unknown(key), wrt.pos)
         elif info is not None and len(lowered.written) != info.rank:
-            raise self.error(f"{key} has {info.rank} indices ({_spell(info.ref)}) but "
-                             f"{len(lowered.written)} here", wrt.pos)
+            raise self.error(f"{key} has {info.rank} {'index' if info.rank == 1 else 'indices'} "
+                             f"({_spell(info.ref)}) but {len(lowered.written)} here", wrt.pos)
         of = self.tensors.get(node.of)
         if of is not None and of.rank:
             raise self.error(f"d{node.of}/d… needs a scalar {node.of}, but {node.of} has indices "

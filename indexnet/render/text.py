@@ -284,6 +284,10 @@ class _Writer:
         if isinstance(stmt, ir.Equation):
             sep = " &= " if self.latex else " = "
             return f"{self.ref(stmt.target)}{sep}{self.sum(stmt.rhs)}"
+        if isinstance(stmt, ir.Claim) and stmt.problem:  # as written: it has no meaning
+            if self.latex:
+                return f"\\texttt{{{_latex_escape(stmt.text)}}}"
+            return stmt.text
         if isinstance(stmt, ir.Claim):
             sep = " &= " if self.latex else " = "
             head = "\\text{claim}\\ " if self.latex else "claim "
@@ -453,3 +457,16 @@ def einsum_equation(subscripts: str, names: tuple[str, ...] | None = None,
 
     rhs = " ".join(spell(n, t) for n, t in zip(names, parsed.inputs)) or "1"
     return f"{spell(output, parsed.output)} = {rhs}"
+
+
+def _latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped, for ``\\texttt``."""
+    out = []
+    for c in text:
+        if c == "\\":
+            out.append("\\textbackslash{}")
+        elif c in "{}_^#$%&~":
+            out.append({"^": "\\^{}", "~": "\\~{}"}.get(c, "\\" + c))
+        else:
+            out.append(c)
+    return "".join(out)
