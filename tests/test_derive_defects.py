@@ -235,3 +235,30 @@ def test_defect3_a_claim_that_does_not_fit_fails_alone(tmp_path) -> None:
                              capture_output=True, text=True)
         assert run.returncode == status, (command, run.stderr)
         assert "Traceback" not in run.stderr
+
+
+@given(st.floats(min_value=-700, max_value=700, allow_nan=False))
+@settings(max_examples=200, deadline=None)
+def test_defect9_sigmoid_and_its_logs_stay_exact_far_into_the_tails(x: float) -> None:
+    from indexnet.ir.elementwise import apply
+
+    # independent references: the two textbook forms, each used where it cannot lose digits
+    sigmoid = 1 / (1 + np.exp(-x)) if x >= 0 else np.exp(x) / (1 + np.exp(x))
+    log_sigmoid = -np.log1p(np.exp(-x)) if x >= 0 else x - np.log1p(np.exp(x))
+    got = apply("sigmoid", 0, [np.array(x)])
+    assert got == pytest.approx(sigmoid, rel=1e-14, abs=0)
+    prime = np.exp(-abs(x)) / (1 + np.exp(-abs(x))) ** 2
+    assert apply("sigmoid", 1, [np.array(x)]) == pytest.approx(prime, rel=1e-14, abs=0)
+    softplus = x + np.log1p(np.exp(-x)) if x >= 0 else np.log1p(np.exp(x))
+    assert apply("softplus", 0, [np.array(x)]) == pytest.approx(softplus, rel=1e-14, abs=0)
+    program = parse("input x\nL = log(sigmoid(x))\nM = logsigmoid(x)")
+    values = program.evaluate(x=np.array(x))
+    assert float(values["L"]) == pytest.approx(log_sigmoid, rel=1e-14, abs=1e-300)
+    assert float(values["M"]) == float(values["L"])
+
+
+def test_defect9_log_sigmoid_of_minus_57_is_minus_57() -> None:
+    values = parse("input x\nL = log(sigmoid(x))").evaluate(x=np.array(-57.0))
+    assert float(values["L"]) == pytest.approx(-57.0, rel=1e-15)
+    derived = parse("input x\nL = softplus(x)").derive(wrt="x")
+    assert str(derived.derivations[0]) == "dL/dx = sigmoid(x)"

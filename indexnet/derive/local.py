@@ -127,6 +127,12 @@ def _d_square(f: ir.Call, u: ir.Factor) -> list[Term]:
     return [_term(f, 2, u)]
 
 
+@_first("softplus")
+def _d_softplus(f: ir.Call, u: ir.Factor) -> list[Term]:
+    """``softplus'(u) = σ(u)``."""
+    return [_term(f, 1, _builtin(f, "sigmoid", 0))]
+
+
 @_first("identity")
 def _d_identity(f: ir.Call, u: ir.Factor) -> list[Term]:
     """``identity'(u) = 1``."""
@@ -148,6 +154,18 @@ def _zero(f: ir.Call, u: ir.Factor) -> list[Term]:
 def _dd_sigmoid(f: ir.Call, u: ir.Factor) -> list[Term]:
     """``σ''(u) = σ'(u) (1 − 2 σ(u)) = σ'(u) − 2 σ'(u) σ(u)``."""
     return [_term(f, 1, f), _term(f, -2, f, _builtin(f, "sigmoid", 0))]
+
+
+@_second("softplus")
+def _dd_softplus(f: ir.Call, u: ir.Factor) -> list[Term]:
+    """``softplus''(u) = σ'(u)``."""
+    return [_term(f, 1, _builtin(f, "sigmoid", 1))]
+
+
+@_second("logsigmoid")
+def _dd_logsigmoid(f: ir.Call, u: ir.Factor) -> list[Term]:
+    """``logsigmoid''(u) = −σ'(u)``."""
+    return [_term(f, -1, _builtin(f, "sigmoid", 1))]
 
 
 @_second("tanh")

@@ -267,6 +267,15 @@ class Compiled:
 
         return power
 
+    def _log_of_sigmoid(self, call: ir.Call) -> ir.Call | None:
+        """``log(σ(u))`` as ``logsigmoid(u)``, which stays finite where σ(u) rounds to 0."""
+        inner = _plain_call(call.args[0]) if len(call.args) == 1 else None
+        if inner is None or inner.output != call.output:
+            return None
+        if resolve_function(self.program, inner) != ("sigmoid", 0, None):
+            return None
+        return ir.Call("logsigmoid", None, 0, None, inner.args, inner.output, inner.pos)
+
     def _call(self, call: ir.Call) -> Node:
         resolved = resolve_function(self.program, call)
         if resolved is None:
@@ -274,6 +283,10 @@ class Compiled:
                 f"function {ir.tensor_key(call.function, call.label)} is not declared: add "
                 f"'act {call.function} = sigmoid' (or another built-in) to evaluate it", call.pos)
         name, primes, index = resolved
+        if (name, primes) == ("log", 0):
+            inner = self._log_of_sigmoid(call)
+            if inner is not None:
+                return self._call(inner)
         axis = call.output.index(index) if index is not None else None
         args = []
         for arg in call.args:
@@ -300,6 +313,19 @@ class Compiled:
             return apply(name, primes, values, False, axis), True
 
         return many
+
+
+def _plain_call(arg: ir.Sum) -> ir.Call | None:
+    """The call that ``arg`` is, alone (no coefficient, constant or other factor), else None."""
+    if len(arg.terms) != 1:
+        return None
+    (term,) = arg.terms
+    if term.coefficient != 1 or term.consts or len(term.factors) != 1:
+        return None
+    (factor,) = term.factors
+    if not isinstance(factor, ir.Call) or factor.output != arg.output:
+        return None
+    return factor
 
 
 def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:

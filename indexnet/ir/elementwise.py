@@ -43,6 +43,8 @@ FUNCTIONS: Mapping[str, Function] = {
     f.name: f
     for f in (
         Function("sigmoid", 1, False, True, "σ(x) = 1/(1 + e^(−x)); σ' = σ(1 − σ)"),
+        Function("softplus", 1, False, True, "log(1 + e^x); softplus' = σ"),
+        Function("logsigmoid", 1, False, True, "log σ(x) = −softplus(−x); logsigmoid' = σ(−x)"),
         Function("tanh", 1, False, True, "tanh x; tanh' = 1 − tanh²"),
         Function("relu", 1, False, True, "max(x, 0); relu' = [x > 0]"),
         Function("exp", 1, False, True, "e^x"),
@@ -68,17 +70,46 @@ def _array(x: Array) -> np.ndarray:
     return x if isinstance(x, np.ndarray) else np.array(x)
 
 
+def _decay(x: Array) -> tuple[np.ndarray, np.ndarray]:
+    """``e = exp(−|x|)`` and ``r = 1/(1 + e)``: the parts of a sigmoid that never overflow."""
+    e = _array(np.exp(-np.abs(x)))
+    r = 1.0 / (1.0 + e)
+    return e, _array(r)
+
+
 def _sigmoid(x: Array, owned: bool) -> Array:
-    t = _array(np.multiply(x, 0.5, out=_out(x, owned)))
-    np.tanh(t, out=t)
-    t += 1.0
-    t *= 0.5
-    return t
+    """σ(x), exact to the last digits at any x: ``r`` for x ≥ 0, ``e r`` below.
+
+    (``(1 + tanh(x/2))/2`` is faster but rounds to 0 below x ≈ −37, so
+    ``log σ(−57)`` would be −inf rather than −57.)
+    """
+    e, r = _decay(x)
+    return np.where(np.asarray(x) >= 0, r, e * r)
 
 
 def _sigmoid_prime(x: Array, owned: bool) -> Array:
-    s = _sigmoid(x, owned)
-    return s * (1.0 - s)
+    """σ'(x) = e/(1 + e)², with e = exp(−|x|): symmetric, and never 0 − 0."""
+    e, r = _decay(x)
+    return e * r * r
+
+
+def _log1p_decay(x: Array) -> np.ndarray:
+    return _array(np.log1p(np.exp(-np.abs(x))))
+
+
+def _softplus(x: Array, owned: bool) -> Array:
+    """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)): no overflow, no underflow to 0."""
+    return np.maximum(x, 0.0) + _log1p_decay(x)
+
+
+def _logsigmoid(x: Array, owned: bool) -> Array:
+    """The logarithm of σ: log σ(x) = min(x, 0) − log1p(e^(−|x|))."""
+    return np.minimum(x, 0.0) - _log1p_decay(x)
+
+
+def _logsigmoid_prime(x: Array, owned: bool) -> Array:
+    """logsigmoid'(x) = σ(−x)."""
+    return _sigmoid(np.negative(x), True)
 
 
 def _tanh_prime(x: Array, owned: bool) -> Array:
@@ -98,6 +129,10 @@ def _softmax(x: Array, owned: bool, axis: int) -> Array:
 _UNARY: dict[tuple[str, int], Callable[[Array, bool], Array]] = {
     ("sigmoid", 0): _sigmoid,
     ("sigmoid", 1): _sigmoid_prime,
+    ("softplus", 0): _softplus,
+    ("softplus", 1): _sigmoid,
+    ("logsigmoid", 0): _logsigmoid,
+    ("logsigmoid", 1): _logsigmoid_prime,
     ("tanh", 0): lambda x, o: np.tanh(x, out=_out(x, o)),
     ("tanh", 1): _tanh_prime,
     ("relu", 0): lambda x, o: np.maximum(x, 0.0, out=_out(x, o)),
