@@ -32,7 +32,7 @@ SETTINGS = settings(deadline=None,
 POOL = "abdeij"
 FUNCTIONS = {
     "tanh": np.tanh,
-    "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
+    "sigmoid": lambda a: np.exp(-np.logaddexp(0, -a)),  # 1/(1 + e^-a), no overflow
     "square": np.square,
 }
 

@@ -187,7 +187,7 @@ def factor_output(factor: Factor) -> str:
     return factor.wrt.subscripts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Product:
     """One product term: ``coefficient · Π consts^e · Π factors``, summed over ``summed``.
 
@@ -202,6 +202,19 @@ class Product:
     summed: str
     output: str
     pos: Position = field(default=(0, 0), compare=False)
+
+    def _key(self) -> tuple[Any, ...]:
+        # the constants multiply: their order is how they were written, not what they mean
+        return (self.coefficient, tuple(sorted(self.consts)), self.factors, self.explicit,
+                self.summed, self.output)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Product):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def operands(self) -> list[str]:

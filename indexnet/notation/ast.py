@@ -148,11 +148,12 @@ class Power:
 
 @dataclass(frozen=True)
 class SumOver:
-    """``sum_n`` (Σ_n, \\sum_n) over the rest of the product, ``body``."""
+    """``sum_n`` (Σ_n, \\sum_n) over the rest of the product, ``body``; ``mean_n`` with ``mean``."""
 
     indices: tuple[Index, ...]
     body: Term
     pos: Pos = field(compare=False)
+    mean: bool = False
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ __all__ = ["FACTOR_START", "MAX_DEPTH", "ExpressionParser"]
 #: Deepest nesting of parentheses, functions and sums accepted.
 MAX_DEPTH = 64
 #: Token kinds that can start a factor.
+#: The words that reduce over the indices after ``_``: ``sum_n``, ``mean_n``.
+REDUCTIONS = frozenset({"sum", "mean"})
 FACTOR_START = frozenset({"name", "number", "(", "^", "_", "{}", "sum", "∂", "frac", "{", "|"})
 
 
@@ -111,7 +113,7 @@ class ExpressionParser(TensorParser):
                 op = "/" if tok.kind == "/" else tok.text
                 self.advance()
                 continue
-            if tok.kind == "sum" or (tok.kind == "name" and tok.text == "sum"
+            if tok.kind == "sum" or (tok.kind == "name" and tok.text in REDUCTIONS
                                      and self.peek().kind == "_"):
                 items.append((op, self.sum_over(depth)))
                 op = ""
@@ -131,20 +133,22 @@ class ExpressionParser(TensorParser):
         return Term(tuple(items), self.pos(start))
 
     def sum_over(self, depth: int) -> SumOver:
-        """Read ``sum_n`` and the rest of the product, which it sums over n."""
+        """Read ``sum_n`` (or ``mean_n``) and the rest of the product, which it sums over n."""
         if depth > MAX_DEPTH:
             raise self._too_deep()
         start = self.advance()
+        word = "mean" if start.text == "mean" else "sum"
         if self.tok.kind != "_":
-            raise self.error("a sum takes its index after _, as in sum_n or sum_{nk}")
+            raise self.error(f"a {word} takes its index after _, as in {word}_n or {word}_{{nk}}")
         caret = self.advance()
-        group = self.script_group(caret, "sum")
+        group = self.script_group(caret, word)
         if not isinstance(group, list):
-            raise self.error("a sum takes index letters, as in sum_n", caret)
+            raise self.error(f"a {word} takes index letters, as in {word}_n", caret)
         if self.tok.kind in END or self.tok.kind in ("+", "-", ")", ",", "]", "}", "="):
-            raise self.error(f"expected what sum_{''.join(i.letter for i in group)} sums")
+            raise self.error(f"expected what {word}_{''.join(i.letter for i in group)} "
+                             f"{'averages' if word == 'mean' else 'sums'}")
         body = self.term(depth + 1)
-        return SumOver(tuple(group), body, self.pos(start))
+        return SumOver(tuple(group), body, self.pos(start), mean=word == "mean")
 
     # -- factors -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ constants become the coefficient of their product.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -186,8 +187,15 @@ class TermLowerer(Names):
                 if index.letter not in body_raw:
                     raise self.error(f"sum_{index.letter}: index {index.letter} does not occur in "
                                      "what the sum covers", index.pos)
-            return _Piece(product=self.product(node.body, 1, protected, False, free,
-                                               node.indices))
+            product = self.product(node.body, 1, protected, False, free, node.indices)
+            if node.mean:  # mean_n is 1/|n| sum_n
+                consts = dict(product.consts)
+                for letter in dict.fromkeys(letters(node.indices)):
+                    name = ir.size_name(letter)
+                    consts[name] = consts.get(name, Fraction(0)) - 1
+                product = dataclasses.replace(product, consts=tuple(
+                    (n, p) for n, p in consts.items() if p != 0))
+            return _Piece(product=product)
         if isinstance(node, ast.Deriv):
             return _Piece(factor=self.deriv(node))
         return self.apply(node, protected, free)

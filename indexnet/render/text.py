@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from fractions import Fraction
 from typing import Any
@@ -139,9 +140,11 @@ class _Writer:
             return self.latex_product(product, absolute)
         value = abs(product.coefficient) if absolute else product.coefficient
         sign = "-" if value < 0 else ""
+        product, word = _reduction(product)
         words = self.scalar_words(abs(value), product)
         if product.explicit:
-            words.append(("Σ" if self.doc else "sum") + "_" + _group(product.explicit))
+            word = "Σ" if self.doc and word == "sum" else word
+            words.append(word + "_" + _group(product.explicit))
         hadamard = self.doc and _is_hadamard(product)
         for k, factor in enumerate(product.factors):
             if isinstance(factor, ir.Inverse):
@@ -172,9 +175,10 @@ class _Writer:
                 words.append(str(num))
             tail = f"/{den}"
         words += [self.power_text(self.name(n), p) for n, p in ups]
-        divisors = ([tail] if tail else []) + [
-            "/" + self.power_text(self.name(n), p) for n, p in downs]
-        for text in divisors:
+        below = ([tail[1:]] if tail else []) + [self.power_text(self.name(n), p)
+                                                for n, p in downs]
+        if below:  # 1/|n|, λ/(2 |n|)
+            text = "/" + (below[0] if len(below) == 1 else f"({' '.join(below)})")
             if words:
                 words[-1] += text
             else:
@@ -182,6 +186,7 @@ class _Writer:
         return words
 
     def latex_product(self, product: ir.Product, absolute: bool) -> str:
+        product, word = _reduction(product)
         value = abs(product.coefficient) if absolute else product.coefficient
         sign = "-" if value < 0 else ""
         value = abs(value)
@@ -193,7 +198,8 @@ class _Writer:
             bottom.append(str(value.denominator))
         for n, p in product.consts:
             (top if p > 0 else bottom).append(self.power_text(self.name(n), abs(p)))
-        explicit = f"\\sum_{{{product.explicit}}} " if product.explicit else ""
+        command = "\\sum" if word == "sum" else "\\operatorname{mean}"
+        explicit = f"{command}_{{{product.explicit}}} " if product.explicit else ""
         factors = []
         for factor in product.factors:
             if isinstance(factor, ir.Inverse):
@@ -470,3 +476,22 @@ def _latex_escape(text: str) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+def _reduction(product: ir.Product) -> tuple[ir.Product, str]:
+    """``(product, "mean")`` less the ``1/|n|`` of a ``mean_n``, else ``(product, "sum")``.
+
+    A product that sums its explicit letters and divides by the size of each
+    (``1/|n| sum_n x^n``) is written ``mean_n x^n``.
+    """
+    explicit = "".join(dict.fromkeys(product.explicit))
+    if not explicit:
+        return product, "sum"
+    consts = dict(product.consts)
+    names = [ir.size_name(c) for c in explicit]
+    if any(consts.get(n, 0) > -1 for n in names):
+        return product, "sum"
+    for n in names:
+        consts[n] += 1
+    rest = tuple((n, p) for n, p in consts.items() if p != 0)
+    return dataclasses.replace(product, consts=rest), "mean"
