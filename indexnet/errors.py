@@ -22,8 +22,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 __all__ = [
+    "AllocationError",
     "CheckpointError",
     "DataError",
+    "DivergenceError",
     "FormulaSyntaxError",
     "GradcheckError",
     "IndexnetError",
@@ -256,3 +258,32 @@ def from_caller(err: BaseException) -> BaseException:
     with contextlib.suppress(AttributeError):  # exceptions with __slots__ stay unmarked
         setattr(err, _FROM_CALLER, True)
     return err
+
+
+class AllocationError(IndexnetError, MemoryError):
+    """An array would not fit in memory; refused before any of it is allocated.
+
+    ``tensor`` names the array, ``shape`` is its shape, ``nbytes`` the bytes it
+    needs and ``limit`` the bytes available (the machine's memory).
+    """
+
+    def __init__(self, message: str, *, tensor: str = "", shape: tuple[int, ...] = (),
+                 nbytes: int = 0, limit: int = 0) -> None:
+        self.tensor = tensor
+        self.shape = shape
+        self.nbytes = nbytes
+        self.limit = limit
+        super().__init__(message)
+
+
+class DivergenceError(IndexnetError, ArithmeticError):
+    """Training diverged with finite numbers: the loss far above its start, or chance accuracy.
+
+    ``epoch`` is the epoch that stopped training, ``best_epoch`` the epoch whose
+    weights were kept (0: the starting weights).
+    """
+
+    def __init__(self, message: str, *, epoch: int = 0, best_epoch: int = 0) -> None:
+        self.epoch = epoch
+        self.best_epoch = best_epoch
+        super().__init__(message)

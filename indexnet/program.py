@@ -288,10 +288,18 @@ class Program(ir.Module):
 def real_array(key: str, value: Any) -> np.ndarray:
     """``value`` as a real array (bool and integers become float64); else a typed error.
 
+    An object array is read when every element is a real number (``Decimal``,
+    ``Fraction``, Python floats); the first that is not (``None``, text, a
+    complex number, any other object) is named with its index.
+
     >>> real_array("x", [["a", "b"]])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     indexnet.errors.InvalidArgumentError: array 'x' has dtype <U1: evaluate needs real numbers ...
+    >>> real_array("x", np.array([[1.5, None]], dtype=object))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InvalidArgumentError: array 'x' holds None (NoneType) at index [0, 1]: ...
     """
     try:
         array = np.asarray(value)
@@ -308,10 +316,19 @@ def real_array(key: str, value: Any) -> np.ndarray:
     if kind in "biu":
         return array.astype(np.float64)
     if kind == "O":
+        for flat, element in enumerate(array.reshape(-1)):
+            if (element is None or isinstance(element, (str, bytes, complex, np.complexfloating))
+                    or not hasattr(element, "__float__")):
+                index = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
+                shown = repr(element) if len(repr(element)) <= 40 else repr(element)[:37] + "..."
+                raise InvalidArgumentError(
+                    f"array {key!r} holds {shown} ({type(element).__name__}) at index "
+                    f"[{index}]: evaluate needs real numbers (bool, integer or float)")
         try:
             return array.astype(np.float64)
-        except (ValueError, TypeError):
-            pass
+        except (ValueError, TypeError, OverflowError) as err:
+            raise InvalidArgumentError(f"array {key!r} cannot be read as real numbers: "
+                                       f"{err}") from None
     raise InvalidArgumentError(f"array {key!r} has dtype {array.dtype}: evaluate needs real "
                                "numbers (bool, integer or float)")
 

@@ -17,6 +17,7 @@ indexnet.errors.InvalidArgumentError: epochs must be an integer >= 1, got 0
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 from collections.abc import Collection
@@ -33,6 +34,7 @@ __all__ = [
     "is_real",
     "non_negative_int",
     "non_negative_real",
+    "numeric_operand",
     "one_of",
     "positive_int",
     "positive_real",
@@ -191,9 +193,12 @@ def one_of(name: str, value: Any, choices: Collection[Any]) -> Any:
 def real_array(name: str, value: Any, dtype: Any = None, *, reason: str = "") -> np.ndarray:
     """``value`` as an array of real numbers, cast to ``dtype`` (no copy when it already is).
 
-    Booleans and integers become ``float64`` when ``dtype`` is None; complex
-    numbers, text, objects and ragged nesting are an error naming ``name``
-    (and ``reason``, when given, in parentheses).
+    Booleans and integers become ``float64`` when ``dtype`` is None, and so do
+    object arrays whose every element is a real number (``Decimal``,
+    ``Fraction``, Python floats); complex numbers, text, dates, ``None`` and
+    other objects, and ragged nesting are an error naming ``name`` (and
+    ``reason``, when given, in parentheses), and for an object array the
+    index of the first bad element.
 
     >>> real_array("x", [[1, 2]]).dtype, real_array("x", [0.5], "float32").dtype
     (dtype('float64'), dtype('float32'))
@@ -205,17 +210,18 @@ def real_array(name: str, value: Any, dtype: Any = None, *, reason: str = "") ->
     Traceback (most recent call last):
     ...
     indexnet.errors.InvalidArgumentError: W is not a rectangular array of numbers: ...
+    >>> real_array("x", np.array([1.0, None], dtype=object))
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InvalidArgumentError: x must hold real numbers, got None (NoneType) at index [1]
     """
     if type(value) is np.ndarray and value.dtype.kind in "fiub":  # the hot path: no checks
         array = value
     else:
-        try:
-            array = np.asarray(value)
-        except (ValueError, TypeError) as err:
-            raise InvalidArgumentError(
-                f"{name} is not a rectangular array of numbers: {err}"
-            ) from None
-        if array.dtype.kind not in "fiub":
+        array = _as_array(name, value)
+        if array.dtype.kind == "O":
+            array = _real_objects(name, array, reason)
+        elif array.dtype.kind not in "fiub":
             why = f" ({reason})" if reason else ""
             raise InvalidArgumentError(
                 f"{name} must hold real numbers, got dtype {array.dtype}{why}"
@@ -223,3 +229,86 @@ def real_array(name: str, value: Any, dtype: Any = None, *, reason: str = "") ->
     if dtype is None:
         return array if array.dtype.kind == "f" else array.astype(np.float64)
     return array.astype(dtype, copy=False)
+
+
+def numeric_operand(name: str, value: Any) -> Any:
+    """``value`` if it is an array of numbers (bool, integer, float, complex); else an error.
+
+    Arrays of other libraries (anything with a ``shape`` and a ``dtype`` that
+    is not a NumPy dtype, such as torch's) pass unchecked; lists and scalars
+    are read with NumPy. Text, bytes, dates, structured and void arrays, and
+    object arrays holding anything but numbers are an
+    :class:`~indexnet.InvalidArgumentError` naming ``name`` (an operand such as
+    ``"operand 1"``), its dtype and, for objects, the first bad element.
+
+    >>> numeric_operand("operand 0", np.ones(2)).tolist()
+    [1.0, 1.0]
+    >>> numeric_operand("operand 1", np.array(["a", "b"]))
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InvalidArgumentError: operand 1 must hold numbers, got dtype <U1 (text)
+    """
+    if isinstance(value, np.ndarray):
+        array = value
+    elif hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(
+            value.dtype, np.dtype):
+        return value  # another library's array: its own einsum checks its dtype
+    else:
+        array = _as_array(name, value)
+    kind = array.dtype.kind
+    if kind in "biufc":
+        return value if isinstance(value, np.ndarray) else array
+    if kind == "O":
+        bad = _first_non_number(array, numbers.Number)
+        if bad is None:
+            return value if isinstance(value, np.ndarray) else array
+        raise _bad_element(name, "numbers", array, bad)
+    what = _KIND_NAMES.get(kind, "not numbers")
+    raise InvalidArgumentError(f"{name} must hold numbers, got dtype {array.dtype} ({what})")
+
+
+_KIND_NAMES = {"U": "text", "S": "bytes", "M": "dates", "m": "time spans",
+               "V": "raw or structured records", "T": "text"}
+
+
+def _as_array(name: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)``; ragged nesting or an unreadable object is an error naming ``name``."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidArgumentError(
+            f"{name} is not a rectangular array of numbers: {err}"
+        ) from None
+
+
+def _real_objects(name: str, array: np.ndarray, reason: str) -> np.ndarray:
+    """An object array of real numbers as float64; else an error at the first bad element."""
+    bad = _first_non_number(array, (numbers.Real, decimal.Decimal))
+    if bad is not None:
+        raise _bad_element(name, "real numbers", array, bad, reason)
+    try:
+        return array.astype(np.float64)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise InvalidArgumentError(f"{name} must hold real numbers: {err}") from None
+
+
+def _first_non_number(array: np.ndarray, kind: type | tuple[type, ...]) -> int | None:
+    """The flat index of the first element of ``array`` that is not a ``kind``, or None."""
+    for i, element in enumerate(array.reshape(-1)):
+        if not isinstance(element, kind):
+            return i
+    return None
+
+
+def _bad_element(name: str, what: str, array: np.ndarray, flat: int,
+                 reason: str = "") -> InvalidArgumentError:
+    """The error for element ``flat`` of object array ``array`` not being one of ``what``."""
+    element = array.reshape(-1)[flat]
+    index = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
+    shown = repr(element)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    why = f" ({reason})" if reason else ""
+    return InvalidArgumentError(
+        f"{name} must hold {what}, got {shown} ({type(element).__name__}) at index [{index}]{why}"
+    )

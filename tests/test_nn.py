@@ -44,7 +44,8 @@ def test_gradients_equal_finite_differences(sizes, activation, output, l2, n, se
             net.parameters()[f"b{i}"][:] = 0.05 + 0.1 * rng.random(sizes[i])
     report = gradcheck(_loss_fn(net, x, y), net.parameters(), net.gradients(x, y), mode="full",
                        rtol=1e-4, atol=1e-7)
-    assert report.ok, str(report)
+    # vacuous: a loss that is constant (softmax over one class), whose gradients are all 0
+    assert report.ok or (report.vacuous and sizes[-1] == 1), str(report)
 
 
 def test_seed_network_matches_direct_numpy():

@@ -66,7 +66,7 @@ def test_synthetic_reaches_high_accuracy(blobs: tuple[Dataset, Dataset, Dataset]
     assert accuracy(net, te) >= 0.95 > before
     assert result.val_accuracy is not None and result.val_accuracy >= 0.95
     assert result.epochs == 8 and len(result.history["train_loss"]) == 8
-    assert set(result.history) == {"train_loss", "train_accuracy", "val_accuracy"}
+    assert set(result.history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert result.history["train_loss"][-1] < result.history["train_loss"][0]
     assert result.train_loss == result.history["train_loss"][-1]
     assert result.test_accuracy is None
@@ -126,7 +126,7 @@ def test_on_epoch_sees_records_and_can_stop(blobs: tuple[Dataset, Dataset, Datas
 
     result = train(_net(), tr, va, epochs=10, on_epoch=hook, progress=False)
     assert [e for e, _ in seen] == [1, 2]
-    assert set(seen[0][1]) == {"train_loss", "train_accuracy", "val_accuracy"}
+    assert set(seen[0][1]) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     assert result.epochs == 2 and result.stopped_early
 
 

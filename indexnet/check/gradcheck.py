@@ -29,6 +29,23 @@ an absolute floor ``atol / rtol``::
 A non-finite value (NaN or infinity) in a value of ``f``, an analytic gradient
 or a numeric estimate fails the check; it never passes.
 
+The step is relative: an entry ``x`` moves by ``eps·max(1, |x|)`` (a direction
+by ``eps·max(1, max |p|)`` over its tensor), so large parameters are not
+drowned in rounding. The traps of finite differences are named, not passed
+or failed silently:
+
+* a vacuous check (every analytic and numeric value ~0, i.e. within ``atol``,
+  or a point of all zeros, where a missing factor of the parameters vanishes)
+  is not ``ok``: the report says so and suggests a random point;
+* a failing comparison at a kink (``relu`` at 0, a tie in ``max``), where the
+  one-sided differences disagree and stay apart as the step doubles, is
+  reported as "not differentiable at index ...", with both one-sided slopes;
+* a failing comparison whose central differences at the step and twice it
+  disagree is a noisy ``f`` (rounding, as in float32 arithmetic): the report
+  says that precision, not the gradient, is the likely cause;
+* an empty tensor's row says "0 entries checked", and a report with nothing
+  to check is not ``ok``.
+
 >>> import numpy as np
 >>> f = lambda p: float(np.sum(p["x"] ** 2))
 >>> x = np.array([1.0, -2.0])
@@ -42,7 +59,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -59,7 +76,15 @@ from .gradinputs import (
     evaluate,
     positive_float,
 )
-from .gradreport import JOINT, GradcheckReport, TensorCheck, index_text
+from .gradreport import (
+    JOINT,
+    GradcheckReport,
+    TensorCheck,
+    index_text,
+    kink_message,
+    noisy_message,
+    vacuous_message,
+)
 
 __all__ = ["GRADCHECK_MODES", "GradcheckMode", "GradcheckReport", "TensorCheck", "gradcheck"]
 
@@ -95,7 +120,9 @@ def gradcheck(
     * ``mode``: ``"directional"`` (random directions; evaluations independent
       of the parameter count) or ``"full"`` (every entry).
     * ``directions``: directions per tensor, and jointly, in directional mode.
-    * ``eps``: the step of the central differences (along a unit direction).
+    * ``eps``: the relative step of the central differences: an entry ``x``
+      moves by ``eps·max(1, |x|)``, a unit direction of tensor ``p`` by
+      ``eps·max(1, max |p|)``.
     * ``rtol``, ``atol``: a comparison passes iff
       ``|a - n| <= atol + rtol * max(|a|, |n|)``, i.e. iff
       ``|a - n| / (max(|a|, |n|) + atol / rtol) <= rtol`` (the relative error
@@ -139,10 +166,14 @@ def gradcheck(
     tol = _Tolerance(rtol, atol)
     joint: TensorCheck | None = None
     if mode == "full":
-        entries = [_check_full(f, base, analytic, name, eps, tol) for name in base]
+        entries = [_check_full(f, base, analytic, name, eps, tol, value) for name in base]
     else:
-        entries, joint = _check_directional(f, base, analytic, n_dirs, eps, tol, seed)
+        entries, joint = _check_directional(f, base, analytic, n_dirs, eps, tol, seed, value)
     ok = not messages and all(e.ok for e in entries) and (joint is None or joint.ok)
+    vacuous = ok and _vacuous(base, [*entries, *([joint] if joint else [])], atol)
+    if vacuous:
+        ok = False
+        messages.append(vacuous_message(vacuous))
     report = GradcheckReport(
         ok=ok,
         mode=mode,
@@ -154,6 +185,7 @@ def gradcheck(
         atol=atol,
         directions=n_dirs if mode == "directional" else None,
         messages=messages,
+        vacuous=bool(vacuous),
     )
     if raise_on_failure and not ok:
         raise GradcheckError(report)
@@ -182,26 +214,52 @@ class _Tolerance:
         return np.abs(a - n) <= self.atol + self.rtol * np.maximum(np.abs(a), np.abs(n))
 
 
+def _vacuous(base: Arrays, rows: list[TensorCheck], atol: float) -> str:
+    """Why a passing check proves nothing ('' when it proves something).
+
+    'empty': no entry was compared; 'zero values': every analytic and numeric
+    value compared is within ``atol`` of 0; 'zero point': every parameter is 0.
+    """
+    checked = [row for row in rows if row.checks]
+    if not checked:
+        return "empty"
+    if all(row.largest <= atol for row in checked):
+        return "zero values"
+    if all(not np.any(p) for p in base.values()):
+        return "zero point"
+    return ""
+
+
+def _steps(p: np.ndarray, eps: float) -> np.ndarray:
+    """The step of each entry of ``p``: ``eps·max(1, |x|)``."""
+    return eps * np.maximum(1.0, np.abs(p.reshape(-1)))
+
+
 def _check_full(
-    f: ScalarFunction, base: Arrays, analytic: Arrays, name: str, eps: float, tol: _Tolerance
+    f: ScalarFunction, base: Arrays, analytic: Arrays, name: str, eps: float, tol: _Tolerance,
+    value: float,
 ) -> TensorCheck:
     p = base[name]
     work = p.copy()
     view = work.view()
     view.flags.writeable = False
     point = {**base, name: view}
-    plus = np.empty(p.size)
-    minus = np.empty(p.size)
     flat = work.reshape(-1)  # a view: work is a fresh contiguous copy
-    for i in range(p.size):
+    steps = _steps(p, eps)
+
+    def line(i: int, t: float) -> float:
+        """The value of f with entry i moved by t."""
         x = flat[i]
-        flat[i] = x + eps
-        plus[i] = evaluate(f, point)
-        flat[i] = x - eps
-        minus[i] = evaluate(f, point)
-        flat[i] = x
+        flat[i] = x + t
+        try:
+            return evaluate(f, point)
+        finally:
+            flat[i] = x
+
+    plus = np.array([line(i, steps[i]) for i in range(p.size)])
+    minus = np.array([line(i, -steps[i]) for i in range(p.size)])
     with np.errstate(invalid="ignore", over="ignore"):
-        numeric = (plus - minus) / (2 * eps)
+        numeric = (plus - minus) / (2 * steps)
     grad = analytic[name].reshape(-1)
 
     def where(i: int) -> tuple[int, ...]:
@@ -213,7 +271,9 @@ def _check_full(
                 return f"f({name}{index_text(where(i))} {sign} eps) = {float(values[i])!r}"
         return ""
 
-    return _summarise(name, p.shape, grad, numeric, tol, where, describe_f, "index")
+    check = _summarise(name, p.shape, grad, numeric, tol, where, describe_f, "index")
+    probe = _Probe(value, plus, minus, steps, line)
+    return _diagnose(check, grad, numeric, probe, tol, where, "index")
 
 
 def _check_directional(
@@ -224,69 +284,85 @@ def _check_directional(
     eps: float,
     tol: _Tolerance,
     seed: int | None,
+    value: float,
 ) -> tuple[list[TensorCheck], TensorCheck | None]:
     """Per-tensor checks along random unit directions, and the joint check.
 
     Direction ``d`` of tensor ``k`` is ``u_k = z / |z|`` for standard normal
     ``z``; joint direction ``d`` is ``(w_1·u_1, ..., w_T·u_T)`` for a random unit
     ``w`` in ``R^T``, a unit vector over all tensors that reuses the per-tensor
-    draws, so each random number is drawn once.
+    draws, so each random number is drawn once. Tensor ``k`` moves by
+    ``eps·max(1, max |p_k|)`` along its directions; the joint directions by
+    ``eps·max(1, max |p|)``.
     """
     rng = np.random.default_rng(seed)
-    names = list(base)
-    flat_grads = {k: analytic[k].reshape(-1) for k in names}
-    dots = {k: np.empty(n_dirs) for k in names}
-    plus = {k: np.empty(n_dirs) for k in names}
-    minus = {k: np.empty(n_dirs) for k in names}
-    with_joint = sum(1 for k in names if base[k].size) > 1
-    joint_dots, joint_plus, joint_minus = np.empty(n_dirs), np.empty(n_dirs), np.empty(n_dirs)
-
-    def evaluate_along(
-        moves: dict[str, np.ndarray], d: int, outs: tuple[np.ndarray, np.ndarray]
-    ) -> None:
-        for sign, out in zip((1.0, -1.0), outs, strict=True):
-            point = dict(base)
-            for k, u in moves.items():
-                moved = base[k].copy()
-                moved += (sign * eps) * u.reshape(moved.shape)
-                moved.flags.writeable = False
-                point[k] = moved
-            out[d] = evaluate(f, point)
-
-    for d in range(n_dirs):
+    names = [k for k in base if base[k].size]
+    scale = {k: eps * max(1.0, float(np.max(np.abs(base[k])))) for k in names}
+    moves: dict[str, list[dict[str, np.ndarray]]] = {k: [] for k in [*names, JOINT]}
+    with_joint = len(names) > 1
+    for _ in range(n_dirs):
         units: dict[str, np.ndarray] = {}
         for k in names:
-            if base[k].size == 0:
-                continue
             u = rng.standard_normal(base[k].size)
             u /= math.sqrt(float(u @ u))
             units[k] = u
-            with np.errstate(invalid="ignore", over="ignore"):
-                dots[k][d] = float(flat_grads[k] @ u)
-            evaluate_along({k: u}, d, (plus[k], minus[k]))
+            moves[k].append({k: u})
         if with_joint:
             w = rng.standard_normal(len(units))
             w /= math.sqrt(float(w @ w))
-            with np.errstate(invalid="ignore", over="ignore"):
-                joint_dots[d] = sum(wk * dots[k][d] for wk, k in zip(w, units, strict=True))
-            moves = {k: wk * units[k] for wk, k in zip(w, units, strict=True)}
-            evaluate_along(moves, d, (joint_plus, joint_minus))
-
-    entries = [
-        _summarise_directional(
-            k, base[k].shape, dots[k], plus[k], minus[k], eps, tol, {k: analytic[k]}
-        )
-        if base[k].size
-        else TensorCheck(k, base[k].shape, 0.0, True, None, 0.0, 0.0)
-        for k in names
-    ]
+            moves[JOINT].append({k: wk * units[k] for wk, k in zip(w, units, strict=True)})
+    joint_step = max((scale[k] for k in names), default=eps)
+    entries = []
+    for k in base:
+        if k not in scale:
+            entries.append(TensorCheck(k, base[k].shape, 0.0, True, None, 0.0, 0.0,
+                                       status="empty", message="0 entries checked"))
+            continue
+        entries.append(_directional(f, base, {k: analytic[k]}, k, moves[k], scale[k], tol,
+                                    value, n_dirs))
     joint = None
     if with_joint:
-        total = sum(base[k].size for k in names)
-        joint = _summarise_directional(
-            JOINT, (total,), joint_dots, joint_plus, joint_minus, eps, tol, analytic
-        )
+        joint = _directional(f, base, analytic, JOINT, moves[JOINT], joint_step, tol, value,
+                             n_dirs)
     return entries, joint
+
+
+def _directional(
+    f: ScalarFunction,
+    base: Arrays,
+    analytic: Arrays,
+    label: str,
+    moves: list[dict[str, np.ndarray]],
+    step: float,
+    tol: _Tolerance,
+    value: float,
+    n_dirs: int,
+) -> TensorCheck:
+    """The check of one row along its directions ``moves`` (unit vectors by tensor)."""
+    flat_grads = {k: g.reshape(-1) for k, g in analytic.items()}
+
+    def line(d: int, t: float) -> float:
+        """The value of f with the parameters moved by t along direction d."""
+        point = dict(base)
+        for k, u in moves[d].items():
+            moved = base[k].copy()
+            moved += t * u.reshape(moved.shape)
+            moved.flags.writeable = False
+            point[k] = moved
+        return evaluate(f, point)
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        dots = np.array([sum(float(flat_grads[k] @ u) for k, u in move.items())
+                         for move in moves])
+    plus = np.array([line(d, step) for d in range(n_dirs)])
+    minus = np.array([line(d, -step) for d in range(n_dirs)])
+    shape = (sum(base[k].size for k in analytic),) if label == JOINT else base[label].shape
+    check = _summarise_directional(label, shape, dots, plus, minus, step, tol, analytic)
+    steps = np.full(n_dirs, step)
+    with np.errstate(invalid="ignore", over="ignore"):
+        numeric = (plus - minus) / (2 * step)
+    probe = _Probe(value, plus, minus, steps, line)
+    return _diagnose(check, dots, numeric, probe, tol, lambda d: d, "direction")
 
 
 def _summarise_directional(
@@ -348,7 +424,8 @@ def _summarise(
     """Reduce the paired values of one tensor to a :class:`TensorCheck`."""
     count = int(analytic.size)
     if count == 0:
-        return TensorCheck(name, shape, 0.0, True, None, 0.0, 0.0)
+        return TensorCheck(name, shape, 0.0, True, None, 0.0, 0.0, status="empty",
+                           message="0 entries checked")
     finite = np.isfinite(analytic) & np.isfinite(numeric)
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
@@ -399,4 +476,79 @@ def _summarise(
         nonfinite=False,
         checks=count,
         message=message,
+        largest=float(max(np.max(np.abs(analytic)), np.max(np.abs(numeric)))),
     )
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """The differences taken for one row, and a way to take more.
+
+    Comparison ``i`` moved the point by ``steps[i]`` (along an entry or a
+    direction): ``f`` was ``plus[i]`` and ``minus[i]`` there, ``value`` at the
+    point itself; ``line(i, t)`` evaluates ``f`` moved by ``t`` instead.
+    """
+
+    value: float
+    plus: np.ndarray
+    minus: np.ndarray
+    steps: np.ndarray
+    line: Callable[[int, float], float]
+
+
+#: Failing comparisons of a row examined for a kink or noise (the worst first).
+_DIAGNOSED = 5
+
+
+def _diagnose(check: TensorCheck, analytic: np.ndarray, numeric: np.ndarray, probe: _Probe,
+              tol: _Tolerance, where: Callable[[int], Any], unit: str) -> TensorCheck:
+    """``check``, its message explaining a failure by a kink or a noisy ``f`` when one is found.
+
+    Each of the worst failing comparisons costs two more evaluations of ``f``
+    (at twice the step); a passing check costs none.
+    """
+    if check.ok or check.nonfinite or not check.checks or not math.isfinite(probe.value):
+        return check
+    failing = np.flatnonzero(~tol.passes(analytic, numeric))
+    worst = failing[np.argsort(-tol.rel_error(analytic[failing], numeric[failing]))]
+    for i in (int(j) for j in worst[:_DIAGNOSED]):
+        found = _classify(probe, i, tol)
+        if found is None:
+            continue
+        kind, first, second = found
+        at = f"{unit} {index_text(where(i))}"
+        if kind == "kink":
+            message = kink_message(at, first, second, float(analytic[i]), tol.passes)
+        else:
+            message = noisy_message(at, first, second, float(probe.steps[i]))
+        return replace(check, status=kind, message=f"{message}; {check.message}",
+                       worst_index=where(i), analytic=float(analytic[i]),
+                       numeric=float(numeric[i]))
+    return check
+
+
+def _classify(probe: _Probe, i: int, tol: _Tolerance) -> tuple[str, float, float] | None:
+    """('kink', right, left) slopes, ('noisy', estimate at h, at 2h), or None.
+
+    At a kink the one-sided differences disagree, and each stays put when the
+    step doubles; for a noisy ``f`` the central differences at the step and at
+    twice it disagree; for a smooth ``f`` neither happens.
+    """
+    h, v = float(probe.steps[i]), probe.value
+    p1, m1 = float(probe.plus[i]), float(probe.minus[i])
+    p2, m2 = probe.line(i, 2 * h), probe.line(i, -2 * h)
+    if not all(math.isfinite(x) for x in (p1, m1, p2, m2)):
+        return None
+    right, left = (p1 - v) / h, (v - m1) / h
+    right2, left2 = (p2 - v) / (2 * h), (v - m2) / (2 * h)
+    gap = abs(right - left)
+    if not tol.passes(np.array(right), np.array(left)) and \
+            abs(right - right2) + abs(left - left2) <= 0.1 * gap:
+        return "kink", right, left
+    central, central2 = (p1 - m1) / (2 * h), (p2 - m2) / (4 * h)
+    if not tol.passes(np.array(central), np.array(central2)):
+        return "noisy", central, central2
+    return None

@@ -8,9 +8,20 @@ table with the analytic and numeric values side by side on failure.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["JOINT", "GradcheckReport", "TensorCheck", "index_text"]
+__all__ = [
+    "JOINT",
+    "GradcheckReport",
+    "TensorCheck",
+    "index_text",
+    "kink_message",
+    "noisy_message",
+    "vacuous_message",
+]
 
 #: Name of the row that reports the directions taken over all tensors jointly.
 JOINT = "(all jointly)"
@@ -24,7 +35,11 @@ class TensorCheck:
     number (an int, in ``"directional"`` mode) with the largest relative error
     or, when something was not finite, the first non-finite one; ``analytic``
     and ``numeric`` are the two values compared there. ``checks`` counts the
-    comparisons made (0 for an empty tensor, whose ``worst_index`` is None).
+    comparisons made (0 for an empty tensor, whose ``worst_index`` is None and
+    whose ``status`` is ``"empty"``: "0 entries checked"). ``status`` names
+    what explains a failure: ``"kink"`` (not differentiable there) or
+    ``"noisy"`` (rounding in ``f``); ``largest`` is the largest magnitude of
+    the values compared (a check of values all within ``atol`` is vacuous).
 
     >>> c = TensorCheck("W", (2, 3), 0.5, False, (1, 2), 2.0, 1.0)
     >>> c.name, c.ok, c.worst_index
@@ -41,6 +56,18 @@ class TensorCheck:
     nonfinite: bool = False
     checks: int = 0
     message: str = ""
+    status: str = ""
+    largest: float = math.inf
+
+    @property
+    def label(self) -> str:
+        """The status column: ok, FAIL, not differentiable, noisy f, or 0 entries checked."""
+        if self.status == "empty":
+            return "0 entries checked"
+        if self.ok:
+            return "ok"
+        return {"kink": "FAIL (not differentiable)",
+                "noisy": "FAIL (noisy f)"}.get(self.status, "FAIL")
 
 
 @dataclass(frozen=True)
@@ -49,7 +76,9 @@ class GradcheckReport:
 
     ``ok`` is true iff ``f(params)`` is finite and every entry (and ``joint``,
     the check along directions over all tensors at once, present in
-    ``"directional"`` mode with more than one tensor) passes. ``bool(report)``
+    ``"directional"`` mode with more than one tensor) passes, and the check is
+    not vacuous (``vacuous``: nothing checked, every value ~0, or a point of
+    all zeros; ``messages`` says which). ``bool(report)``
     is ``report.ok``; ``str(report)`` is a table with one row per tensor,
     showing for a failure the analytic and numeric values side by side.
 
@@ -68,6 +97,7 @@ class GradcheckReport:
     atol: float = 1e-8
     directions: int | None = None
     messages: list[str] = field(default_factory=list)
+    vacuous: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
@@ -80,9 +110,10 @@ class GradcheckReport:
 
     def __str__(self) -> str:
         how = f"{self.directions} directions, " if self.mode == "directional" else ""
+        verdict = "ok" if self.ok else ("VACUOUS" if self.vacuous else "FAIL")
         lines = [
             f"gradcheck ({self.mode}, {how}eps={self.eps:g}, rtol={self.rtol:g}, "
-            f"atol={self.atol:g}): {'ok' if self.ok else 'FAIL'}",
+            f"atol={self.atol:g}): {verdict}",
             f"f(params) = {self.value!r}",
             *self.messages,
         ]
@@ -95,8 +126,8 @@ class GradcheckReport:
                 (
                     row.name,
                     str(row.shape),
-                    f"{row.max_rel_error:.3e}",
-                    "ok" if row.ok else "FAIL",
+                    f"{row.max_rel_error:.3e}" if row.checks else "-",
+                    row.label,
                     index_text(row.worst_index) if failed else "",
                     f"{row.analytic:.10e}" if failed else "",
                     f"{row.numeric:.10e}" if failed else "",
@@ -121,3 +152,51 @@ def index_text(index: tuple[int, ...] | int | None) -> str:
     if isinstance(index, tuple):
         return "[" + ", ".join(map(str, index)) + "]"
     return str(index)
+
+
+def vacuous_message(why: str) -> str:
+    """Why a check that passed proves nothing, and what to do instead.
+
+    >>> vacuous_message("empty")
+    'vacuous check: 0 entries checked (every tensor is empty)'
+    """
+    if why == "empty":
+        return "vacuous check: 0 entries checked (every tensor is empty)"
+    what = ("every analytic and numeric value is ~0 (within atol)" if why == "zero values"
+            else "the point is all zeros")
+    return (f"vacuous check at this point: {what}, so a missing or extra factor of the "
+            "parameters would pass unseen; check at a random point, e.g. "
+            "{k: rng.standard_normal(v.shape) for k, v in params.items()}")
+
+
+def kink_message(at: str, right: float, left: float, analytic: float,
+                 close: Callable[[Any, Any], Any]) -> str:
+    """The explanation of a failure at a kink: both one-sided slopes, and the analytic value.
+
+    >>> kink_message("index [0]", 1.0, 0.0, 1.0, lambda a, b: a == b)
+    'not differentiable at index [0]: the one-sided differences are 1 (right) and 0 (left); \
+the analytic value 1 is the right one-sided derivative (a valid subgradient if f is convex \
+there)'
+    """
+    if bool(close(analytic, right)) or bool(close(analytic, left)):
+        side = "right" if bool(close(analytic, right)) else "left"
+        verdict = f"is the {side} one-sided derivative"
+    elif min(left, right) <= analytic <= max(left, right):
+        verdict = "lies between them"
+    else:
+        verdict = "is neither"
+    return (f"not differentiable at {at}: the one-sided differences are {right:.6g} (right) "
+            f"and {left:.6g} (left); the analytic value {analytic:.6g} {verdict}"
+            + (" (a valid subgradient if f is convex there)" if verdict != "is neither" else ""))
+
+
+def noisy_message(at: str, estimate: float, doubled: float, step: float) -> str:
+    """The explanation of a failure by rounding in ``f``.
+
+    >>> noisy_message("index [2]", 0.9, 1.2, 1e-6)  # doctest: +ELLIPSIS
+    'f is noisy at index [2]: the central difference is 0.9 at step 1e-06 but 1.2 at twice ...'
+    """
+    return (f"f is noisy at {at}: the central difference is {estimate:.6g} at step {step:.3g} "
+            f"but {doubled:.6g} at twice that step, so rounding in f (float32 arithmetic, "
+            "say), not the gradient, is the likely cause of the failure; compute f in "
+            "float64, or raise eps")

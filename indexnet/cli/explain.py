@@ -21,7 +21,6 @@ fault) and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -49,6 +48,7 @@ from .options import (
     add_json_option,
     add_optimize_option,
     add_sizes_option,
+    json_text,
     operand_shapes,
     sizes_of,
 )
@@ -209,7 +209,7 @@ def run_explain(args: argparse.Namespace) -> int:
     """The ``explain`` subcommand."""
     info = explain(args.text, sizes_of(args), strict=args.strict, optimize=args.optimize)
     if args.json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(json_text(info))
         return 0
     if "=" not in args.text:
         print(f"{'einsum':<10}{args.text.strip()}")
@@ -230,8 +230,10 @@ def _summary(value: np.ndarray) -> dict[str, Any]:
     array = np.asarray(value, dtype=float)
     if array.size == 0:
         return {"shape": list(array.shape)}
-    return {"shape": list(array.shape), "min": float(array.min()), "max": float(array.max()),
-            "mean": float(array.mean()), "std": float(array.std())}
+    with np.errstate(all="ignore"):  # NaN and infinities are reported, not warned about
+        return {"shape": list(array.shape), "min": float(array.min()),
+                "max": float(array.max()), "mean": float(array.mean()),
+                "std": float(array.std())}
 
 
 def _load_inputs(path: str) -> dict[str, np.ndarray]:
@@ -285,14 +287,14 @@ def run_eval(args: argparse.Namespace) -> int:
     origin = f"arrays from {args.inputs}" if given else f"random inputs, seed {args.seed}"
     warnings = [str(w) for w in program.warnings]
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "file": args.file,
             "sizes": sizes,
             "inputs": origin,
             "tensors": {k: _summary(v) for k, v in values.items()},
             "claims": len(program.claims),
             "warnings": warnings,
-        }, ensure_ascii=False))
+        }))
         return 0
     for warning in warnings:
         print(f"{args.file}: {warning}", file=sys.stderr)

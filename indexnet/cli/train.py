@@ -15,7 +15,6 @@ one JSON object).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from ..errors import InvalidArgumentError
@@ -25,7 +24,7 @@ from ..seednet.nn import ACTIVATIONS, Network
 from ..seednet.train import DEFAULTS, TrainResult, accuracy, plot_history, train
 from ..validate import fraction, positive_real
 from .argtypes import non_negative_int, parse_hidden, positive_int
-from .options import add_json_option
+from .options import add_json_option, json_text
 
 __all__ = ["register", "run"]
 
@@ -127,9 +126,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--save",
         metavar="PATH",
-        help="save the network (.npz) atomically after every epoch with a finite "
-        "loss, so the last good weights survive a crash or divergence; its folder "
-        "must exist (checked before training)",
+        help="save the network (.npz) atomically after every epoch that is the best so "
+        "far by validation loss and better than the starting weights, so a crash or a "
+        "divergence never replaces better weights with worse; training that diverges "
+        "stops with exit status 2; its folder must exist (checked before training)",
     )
     p.add_argument(
         "--plot",
@@ -214,7 +214,7 @@ def _print_json(args: argparse.Namespace, result: TrainResult, counts: dict[str,
         save=args.save,
         plot=args.plot,
     )
-    print(json.dumps(out))
+    print(json_text(out))
 
 
 def _print_summary(
@@ -234,7 +234,10 @@ def _print_summary(
         f"  train loss {result.train_loss:.4f}   train accuracy {result.train_accuracy:.2%}   "
         f"val accuracy {val}   test accuracy {result.test_accuracy:.2%}"
     )
-    if args.save:
-        print(f"  saved {args.save}")
+    if args.save and result.best_epoch:
+        print(f"  saved {args.save} (epoch {result.best_epoch}, the best validation loss)")
+    elif args.save:
+        print(f"  not saved: no epoch improved on the starting weights; {args.save} is "
+              "unchanged")
     if args.plot:
         print(f"  plot {args.plot}")

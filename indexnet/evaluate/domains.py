@@ -14,14 +14,20 @@ True
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from .. import ir
+from ..errors import AllocationError
 
-__all__ = ["draw", "random_inputs"]
+__all__ = ["check_allocation", "draw", "machine_memory", "random_inputs", "size_text"]
+
+#: The bytes assumed available when the machine's memory cannot be read.
+_FALLBACK_MEMORY = 2**40
 
 
 def draw(info: ir.TensorInfo, sizes: Mapping[str, int], rng: np.random.Generator) -> np.ndarray:
@@ -51,12 +57,87 @@ def draw(info: ir.TensorInfo, sizes: Mapping[str, int], rng: np.random.Generator
 
 
 def random_inputs(module: ir.Module, sizes: Mapping[str, int] | None = None, *, seed: int = 0,
-                  dtype: Any = "float64") -> dict[str, np.ndarray]:
+                  dtype: Any = "float64", max_bytes: int | None = None) -> dict[str, np.ndarray]:
     """Arrays for every input and param of ``module``, drawn from their declared domains.
 
-    Sizes come from ``sizes``, then ``size`` lines, then small distinct defaults.
+    Sizes come from ``sizes``, then ``size`` lines, then small distinct
+    defaults. Every array is sized before any is drawn: when one of them, or
+    all together, would need more than ``max_bytes`` (default: the machine's
+    memory, :func:`machine_memory`), an :class:`~indexnet.errors.AllocationError`
+    names the tensor, its shape and the bytes.
+
+    >>> from indexnet.notation import read
+    >>> m = read("a^n_h = x^n_d W^d_h")
+    >>> random_inputs(m, {"n": 10**12, "d": 784, "h": 3})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.AllocationError: random input 'x' of shape (1000000000000, 784) needs ...
     """
     resolved = module.size_model.resolve({}, sizes, defaults=True)
+    itemsize = np.dtype(dtype).itemsize
+    shapes = {key: tuple(resolved[c] for c in module.tensors[key].letters)
+              for key in module.inputs}
+    check_allocation(shapes, itemsize, "random input", max_bytes)
     rng = np.random.default_rng(seed)
     return {key: draw(module.tensors[key], resolved, rng).astype(dtype, copy=False)
             for key in module.inputs}
+
+
+def check_allocation(shapes: Mapping[str, tuple[int, ...]], itemsize: int, what: str,
+                     max_bytes: int | None = None) -> None:
+    """Raise AllocationError unless arrays of ``shapes`` fit in ``max_bytes``, each and together.
+
+    Drawing works in float64, so each array counts at least 8 bytes an
+    element. ``max_bytes`` defaults to :func:`machine_memory`.
+
+    >>> check_allocation({"x": (2, 3)}, 8, "input", max_bytes=48)
+    >>> check_allocation({"x": (2, 3), "y": (4,)}, 8, "input", max_bytes=48)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.AllocationError: input 'x' of shape (2, 3) and the others together need 80 ...
+    """
+    limit = machine_memory() if max_bytes is None else max_bytes
+    width = max(itemsize, 8)
+    need = {key: math.prod(shape) * width for key, shape in shapes.items()}
+    for key, nbytes in need.items():
+        if nbytes > limit:
+            raise _too_big(what, key, shapes[key], nbytes, limit, "needs")
+    total = sum(need.values())
+    if total > limit:
+        key = max(need, key=lambda k: need[k])
+        raise _too_big(what, key, shapes[key], total, limit, "and the others together need")
+
+
+def _too_big(what: str, key: str, shape: tuple[int, ...], nbytes: int, limit: int,
+             verb: str) -> AllocationError:
+    return AllocationError(
+        f"{what} {key!r} of shape {shape} {verb} {nbytes} bytes ({size_text(nbytes)}), more "
+        f"than the {limit} bytes ({size_text(limit)}) available: use smaller sizes",
+        tensor=key, shape=shape, nbytes=nbytes, limit=limit)
+
+
+def machine_memory() -> int:
+    """The machine's physical memory in bytes (``2**40`` when it cannot be read).
+
+    >>> machine_memory() > 0
+    True
+    """
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not reported
+        return _FALLBACK_MEMORY
+
+
+def size_text(nbytes: int) -> str:
+    """Bytes in binary units, as people read them.
+
+    >>> size_text(48), size_text(3 * 2**30), size_text(6272 * 10**12)
+    ('48 B', '3.0 GiB', '5.6 PiB')
+    """
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024:
+            return f"{value:.0f} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} EiB"

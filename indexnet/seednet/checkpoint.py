@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -136,26 +135,39 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
 
 def _read_arrays(path: str) -> dict[str, np.ndarray]:
-    """Every array of the ``.npz`` archive at ``path``, header included."""
+    """Every array of the ``.npz`` archive at ``path``, header included.
+
+    Whatever a damaged archive makes zipfile, zlib or NumPy raise (``BadZipFile``,
+    ``NotImplementedError`` for a flipped compression method, ``RuntimeError`` for
+    a flipped encryption flag, ``MemoryError`` for a flipped array shape, ...)
+    is a CheckpointError naming the file.
+    """
     if os.path.isdir(path):
         raise CheckpointError(f"{path}: a folder, not a checkpoint file")
     try:
         # Our own handle: np.load leaves the file it opened unclosed when the archive is corrupt.
         with open(path, "rb") as handle:
-            loaded = np.load(handle, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise CheckpointError(
-                    f"{path}: a single .npy array, not an indexnet checkpoint (.npz from "
-                    "Network.save)"
-                )
-            with loaded as archive:
-                return {name: archive[name] for name in archive.files}
+            return _load_npz(path, handle)
+    except CheckpointError:
+        raise
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as err:
+    except Exception as err:  # MemoryError too: every fault of a corrupt file, whatever raised it
         raise CheckpointError(
-            f"{path}: not a readable indexnet checkpoint (truncated or corrupt: {err})"
+            f"{path}: not a readable indexnet checkpoint (truncated or corrupt: "
+            f"{type(err).__name__}: {err})"
         ) from None
+
+
+def _load_npz(path: str, handle: Any) -> dict[str, np.ndarray]:
+    """The arrays of the open archive ``handle``; a lone ``.npy`` array is refused."""
+    loaded = np.load(handle, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise CheckpointError(
+            f"{path}: a single .npy array, not an indexnet checkpoint (.npz from Network.save)"
+        )
+    with loaded as archive:
+        return {name: archive[name] for name in archive.files}
 
 
 def _shapes(layer_sizes: tuple[int, ...]) -> dict[str, tuple[int, ...]]:

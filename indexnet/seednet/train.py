@@ -4,9 +4,14 @@
 momentum) through :meth:`Network.train_step <indexnet.seednet.nn.Network.train_step>`,
 shuffling with a seeded generator so the same seed gives the same run. After
 every epoch it records the mean training loss and the training and validation
-accuracy, and, when ``save`` is given, writes the weights atomically so the
-last good epoch always survives. A non-finite loss stops training with a
-:class:`~indexnet.NonFiniteError` naming the epoch and the step.
+accuracy (and the validation loss), and, when ``save`` is given, writes the
+weights atomically whenever they are the best seen (by validation loss, else
+by training loss, and better than the starting weights), so a worse epoch
+never replaces a better one. A non-finite loss stops training with a
+:class:`~indexnet.NonFiniteError` naming the epoch and the step; a divergence
+with finite numbers (the loss far above its start, or accuracy fallen back to
+chance, for :data:`DIVERGENCE_PATIENCE` epochs) with a
+:class:`~indexnet.errors.DivergenceError`, the network holding its best weights.
 
 >>> from indexnet.seednet.nn import Network
 >>> from indexnet.seednet.data import split, synthetic
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import InvalidArgumentError, NonFiniteError, SizeMismatchError
+from ..errors import DivergenceError, InvalidArgumentError, NonFiniteError, SizeMismatchError
 from ..fileio import check_output_path, write_figure_png
 from ..validate import fraction, positive_int, positive_real
 from .data import Dataset, one_hot
@@ -39,6 +44,7 @@ from .nn import Network
 
 __all__ = [
     "DEFAULTS",
+    "DIVERGENCE_PATIENCE",
     "TrainResult",
     "accuracy",
     "plot_history",
@@ -60,6 +66,11 @@ DEFAULTS: dict[str, Any] = {
     "dtype": "float64",
 }
 
+#: Epochs in a row that must look diverged before training stops (the last epoch of a
+#: run counts at once): the mean training loss above twice its start (and at least 1
+#: above it), or the training accuracy back at chance after being well above it.
+DIVERGENCE_PATIENCE = 3
+
 #: Called after each epoch with the epoch number (1-based) and that epoch's record
 #: (``train_loss``, ``train_accuracy``, ``val_accuracy``); return True to stop early.
 EpochCallback = Callable[[int, dict[str, Any]], Any]
@@ -69,8 +80,11 @@ EpochCallback = Callable[[int, dict[str, Any]], Any]
 class TrainResult:
     """What a training run produced; ``test_accuracy`` stays ``None`` until evaluated.
 
-    ``history`` maps ``train_loss``, ``train_accuracy`` and ``val_accuracy``
-    (absent without a validation set) to one value per completed epoch.
+    ``history`` maps ``train_loss``, ``train_accuracy``, ``val_loss`` and
+    ``val_accuracy`` (the last two absent without a validation set) to one
+    value per completed epoch. ``best_epoch`` is the epoch with the best
+    validation loss (training loss without a validation set), the one ``save``
+    kept; 0 when no epoch beat the starting weights.
     """
 
     train_loss: float
@@ -83,6 +97,7 @@ class TrainResult:
     dataset: str = ""
     layer_sizes: tuple[int, ...] = ()
     stopped_early: bool = False
+    best_epoch: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (layer sizes as a list).
@@ -138,13 +153,18 @@ def train(
         momentum: momentum (in [0, 1)).
         seed: seeds the shuffling; the same seed (and network) gives the same run.
         progress: a tqdm bar on stderr showing the running loss and accuracy.
-        save: after every epoch with a finite loss, save the network atomically here.
+        save: save the network atomically here after every epoch that is the best
+            so far (by validation loss, else training loss) and better than the
+            starting weights; a worse epoch never replaces a better one.
         on_epoch: ``on_epoch(epoch, record)`` after every epoch; return True to stop.
         drop_last: drop each epoch's ragged last batch (see ``batch_size``).
 
     Raises:
         NonFiniteError: a loss went non-finite; the message names the epoch and
             global step (the weights stay as they were before that step).
+        DivergenceError: the loss stayed far above its start, or the accuracy
+            fell back to chance, for :data:`DIVERGENCE_PATIENCE` epochs (or in
+            the last epoch); the network is given back its best weights.
     """
     _check_fits(network, train_set)
     if val_set is not None:
@@ -163,16 +183,22 @@ def train(
 
     history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": []}
     val = None
+    k = network.layer_sizes[-1]
     if val_set is not None:
+        history["val_loss"] = []
         history["val_accuracy"] = []
-        val = (np.ascontiguousarray(val_set.x, dtype=network.dtype), val_set.labels)
+        val = (np.ascontiguousarray(val_set.x, dtype=network.dtype), val_set.labels,
+               one_hot(val_set.labels, k, dtype=network.dtype))
     starts = _batch_starts(n, batch_size, drop_last)
+    x = np.ascontiguousarray(train_set.x, dtype=network.dtype)
+    y = one_hot(train_set.labels, k, dtype=network.dtype)
     loop = _Loop(  # x, y and val are cast once: the loop only slices them
         network=network,
-        x=np.ascontiguousarray(train_set.x, dtype=network.dtype),
-        y=one_hot(train_set.labels, network.layer_sizes[-1], dtype=network.dtype),
+        x=x,
+        y=y,
         labels=train_set.labels,
         val=val,
+        guard=_Guard.start(network, x, y, train_set.labels, val),
         starts=starts,
         batch_size=batch_size,
         lr=lr,
@@ -189,6 +215,7 @@ def train(
         for epoch in range(1, epochs + 1):
             loop.bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
             record = loop.epoch(epoch, rng.permutation(n))
+            loop.check_divergence(epoch, last=epoch == epochs)
             if on_epoch is not None and on_epoch(epoch, dict(record)) is True:
                 stopped_early = epoch < epochs
                 break
@@ -202,6 +229,7 @@ def train(
         dataset=train_set.name,
         layer_sizes=tuple(network.layer_sizes),
         stopped_early=stopped_early,
+        best_epoch=loop.guard.best_epoch,
     )
 
 
@@ -287,7 +315,8 @@ class _Loop:
     x: np.ndarray
     y: np.ndarray  # one-hot targets of x
     labels: np.ndarray
-    val: tuple[np.ndarray, np.ndarray] | None  # the validation set's x and labels
+    val: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # validation x, labels, one-hot y
+    guard: _Guard
     starts: list[int]
     batch_size: int
     lr: float
@@ -301,7 +330,7 @@ class _Loop:
         """One pass over the batches of ``order``; returns the epoch's record (also kept).
 
         With a save path, the network is saved after the epoch if its loss and
-        weights are finite.
+        weights are finite and it is the best so far (see :class:`_Guard`).
         """
         total, seen = 0.0, 0
         for start in self.starts:
@@ -311,7 +340,7 @@ class _Loop:
             try:
                 loss = self.network.train_step(xb, yb, self.lr, self.momentum)
             except NonFiniteError as err:
-                message = _diverged(epoch, self.step, self.save_path, self.history, err)
+                message = _diverged(epoch, self.step, self.save_path, self.guard, err)
                 raise NonFiniteError(message) from err
             total += loss * len(xb)
             seen += len(xb)
@@ -323,13 +352,26 @@ class _Loop:
             "train_accuracy": _accuracy(self.network, self.x, self.labels),
         }
         if self.val is not None:
-            record["val_accuracy"] = _accuracy(self.network, *self.val)
+            record["val_loss"] = _finite_or_inf(self.network.loss(self.val[0], self.val[2]))
+            record["val_accuracy"] = _accuracy(self.network, *self.val[:2])
         for key, value in record.items():
             self.history[key].append(value)
         self.bar.set_postfix_str(_postfix(record["train_loss"], self.history), refresh=False)
         if self.save_path is not None:
-            _save_if_finite(self.network, self.save_path, epoch, self.step, record["train_loss"])
+            _check_finite(self.network, self.save_path, epoch, self.step, record["train_loss"],
+                          self.guard)
+        score = record.get("val_loss", record["train_loss"])
+        if self.guard.improved(epoch, score, self.network) and self.save_path is not None:
+            self.network.save(self.save_path)
         return record
+
+    def check_divergence(self, epoch: int, *, last: bool) -> None:
+        """Raise DivergenceError (restoring the best weights) if training has diverged."""
+        why = self.guard.diverging(self.history, last=last)
+        if why:
+            self.guard.restore(self.network)
+            raise DivergenceError(_divergence_message(epoch, why, self.save_path, self.guard),
+                                  epoch=epoch, best_epoch=self.guard.best_epoch)
 
 
 def _postfix(loss: float, history: dict[str, list[float]]) -> str:
@@ -340,30 +382,110 @@ def _postfix(loss: float, history: dict[str, list[float]]) -> str:
     return text
 
 
-def _save_if_finite(network: Network, path: str, epoch: int, step: int, loss: float) -> None:
+def _finite_or_inf(loss: float) -> float:
+    """``loss``, or infinity when it is NaN (an overflowed loss ranks last)."""
+    return float(loss) if math.isfinite(loss) or loss == math.inf else math.inf
+
+
+def _check_finite(network: Network, path: str, epoch: int, step: int, loss: float,
+                  guard: _Guard) -> None:
+    """Raise NonFiniteError when the epoch ended with a non-finite loss or weights."""
     params = network.parameters()
     if not math.isfinite(loss) or not all(np.all(np.isfinite(p)) for p in params.values()):
-        kept = (
-            f"the last good weights (epoch {epoch - 1}) are at {path}"
-            if epoch > 1
-            else f"nothing was saved to {path}"
-        )
         raise NonFiniteError(
             f"training diverged: epoch {epoch} (step {step}) ended with a non-finite loss or "
-            f"weights, so it was not saved; {kept}"
+            f"weights, so it was not saved; {_kept(path, guard)}"
         )
-    network.save(path)
 
 
-def _diverged(
-    epoch: int, step: int, save: str | None, history: dict[str, list[float]], err: Exception
-) -> str:
+def _kept(save: str | None, guard: _Guard) -> str:
+    """Where the best weights are: ``save`` (and which epoch), or that nothing was saved."""
+    if save is None:
+        return "try a smaller learning rate"
+    if guard.best_epoch:
+        return f"the best weights (epoch {guard.best_epoch}) are at {save}"
+    return f"no epoch improved on the starting weights, so {save} was not written"
+
+
+def _diverged(epoch: int, step: int, save: str | None, guard: _Guard, err: Exception) -> str:
     message = f"training diverged at epoch {epoch}, step {step}: {err}"
     if save is None:
         return message + "; try a smaller learning rate"
-    if history["train_loss"]:
-        return message + f"; the last good weights (epoch {epoch - 1}) are at {save}"
-    return message + f"; no epoch finished, so nothing was saved to {save}"
+    if guard.best_epoch:
+        return message + f"; {_kept(save, guard)}"
+    return message + f"; no epoch finished better than the start, so nothing was saved to {save}"
+
+
+def _divergence_message(epoch: int, why: str, save: str | None, guard: _Guard) -> str:
+    """The one line of a DivergenceError: when, why, and where the best weights are."""
+    kept = (f"the network holds the best weights (epoch {guard.best_epoch})"
+            if guard.best_epoch else "the network holds its starting weights again")
+    where = f"; {_kept(save, guard)}" if save is not None else ""
+    return (f"training diverged at epoch {epoch}: {why}; {kept}{where}; try a smaller "
+            "learning rate")
+
+
+@dataclass
+class _Guard:
+    """The best weights seen (by the selection loss), and the signs of divergence.
+
+    The selection loss is the validation loss, else the epoch's mean training
+    loss; epoch 0 is the starting weights, which an epoch must beat to count.
+    """
+
+    start_loss: float  # training loss of the starting weights
+    best_score: float  # the best selection loss so far (the start's, at first)
+    chance: float  # the accuracy of always answering the commonest class
+    best_epoch: int = 0
+    best_params: dict[str, np.ndarray] | None = None
+    peak_accuracy: float = 0.0
+    streak: int = 0
+
+    @classmethod
+    def start(cls, network: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
+              val: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> _Guard:
+        """The guard of a run starting from ``network``'s present weights."""
+        start_loss = _finite_or_inf(network.loss(x, y))
+        score = start_loss if val is None else _finite_or_inf(network.loss(val[0], val[2]))
+        counts = np.bincount(np.asarray(labels, dtype=np.int64))
+        chance = float(counts.max() / counts.sum()) if counts.size else 0.0
+        kept = {k: v.copy() for k, v in network.parameters().items()}
+        return cls(start_loss, score, chance, best_params=kept)
+
+    def improved(self, epoch: int, score: float, network: Network) -> bool:
+        """Whether ``epoch`` (selection loss ``score``) is the best yet; if so, remember it."""
+        if not score < self.best_score:
+            return False
+        self.best_score, self.best_epoch = score, epoch
+        self.best_params = {k: v.copy() for k, v in network.parameters().items()}
+        return True
+
+    def restore(self, network: Network) -> None:
+        """Give ``network`` the best weights seen (the starting ones when none was better)."""
+        if self.best_params is not None:
+            network.set_parameters(self.best_params)  # momentum starts afresh
+
+    def diverging(self, history: Mapping[str, Sequence[float]], *, last: bool) -> str:
+        """Why the latest epoch of ``history`` ends a divergent run; '' when it does not."""
+        loss, acc = history["train_loss"][-1], history["train_accuracy"][-1]
+        self.peak_accuracy = max(self.peak_accuracy, acc)
+        bound = max(2 * self.start_loss, self.start_loss + 1)
+        why = ""
+        if loss > bound:
+            why = (f"the training loss {loss:.4g} is more than twice its start "
+                   f"{self.start_loss:.4g}")
+        elif self._collapsed(acc):
+            why = (f"the training accuracy fell from {self.peak_accuracy:.1%} back to "
+                   f"{acc:.1%} (chance is {self.chance:.1%})")
+        self.streak = self.streak + 1 if why else 0
+        if why and (self.streak >= DIVERGENCE_PATIENCE or last):
+            return f"{why}, {self.streak} epoch{'s' if self.streak > 1 else ''} in a row"
+        return ""
+
+    def _collapsed(self, acc: float) -> bool:
+        """Accuracy back at chance after having been well above it."""
+        room = 1.0 - self.chance
+        return self.peak_accuracy >= self.chance + 0.25 * room and acc <= self.chance + 0.02 * room
 
 
 @contextlib.contextmanager
