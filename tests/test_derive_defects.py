@@ -107,7 +107,7 @@ def test_the_size_of_an_index_reads_renders_and_evaluates() -> None:
     program = parse("input x^n_d\nparam c\nm_d = 1/|n| sum_n x^n_d\nL = sum_d m_d m_d + |d| c")
     for form in ("compact", "document"):
         assert parse(program.render(form)) == program
-    assert "\\lvert n \\rvert" in program.render("latex")
+    assert "\\lvert d \\rvert" in program.render("latex")  # 1/|n| sum_n prints as mean_n
     x = np.arange(6.0).reshape(3, 2)
     out = program.evaluate(x=x, c=np.array(2.0))
     np.testing.assert_allclose(out["m"], x.mean(axis=0))

@@ -13,7 +13,8 @@ read or parsed or its declarations and equations do not size.
 >>> register(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["derive", "examples/seed.ix", "--wrt", "b_ℓ"])
 >>> args.func(args)  # doctest: +NORMALIZE_WHITESPACE
-∂L/∂(b_ℓ)_k = Σ_n ^n(ŷ)_k − Σ_n ^n(y)_k    [nk->k; nk->k]
+∂L/∂^n(a_ℓ)_k = ^n(ŷ)_k − ^n(y)_k
+∂L/∂(b_ℓ)_k = Σ_n ^n(δ_ℓ)_k    [nk->k]
 0
 """
 
@@ -24,6 +25,7 @@ import json
 import sys
 from typing import Any
 
+from ..derive.assemble import shown_for
 from ..errors import InvalidArgumentError
 from ..fileio import read_text
 from ..program import Program, parse
@@ -89,7 +91,8 @@ def run_derive(args: argparse.Namespace) -> int:
     form = "latex" if args.latex else "compact" if args.compact else "document"
     params = post_scripted(program)
     rows = []
-    for d in derived.derivations:
+    shown = derived.derivations if args.wrt is None else shown_for(derived, args.wrt)
+    for d in shown:
         text = render(d, form, params=params)
         rows.append({"derivative": d.key, "equation": render(d, "compact", params=params),
                      "text": text, "einsum": d.einsums()})

@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from .. import ir
 
-__all__ = ["derivative_names", "derived_statements", "read_atoms", "reads_derivatives"]
+__all__ = ["derivative_names", "derived_statements", "read_atoms", "reads_derivatives",
+           "shown_for"]
 
 
 def read_atoms(module: ir.Module) -> list[ir.DerivRef]:
@@ -163,3 +164,24 @@ def _atoms(expr: ir.Sum) -> list[ir.DerivRef]:
             if isinstance(f, ir.DerivRef):
                 found.append(f)
     return found
+
+
+def shown_for(derived: ir.Module, wanted: Sequence[str]) -> list[ir.Derivation]:
+    """The derivations by ``wanted`` tensors, with those they read (directly or by a δ name).
+
+    What ``derive --wrt`` prints: a derivative and what it is written in, not
+    every derivative the program's equations read.
+    """
+    names = {ref.key: key for key, ref in derivative_names(derived).items()}
+    by_key = {d.key: d for d in derived.derivations}
+    keep: set[str] = set()
+    stack = [d.key for d in derived.derivations if d.wrt.key in wanted]
+    while stack:
+        key = stack.pop()
+        if key in keep or key not in by_key:
+            continue
+        keep.add(key)
+        rhs = by_key[key].rhs
+        stack += [a.key for a in _atoms(rhs)]
+        stack += [names[r.key] for r in ir.iter_refs(rhs) if r.key in names]
+    return [d for d in derived.derivations if d.key in keep]

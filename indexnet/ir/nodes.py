@@ -160,11 +160,21 @@ class Inverse:
 
 @dataclass(frozen=True)
 class DerivRef:
-    """``dL/dX``: the derivative of scalar ``of`` with respect to ``wrt`` (issue 4 computes it)."""
+    """``dL/dX``: the derivative of scalar ``of`` with respect to ``wrt``.
+
+    For a Jacobian ``dy^n_k/dx^m_d``, ``of`` is the key of y and ``top`` its
+    reference; the atom's letters are ``top``'s, then ``wrt``'s.
+    """
 
     of: str
     wrt: Ref
     pos: Position = field(default=(0, 0), compare=False)
+    top: Ref | None = None
+
+    @property
+    def key(self) -> str:
+        """The key under which evaluation stores this derivative (``dL/dW``, ``dy/dx``)."""
+        return deriv_key(self.of, self.wrt.key)
 
 
 Factor = Union[Ref, Eye, Call, Group, Power, Inverse, DerivRef]  # noqa: UP007
@@ -184,7 +194,7 @@ def factor_output(factor: Factor) -> str:
         return factor.output
     if isinstance(factor, Group):
         return factor.sum.output
-    return factor.wrt.subscripts
+    return (factor.top.subscripts if factor.top is not None else "") + factor.wrt.subscripts
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,10 +392,11 @@ class Equation(_Statement):
 class Claim(_Statement):
     """``claim dL/dX = rhs``: a hand-derived derivative, for ``indexnet check``.
 
-    A claim that does not fit the program (``dL/db^n`` for a scalar ``b``)
-    is kept with its ``problem`` (the message, with line and column) and an
-    empty right-hand side: ``check`` reports it as a failed claim and judges
-    the others.
+    ``top`` is the tensor on top of a Jacobian or second-derivative claim
+    (``claim dg^d/dw^e = …``), else None. A claim that does not fit the
+    program (``dL/db^n`` for a scalar ``b``) is kept with its ``problem``
+    (the message, with line and column) and an empty right-hand side:
+    ``check`` reports it as a failed claim and judges the others.
     """
 
     of: str
@@ -394,11 +405,12 @@ class Claim(_Statement):
     line: int = field(default=0, compare=False)
     text: str = field(default="", compare=False)
     problem: str = ""
+    top: Ref | None = None
 
     @property
     def free(self) -> str:
-        """The free indices: those of the tensor differentiated by."""
-        return self.wrt.subscripts
+        """The free indices: those of the tensor on top (a Jacobian's), then the tensor below."""
+        return (self.top.subscripts if self.top is not None else "") + self.wrt.subscripts
 
 
 @dataclass(frozen=True)
@@ -419,6 +431,7 @@ class Derivation(_Statement):
     rhs: Sum
     line: int = field(default=0, compare=False)
     text: str = field(default="", compare=False)
+    top: Ref | None = None
 
     @property
     def key(self) -> str:
@@ -427,8 +440,8 @@ class Derivation(_Statement):
 
     @property
     def free(self) -> str:
-        """The free indices: those of the tensor differentiated by."""
-        return self.wrt.subscripts
+        """The free indices: a Jacobian's tensor on top first, then the tensor differentiated by."""
+        return (self.top.subscripts if self.top is not None else "") + self.wrt.subscripts
 
 
 def size_name(letter: str) -> str:
@@ -519,5 +532,7 @@ def iter_refs(expr: Sum) -> Iterator[Ref]:
                 yield base
             elif isinstance(base, DerivRef):
                 yield base.wrt
+                if base.top is not None:
+                    yield base.top
             for inner in _factor_sums(base):
                 yield from iter_refs(inner)

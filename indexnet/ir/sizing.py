@@ -64,6 +64,8 @@ class SizeModel:
         for stmt in program.statements:
             if isinstance(stmt, ir.Claim) and not stmt.problem:
                 self._ref(stmt.wrt, stmt.wrt.key)
+                if stmt.top is not None:
+                    self._ref(stmt.top, stmt.top.key)
                 self._expr(stmt.rhs)
         self._soft = False
         self.letters = [n[1] for n in self._parent if n[0] == "letter"]
@@ -103,6 +105,8 @@ class SizeModel:
                     self._ref(base, base.key)
                 elif isinstance(base, ir.DerivRef):
                     self._ref(base.wrt, base.wrt.key)
+                    if base.top is not None:
+                        self._ref(base.top, base.top.key)
                 elif isinstance(base, ir.Eye):
                     letters = base.subscripts
                     for letter in letters:

@@ -125,9 +125,12 @@ def rename_factor(factor: ir.Factor, m: Mapping[str, str]) -> ir.Factor:
         return dataclasses.replace(factor, upper=map_letters(factor.upper, m),
                                    lower=map_letters(factor.lower, m))
     if isinstance(factor, ir.DerivRef):
-        wrt = factor.wrt
+        wrt, top = factor.wrt, factor.top
+        if top is not None:
+            top = dataclasses.replace(top, upper=map_letters(top.upper, m),
+                                      lower=map_letters(top.lower, m))
         return dataclasses.replace(factor, wrt=dataclasses.replace(
-            wrt, upper=map_letters(wrt.upper, m), lower=map_letters(wrt.lower, m)))
+            wrt, upper=map_letters(wrt.upper, m), lower=map_letters(wrt.lower, m)), top=top)
     if isinstance(factor, (ir.Power, ir.Inverse)):
         return dataclasses.replace(factor, base=rename_factor(factor.base, m))
     if isinstance(factor, ir.Group):
@@ -245,7 +248,7 @@ def factor_key(f: ir.Factor) -> tuple[Any, ...]:
     if isinstance(f, ir.Eye):
         return ("E", "".join(sorted(f.subscripts)))
     if isinstance(f, ir.DerivRef):
-        return ("D", f.of, f.wrt.key, f.wrt.subscripts)
+        return ("D", f.of, f.wrt.key, ir.factor_output(f))
     if isinstance(f, ir.Power):
         return ("P", factor_key(f.base), f.exponent)
     if isinstance(f, ir.Inverse):

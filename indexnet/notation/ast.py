@@ -158,11 +158,16 @@ class SumOver:
 
 @dataclass(frozen=True)
 class Deriv:
-    """``dL/dX`` or ``∂L/∂X``: the derivative of scalar ``of`` with respect to ``wrt``."""
+    """``dL/dX`` or ``∂L/∂X``: the derivative of ``of`` with respect to ``wrt``.
+
+    ``top`` is the tensor on top with its indices for a Jacobian ``dy^n_k/dx^m_d``
+    (``of`` is then its key); None for a scalar ``of``.
+    """
 
     of: str
     wrt: TensorRef
     pos: Pos = field(compare=False)
+    top: TensorRef | None = None
 
 
 Factor = Union[  # noqa: UP007

@@ -27,6 +27,7 @@ from .ast import (
     IndexSize,
     Number,
     Paren,
+    Pos,
     Power,
     SumOver,
     TensorRef,
@@ -263,6 +264,11 @@ class ExpressionParser(TensorParser):
         if (len(name) > 1 and name[0] == "d" and slash.kind == "/" and slash.offset == tok.end
                 and den.kind == "name" and den.offset == slash.end and den.text[0] == "d"):
             return self.d_deriv()
+        if len(name) > 1 and name[0] == "d" and slash.kind in ("^", "_", "{}") \
+                and slash.offset == tok.end:
+            jacobian = self.d_jacobian()
+            if jacobian is not None:
+                return jacobian
         if name == "sum":
             raise self.error("a sum takes its index after _, as in sum_n")
         if self.call_follows():
@@ -372,17 +378,41 @@ class ExpressionParser(TensorParser):
             wrt = self.compact_tensor([], [], den, den, skip=1)
         return Deriv(num.text[1:], wrt, self.pos(num))
 
-    def partial(self) -> Deriv:
-        """Read ``∂L/∂W``."""
-        start = self.advance()
-        name = self.tok
-        if name.kind != "name":
-            raise self.error("expected a name after ∂, as in ∂L/∂W")
+    def d_jacobian(self) -> Deriv | None:
+        """Read ``dy^n_k/dx^m_d`` (a Jacobian), or None (the cursor unmoved) if it is not one.
+
+        It is one when the tensor ``dy^n_k`` touches a ``/`` that touches ``d…``.
+        """
+        start, mark = self.tok, self.i
+        try:
+            top = self.compact_tensor([], [], start, start, skip=1)
+        except ProgramSyntaxError:
+            self.i = mark
+            return None
+        slash, den = self.tok, self.peek()
+        before = self.toks[self.i - 1]
+        if not (slash.kind == "/" and slash.offset == before.end and den.kind == "name"
+                and den.offset == slash.end and den.text[0] == "d"):
+            self.i = mark
+            return None
         self.advance()
-        self.expect("/", f"expected '/' after ∂{name.text}")
-        self.expect("∂", f"expected ∂ after ∂{name.text}/")
+        if den.text == "d":
+            self.advance()
+            wrt = self.deriv_target()
+        else:
+            wrt = self.compact_tensor([], [], den, den, skip=1)
+        return _derivative(top, wrt, self.pos(start))
+
+    def partial(self) -> Deriv:
+        """Read ``∂L/∂W`` or the Jacobian ``∂y^n_k/∂x^m_d`` (``∂^n(y)_k/∂^m(x)_d``)."""
+        start = self.advance()
+        if self.tok.kind not in ("name", "(", "^", "_", "{}"):
+            raise self.error("expected a name after ∂, as in ∂L/∂W")
+        top = self.deriv_target()
+        self.expect("/", f"expected '/' after ∂{top.name}")
+        self.expect("∂", f"expected ∂ after ∂{top.name}/")
         wrt = self.deriv_target()
-        return Deriv(name.text, wrt, self.pos(start))
+        return _derivative(top, wrt, self.pos(start))
 
     def deriv_target(self) -> TensorRef:
         """Read the tensor a derivative is taken with respect to, in either form."""
@@ -400,19 +430,26 @@ class ExpressionParser(TensorParser):
         self.expect("{", "expected '{' after \\frac")
         if self.tok.kind == "∂":
             self.advance()
-            name = self.tok
-            if name.kind != "name":
+            if self.tok.kind not in ("name", "(", "^", "_", "{}"):
                 raise self.error("expected a name after ∂")
-            self.advance()
+            top = self.deriv_target()
             self.expect("}", "expected '}' after the numerator")
             self.expect("{", "expected '{' for the denominator")
             self.expect("∂", "expected ∂ in the denominator")
             wrt = self.deriv_target()
             self.expect("}", "expected '}' after the denominator")
-            return Deriv(name.text, wrt, self.pos(start))
+            return _derivative(top, wrt, self.pos(start))
         num = self.expr(depth + 1)
         self.expect("}", "expected '}' after the numerator of \\frac")
         self.expect("{", "expected '{' for the denominator of \\frac")
         den = self.expr(depth + 1)
         self.expect("}", "expected '}' after the denominator of \\frac")
         return Frac(num, den, self.pos(start))
+
+
+def _derivative(top: TensorRef, wrt: TensorRef, pos: Pos) -> Deriv:
+    """``d top/d wrt``: a scalar's derivative when ``top`` has no indices, else a Jacobian."""
+    key = top.name if top.label is None else f"{top.name}_{top.label}"
+    if not top.indices and not top.transposed:
+        return Deriv(key, wrt, pos)
+    return Deriv(key, wrt, pos, top)

@@ -173,10 +173,10 @@ class _Lowerer(TermLowerer):
                              "without a transpose", wrt.pos)
         self._distinct(wrt.indices, "the derivative's tensor")
         lowered = self.deriv(deriv)
-        free = letters(wrt.indices)
+        free = ir.factor_output(lowered)
         rhs = self.expr(stmt.rhs, frozenset(free), True, free)
         return ir.Claim(lowered.of, lowered.wrt, rhs, stmt.pos.line,
-                        _line_text(self.source, stmt.pos.line))
+                        _line_text(self.source, stmt.pos.line), top=lowered.top)
 
 
 def _line_text(source: str, line: int) -> str:

@@ -162,18 +162,22 @@ class Names:
         return text
 
     def deriv(self, node: ast.Deriv) -> ir.DerivRef:
-        """Lower ``dL/dW``: W a tensor of the program, L a scalar."""
-        wrt = node.wrt
-        key = ir.tensor_key(wrt.name, wrt.label)
-        lowered = ir.Ref(wrt.name, wrt.label, letters(wrt.upper), letters(wrt.lower),
-                         wrt.transposed, (wrt.pos.line, wrt.pos.column))
-        info = self.tensors.get(key)
-        if info is None and key not in self.defined_at:
-            if self.explicit:
-                raise self.error(self.unknown(key), wrt.pos)
-        elif info is not None and len(lowered.written) != info.rank:
-            raise self.error(f"{key} has {info.rank} {'index' if info.rank == 1 else 'indices'} "
-                             f"({_spell(info.ref)}) but {len(lowered.written)} here", wrt.pos)
+        """Lower ``dL/dW`` (W a tensor of the program, L a scalar) or a Jacobian ``dy^n/dx^d``."""
+        lowered = self._deriv_ref(node.wrt)
+        if node.top is not None:
+            if node.top.transposed:
+                raise self.error("take the Jacobian of the tensor as stored, without a "
+                                 "transpose", node.top.pos)
+            top = self._deriv_ref(node.top)
+            seen: set[str] = set()
+            for index in (*node.top.indices, *node.wrt.indices):
+                if index.letter in seen:
+                    raise self.error(
+                        f"index {index.letter} appears twice in d{node.of}/d{lowered.key}: a "
+                        "Jacobian's indices are those of the tensor on top, then those of the "
+                        "tensor below, each with its own letter", index.pos)
+                seen.add(index.letter)
+            return ir.DerivRef(node.of, lowered, (node.pos.line, node.pos.column), top)
         of = self.tensors.get(node.of)
         if of is not None and of.rank:
             raise self.error(f"d{node.of}/d… needs a scalar {node.of}, but {node.of} has indices "
@@ -181,6 +185,20 @@ class Names:
         if of is None and node.of not in self.defined_at and self.explicit:
             raise self.error(f"d{node.of}/d…: {node.of} is not a tensor of this program", node.pos)
         return ir.DerivRef(node.of, lowered, (node.pos.line, node.pos.column))
+
+    def _deriv_ref(self, ref: ast.TensorRef) -> ir.Ref:
+        """A tensor of a derivative atom, checked against the program: known, its rank."""
+        key = ir.tensor_key(ref.name, ref.label)
+        lowered = ir.Ref(ref.name, ref.label, letters(ref.upper), letters(ref.lower),
+                         ref.transposed, (ref.pos.line, ref.pos.column))
+        info = self.tensors.get(key)
+        if info is None and key not in self.defined_at:
+            if self.explicit:
+                raise self.error(self.unknown(key), ref.pos)
+        elif info is not None and len(lowered.written) != info.rank:
+            raise self.error(f"{key} has {info.rank} {'index' if info.rank == 1 else 'indices'} "
+                             f"({_spell(info.ref)}) but {len(lowered.written)} here", ref.pos)
+        return lowered
 
     # -- functions ---------------------------------------------------------------------
 

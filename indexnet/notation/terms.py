@@ -71,6 +71,8 @@ class TermLowerer(Names):
             out = self.raw(node.body) - set(letters(node.indices))
         elif isinstance(node, ast.Deriv):
             out = frozenset(letters(node.wrt.indices))
+            if node.top is not None:
+                out |= frozenset(letters(node.top.indices))
         elif isinstance(node, ast.Term):
             out = frozenset().union(*(self.raw(n) for _, n in node.items))
         elif isinstance(node, ast.Expr):

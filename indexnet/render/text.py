@@ -110,11 +110,17 @@ class _Writer:
             pre = "{}" + pre
         return f"{pre}({inner}){post}"
 
-    def deriv(self, of: str, wrt: ir.Ref) -> str:
+    def deriv(self, of: str, wrt: ir.Ref, top: ir.Ref | None = None) -> str:
         if self.latex:
-            return f"\\frac{{\\partial {self.name(of)}}}{{\\partial {self.ref(wrt)}}}"
+            above = self.ref(top) if top is not None else self.name(of)
+            return f"\\frac{{\\partial {above}}}{{\\partial {self.ref(wrt)}}}"
         if self.doc:
-            return f"∂{of}/∂{self.ref(wrt)}"
+            above = self.ref(top) if top is not None else of
+            return f"∂{above}/∂{self.ref(wrt)}"
+        if top is not None:  # a Jacobian; with a label, the ∂ form (it reads back)
+            if top.label is None and wrt.label is None:
+                return f"d{self.ref(top)}/d{self.ref(wrt)}"
+            return f"∂{self.doc_ref(top)}/∂{self.doc_ref(wrt)}"
         if wrt.label is not None:
             return f"d{of}/d{self.doc_ref(wrt)}"
         return f"d{of}/d{self.ref(wrt)}"
@@ -258,7 +264,7 @@ class _Writer:
             if self.latex:
                 return f"\\frac{{1}}{{{inner}}}"
             return f"(1 / {inner})"
-        return self.deriv(factor.of, factor.wrt)
+        return self.deriv(factor.of, factor.wrt, factor.top)
 
     def call(self, call: ir.Call) -> str:
         args = ", ".join(self.sum(arg) for arg in call.args)
@@ -297,10 +303,10 @@ class _Writer:
         if isinstance(stmt, ir.Claim):
             sep = " &= " if self.latex else " = "
             head = "\\text{claim}\\ " if self.latex else "claim "
-            return f"{head}{self.deriv(stmt.of, stmt.wrt)}{sep}{self.sum(stmt.rhs)}"
+            return f"{head}{self.deriv(stmt.of, stmt.wrt, stmt.top)}{sep}{self.sum(stmt.rhs)}"
         if isinstance(stmt, ir.Derivation):
             sep = " &= " if self.latex else " = "
-            return f"{self.deriv(stmt.of, stmt.wrt)}{sep}{self.sum(stmt.rhs)}"
+            return f"{self.deriv(stmt.of, stmt.wrt, stmt.top)}{sep}{self.sum(stmt.rhs)}"
         if self.latex:
             return ""
         if isinstance(stmt, ir.TensorDecl):
@@ -315,13 +321,15 @@ class _Writer:
         return "size " + ", ".join(f"{c}={n}" for c, n in stmt.sizes)
 
 
-def deriv_text(of: str, wrt: ir.Ref) -> str:
-    """A derivative's left-hand side in compact form.
+def deriv_text(of: str, wrt: ir.Ref, top: ir.Ref | None = None) -> str:
+    """A derivative's left-hand side in compact form (``top``: a Jacobian's tensor on top).
 
     >>> deriv_text("L", ir.Ref("W", None, "d", "h"))
     'dL/dW^d_h'
+    >>> deriv_text("g", ir.Ref("w", None, "e", ""), ir.Ref("g", None, "d", ""))
+    'dg^d/dw^e'
     """
-    return _Writer("compact").deriv(of, wrt)
+    return _Writer("compact").deriv(of, wrt, top)
 
 
 def scalar_text(value: Fraction, consts: tuple[tuple[str, Fraction], ...] = ()) -> str:
