@@ -31,7 +31,9 @@ from .check.confirm import confirm_derivations
 from .check.judge import check
 from .check.report import CheckReport
 from .derive.assemble import derived_statements, read_atoms
-from .derive.reverse import augment, derive, scalar_of
+from .derive.augment import augment
+from .derive.jacobian import jacobian
+from .derive.reverse import deriv_refs, derive, scalar_of
 from .einsum.plan import Plan, optimize_key, plan
 from .einsum.subscripts import operand_shapes
 from .errors import (
@@ -162,8 +164,8 @@ class Program(ir.Module):
         else:
             self._compiled.move_to_end(signature)
         out = compiled(env)
-        if compiled.program is not self:
-            return {k: v for k, v in out.items() if k in self.tensors}
+        if compiled.program is not self:  # augmented: back to this program's tensors, in order
+            return {k: out[k] for k in self.tensors if k in out}
         return out
 
     def _arrays(self, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -234,13 +236,19 @@ class Program(ir.Module):
         of = of or scalar_of(self)
         wanted = list(self.params) if wrt is None else [wrt] if isinstance(wrt, str) else list(wrt)
         atoms: dict[str, list[str]] = {}
+        jacobians: dict[str, ir.Derivation] = {}
         for atom in read_atoms(self):
-            atoms.setdefault(atom.of, []).append(atom.wrt.key)
+            if atom.top is None:
+                atoms.setdefault(atom.of, []).append(atom.wrt.key)
+            elif atom.key not in jacobians:
+                jacobians[atom.key] = jacobian(self, atom.of, atom.wrt.key)
+                for inner in deriv_refs(jacobians[atom.key].rhs):
+                    atoms.setdefault(inner.of, []).append(inner.wrt.key)
         keys = list(dict.fromkeys([*wanted, *atoms.pop(of, [])]))
         found = derive(self, of, keys, domains=domains)
         for other, reads in atoms.items():
             found += derive(self, other, list(dict.fromkeys(reads)), domains=domains)
-        derived = self.replace(derived_statements(self, found))
+        derived = self.replace(derived_statements(self, [*found, *jacobians.values()]))
         if confirm:
             wrong = confirm_derivations(derived)
             if wrong:

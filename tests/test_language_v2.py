@@ -90,3 +90,119 @@ def test_layernorm_holds_at_any_size_and_a_hard_coded_size_does_not() -> None:
     wrong = text.replace("mean_e r^n_e g_e xh^n_e", "1/6 sum_e r^n_e g_e xh^n_e")
     assert parse(wrong).check({"n": 4, "d": 6}).ok
     assert not parse(wrong).check({"n": 4, "d": 9}).results[2].ok
+
+
+# -- Jacobians and second derivatives (section 5.7) -----------------------------------------
+
+
+def numeric_jacobian(program, arrays, of, key, eps=1e-6):
+    """d{of}/d{key} by central differences, laid out as of's axes then key's (the oracle)."""
+    base = np.asarray(program.evaluate(**arrays)[of])
+    jac = np.zeros(base.shape + arrays[key].shape)
+    for index in np.ndindex(arrays[key].shape):
+        moved = [{k: v.copy() for k, v in arrays.items()} for _ in range(2)]
+        moved[0][key][index] += eps
+        moved[1][key][index] -= eps
+        up, down = (np.asarray(program.evaluate(**m)[of]) for m in moved)
+        jac[(..., *index)] = (up - down) / (2 * eps)
+    return jac
+
+
+@pytest.mark.parametrize("text", [
+    "input x^n\nparam w^d\ny^n_k = x^n w^k\nclaim dy^n_k/dw^d = x^n eye^k_d",
+    "input x^n\nparam w^d\ny^n_k = x^n w^k\nclaim ∂y^n_k/∂w^d = x^n eye^k_d",
+    "input ^n(x)\nparam (w)^d\n^n(y)_k = ^n(x) (w)^k\nclaim ∂^n(y)_k/∂(w)^d = ^n(x) eye^k_d",
+    "input x^n\nparam w^d\ny^n_k = x^n w^k\nclaim \\frac{∂y^n_k}{∂w^d} = x^n eye^k_d",
+])
+def test_jacobian_atoms_read_in_every_spelling(text: str) -> None:
+    program = parse(text)
+    (claim,) = program.claims
+    assert (claim.of, claim.wrt.key, claim.free) == ("y", "w", "nkd")
+    assert parse(str(program)) == program == parse(program.render("document"))
+    assert program.check().ok
+
+
+JACOBIAN_PROGRAMS = {
+    "a matrix product": ("input x^n_d\nparam W^d_h\ny^n_h = x^n_d W^d_h\n"
+                         "J^{nh}_{de} = dy^n_h/dW^d_e", "y", "W"),
+    "an activation": ("input x^n_d\nparam w^d\na^n = tanh(x^n_d w^d)\n"
+                      "J^n_e = da^n/dw^e", "a", "w"),
+    "a softmax": ("input x^n_d\nparam W^d_k\nz^n_k = softmax[k](x^n_d W^d_k)\n"
+                  "J^{nk}_{dj} = dz^n_k/dW^d_j", "z", "W"),
+    "a Hessian": ("input x^n_d\nparam w^d\na^n = x^n_d w^d\nL = sum_n log(1 + exp(a^n))\n"
+                  "g^d = dL/dw^d\nH^d_e = dg^d/dw^e", "g", "w"),
+    "a Hessian through a δ": ("input x^n_d\nparam w^d\na^n = sigmoid(x^n_d w^d)\n"
+                              "L = sum_n a^n a^n a^n\ndelta^n = dL/da^n\n"
+                              "g_d = sum_n delta^n x^n_d\nH_{de} = dg_d/dw^e", "g", "w"),
+}
+
+
+@pytest.mark.parametrize(("text", "of", "key"), list(JACOBIAN_PROGRAMS.values()),
+                         ids=list(JACOBIAN_PROGRAMS))
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=5, deadline=None)
+def test_jacobians_equal_finite_differences(text: str, of: str, key: str, seed: int) -> None:
+    program = parse(text)
+    jac_key = program.equations[-1].target.key
+    arrays = program.random_inputs({"n": 3, "d": 2, "h": 2, "k": 3}, seed=seed)
+    got = program.evaluate(**arrays)[jac_key]
+    want = numeric_jacobian(program, arrays, of, key)
+    np.testing.assert_allclose(got, want.reshape(got.shape), rtol=1e-5, atol=1e-7)
+
+
+def test_newton_logistic_hessian_claim_holds_and_planted_mistakes_fail() -> None:
+    text = (EXAMPLES / "newton_logistic.ix").read_text(encoding="utf-8")
+    for sizes in ({"n": 7, "d": 3}, {"n": 4, "d": 5}):
+        report = parse(text).check(sizes)
+        assert report.ok and not report.defects, str(report)
+    hessian = "claim dg^d/dw^e = Xᵀ_n^d s^n Xᵀ_n^e + lambda eye^{de}"
+    for wrong in ("claim dg^d/dw^e = Xᵀ_n^d p^n (1 - p^n) Xᵀ_n^e",      # λI dropped
+                  "claim dg^d/dw^e = Xᵀ_n^d p^n Xᵀ_n^e + lambda eye^{de}",  # σ' as σ
+                  "claim dg^d/dw^e = 2 Xᵀ_n^d p^n (1 - p^n) Xᵀ_n^e + lambda eye^{de}"):
+        report = parse(text.replace(hessian, wrong)).check()
+        assert [r.ok for r in report] == [True, False, True], wrong
+
+
+def test_a_wrong_exact_jacobian_is_caught_by_finite_differences(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import indexnet.check.context as context
+
+    real = context.jacobian
+
+    def doubled(*args):
+        found = real(*args)
+        terms = tuple(dataclasses.replace(p, coefficient=2 * p.coefficient)
+                      for p in found.rhs.terms)
+        return dataclasses.replace(found, rhs=dataclasses.replace(found.rhs, terms=terms))
+
+    monkeypatch.setattr(context, "jacobian", doubled)
+    text = "input x^n\nparam w^d\ny^n_k = tanh(x^n w^k)\nclaim dy^n_k/dw^d = x^n eye^k_d"
+    report = parse(text).check()
+    assert report.defects and "disagrees with central finite differences" in report.defects[0]
+    assert not report.ok
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("input x^n\ny^n = x^n\nclaim dy^n/dx^n = 1", "index n appears twice"),
+    ("input x^n\ny^n = x^n\nJ = dy^n_k/dx^m", "y has 1 index (y^n) but 2 here"),
+    ("input x^n\ny^n = x^n\nJ^n_m = dyᵀ^n/dx^m", "without a transpose"),
+])
+def test_jacobian_atoms_written_wrongly(text: str, message: str) -> None:
+    from indexnet import ProgramError
+
+    if text.splitlines()[-1].startswith("claim"):
+        (claim,) = parse(text).claims
+        assert message in claim.problem
+        return
+    with pytest.raises(ProgramError) as err:
+        parse(text)
+    assert message in err.value.message and err.value.line == 3
+
+
+def test_derive_writes_the_jacobians_equations_read() -> None:
+    text = JACOBIAN_PROGRAMS["a Hessian"][0]
+    derived = parse(text).derive()
+    printed = [str(d) for d in derived.derivations]
+    assert printed[0].startswith("dL/dw^d = ") and printed[1].startswith("dg^d/dw^f = ")  # e: H

@@ -160,9 +160,19 @@ def test_undeclared_functions_cannot_be_evaluated() -> None:
         program.evaluate(x=np.ones(2))
 
 
+#: Examples whose claims the strict variance lint flags, by design: a Hessian XᵀSX with a
+#: diagonal S sums n over three factors.
+NOT_EINSTEIN = {"newton_logistic.ix": [
+    "n occurs 3 times (Xᵀ_n^d, s^n, Xᵀ_n^e) and is summed"]}
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_evaluates(path: Path) -> None:
-    program = parse(path.read_text(encoding="utf-8"), strict=True)
+    text = path.read_text(encoding="utf-8")
+    if path.name in NOT_EINSTEIN:  # the one warning it has, and no other
+        assert [w.message.split(";")[0] for w in parse(text).warnings] == NOT_EINSTEIN[path.name]
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("claim"))
+    program = parse(text, strict=True)
     assert isinstance(program, Program) and program.equations
     out = program.evaluate(**program.random_inputs(seed=0))
     assert list(out) == list(program.defined)

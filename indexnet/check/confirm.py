@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from .. import ir
+from ..derive.jacobian import flatten
 from ..errors import IndexnetError, internal_errors
 from ..evaluate.domains import random_inputs
 from ..evaluate.execute import Compiled
 from .context import base_module, downstream
 from .gradcheck import gradcheck
 
-__all__ = ["confirm_derivations", "confirm_one"]
+__all__ = ["confirm_derivations", "confirm_jacobian", "confirm_one"]
 
 #: Draws tried before a disagreement counts: a random point within ``eps`` of a
 #: kink (relu, abs) can fool central differences once, not twice.
@@ -98,7 +99,11 @@ def confirm_derivations(derived: ir.Module, sizes: Mapping[str, int] | None = No
         found = {}
         for d in derived.derivations:
             if d.wrt.key in env and d.of in env and (draw == 0 or d.key in wrong):
-                message = confirm_one(base, env, full, d.of, d.wrt.key, env[d.key])
+                if d.top is not None:
+                    message = confirm_jacobian(flatten(base, d.of)[0], env, full, d.of,
+                                               d.wrt.key, env[d.key], seed=draw)
+                else:
+                    message = confirm_one(base, env, full, d.of, d.wrt.key, env[d.key])
                 if message:
                     found[d.key] = message
         wrong = found
@@ -135,3 +140,39 @@ def _scalar(compiled: Compiled, fixed: Mapping[str, Any], key: str, shape: tuple
             return float(compiled(env)[of])
 
     return f
+
+
+def confirm_jacobian(flat: ir.Module, env: Mapping[str, Any], sizes: Mapping[str, int], of: str,
+                     key: str, exact: np.ndarray, *, seed: int = 0) -> str:
+    """Hold the Jacobian ``exact`` = d{of}/d{key} against central differences; '' when it agrees.
+
+    ``flat`` is the program with the first derivatives that ``of`` reads
+    written as equations (:func:`~indexnet.derive.jacobian.flatten`), ``env``
+    every value at the point. Along two random directions v of ``key``, the
+    central difference of ``of`` must equal ``J v``.
+    """
+    point = np.asarray(env[key], dtype=float)
+    value = np.asarray(env[of], dtype=float)
+    if point.size == 0 or value.size == 0:
+        return ""
+    if not (np.all(np.isfinite(exact)) and np.all(np.isfinite(point))
+            and np.all(np.isfinite(value))):
+        return ""
+    compiled, fixed = downstream(flat, {key}, env, sizes, of)
+    jac = np.reshape(exact, (value.size, point.size))
+    rng = np.random.default_rng(seed)
+    eps = 1e-6 * max(1.0, float(np.abs(point).max()))
+    for _ in range(2):
+        v = rng.standard_normal(point.shape)
+        v /= np.linalg.norm(v)
+        with np.errstate(all="ignore"):
+            up = np.asarray(compiled({**fixed, key: point + eps * v})[of], dtype=float)
+            down = np.asarray(compiled({**fixed, key: point - eps * v})[of], dtype=float)
+        numeric = np.ravel(up - down) / (2 * eps)
+        analytic = jac @ np.ravel(v)
+        scale = float(np.linalg.norm(jac)) + float(np.abs(value).max()) * 1e-3 + 1e-300
+        if float(np.abs(numeric - analytic).max()) > 1e-5 * scale:
+            worst = float(np.abs(numeric - analytic).max()) / scale
+            return (f"the exact derivative d{of}/d{key} disagrees with central finite "
+                    f"differences (relative error {worst:.2e}); please report this")
+    return ""

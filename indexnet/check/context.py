@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from .. import ir
-from ..derive.reverse import augment, gradients
+from ..derive.augment import augment
+from ..derive.jacobian import flatten, jacobian
+from ..derive.reverse import gradients
 from ..errors import IndexnetError, ProgramSizeError
 from ..evaluate.execute import Compiled
 from ..ir.sizing import SizeModel
@@ -56,7 +58,7 @@ def base_module(program: ir.Module) -> ir.Module:
 
 def claim_lhs(claim: ir.Claim) -> str:
     """A claim's left-hand side as text (``dL/dW^d_h``)."""
-    return deriv_text(claim.of, claim.wrt)
+    return deriv_text(claim.of, claim.wrt, claim.top)
 
 
 def _calls(expr: ir.Sum) -> Iterator[ir.Call]:
@@ -77,7 +79,7 @@ class Context:
         self.failed: dict[str, str] = {}
         self.pairs: list[tuple[str, str]] = []
         self.depends: dict[str, set[str]] = {}
-        ofs = list(dict.fromkeys(c.of for c in program.claims))
+        ofs = list(dict.fromkeys(c.of for c in program.claims if c.top is None))
         for claim in program.claims:
             for p in ir.iter_products(claim.rhs):
                 for f in p.factors:
@@ -92,12 +94,36 @@ class Context:
                 continue
             self.depends[of] = set(keys)
             self.pairs += [(of, k) for k in keys]
+        self.jacobians: dict[tuple[str, str], ir.Derivation] = {}
+        self.flat: dict[tuple[str, str], ir.Module] = {}
+        for claim in program.claims:
+            if claim.top is not None and not claim.problem:
+                self._jacobian(claim.of, claim.wrt.key)
         self.aug, self.derivations = augment(self.program, self.pairs)
+        if self.jacobians:
+            self.aug = self.aug.replace((*self.aug.statements, *self.jacobians.values()))
         self.aug_sizes = self.aug.size_model.resolve({}, self.sizes, defaults=True)
         self.compiled: Compiled = Compiled(self.aug, self.aug_sizes, "float64")
-        self.available = {d.key for d in self.derivations}
+        self.available = {d.key for d in self.derivations} | {
+            d.key for d in self.jacobians.values()}
         self.env: dict[str, Any] = {}
         self._claims: dict[int, Any] = {}
+
+    def _jacobian(self, of: str, key: str) -> None:
+        """Work out the Jacobian (or second derivative) ``d{of}/d{key}`` a claim states."""
+        if (of, key) in self.jacobians or ir.deriv_key(of, key) in self.failed:
+            return
+        try:
+            found = jacobian(self.program, of, key)
+        except IndexnetError as err:
+            self.failed[ir.deriv_key(of, key)] = str(err).split("\n")[0]
+            return
+        self.jacobians[(of, key)] = found
+        self.flat[(of, key)] = flatten(self.program, of)[0]
+        for p in ir.iter_products(found.rhs):
+            for f in p.factors:
+                if isinstance(f, ir.DerivRef) and (f.of, f.wrt.key) not in self.pairs:
+                    self.pairs.append((f.of, f.wrt.key))
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """The shape of every tensor of the program at the context's sizes."""
@@ -140,6 +166,8 @@ class Context:
         It is one when ``key`` is ``of`` itself (dL/dL), and zero when ``of``
         does not depend on tensor ``key``.
         """
+        if (of, key) in self.jacobians:
+            return np.asarray(self.env[ir.deriv_key(of, key)], dtype=float)
         if key == of:
             return np.ones(self.program.size_model.shape(key, self.aug_sizes))
         if key not in self.depends.get(of, ()):

@@ -35,7 +35,7 @@ from .. import ir
 from ..errors import IndexnetError
 from ..evaluate.domains import random_inputs
 from ..evaluate.execute import Compiled
-from .confirm import confirm_one
+from .confirm import confirm_jacobian, confirm_one
 from .context import Context, base_module, claim_lhs, rel_error
 from .diagnose import diagnose as find
 from .report import CheckReport, ClaimResult
@@ -115,13 +115,16 @@ class _Judged:
         """Compile ``claim``'s right-hand side, or say why it cannot be judged."""
         if claim.problem:
             return cls(claim, reason=f"does not fit: {claim.problem}")
-        if claim.of in ctx.failed:
-            return cls(claim, reason=ctx.failed[claim.of])
         key = claim.wrt.key
+        failed = ctx.failed.get(claim.of if claim.top is None else ir.deriv_key(claim.of, key))
+        if failed is not None:
+            return cls(claim, reason=failed)
         if key not in ctx.depends.get(claim.of, set()) and key not in program.tensors:
             return cls(claim, reason=f"{key} is not a tensor of this program")
+        # a Jacobian's value is laid out in the top's letters, then the bottom's
+        layout = claim.wrt if claim.top is None else ir.Ref("J·", None, claim.free, "")
         try:
-            return cls(claim, ctx.compile_claim(claim.wrt, claim.rhs)[0])
+            return cls(claim, ctx.compile_claim(layout, claim.rhs)[0])
         except IndexnetError as err:
             return cls(claim, reason="does not fit: " + getattr(err, "message",
                                                                    str(err).split("\n")[0]))
@@ -160,7 +163,7 @@ class _Judged:
         worst = max(self.errors, default=0.0)
         ok = worst <= TOLERANCE
         diagnosis = ""
-        if not ok and diagnose:
+        if not ok and diagnose and claim.top is None:  # no diagnosis of Jacobians yet
             try:
                 diagnosis = find(ctx, claim)
             except IndexnetError as exc:  # pragma: no cover - diagnosis is best effort
@@ -176,7 +179,7 @@ class _Judged:
         """The reason, led by the likely mistake when the claim as written does not fit."""
         assert self.reason is not None
         if (not self.reason.startswith("does not fit") or self.claim.of in ctx.failed
-                or self.claim.problem):
+                or self.claim.problem or self.claim.top is not None):
             return self.reason
         try:
             found = find(ctx, self.claim)
@@ -200,6 +203,10 @@ def _confirm_claims(ctx: Context, claims: Sequence[ir.Claim]) -> dict[tuple[str,
                  for r in p.factors if isinstance(r, ir.DerivRef) and r.of == of
                  and r.wrt.key in depends]
         for key, message in _confirm(ctx, of, list(dict.fromkeys(keys))):
+            found.setdefault((of, key), message)
+    for (of, key), flat in ctx.flat.items():
+        message = confirm_jacobian(flat, ctx.env, ctx.aug_sizes, of, key, ctx.exact(of, key))
+        if message:
             found.setdefault((of, key), message)
     return found
 

@@ -19,10 +19,11 @@ import weakref
 from collections.abc import Sequence
 
 from .. import ir
+from ..errors import NotSupportedError
 from ..ir.module import Module
 from ..ir.terms import all_letters, rename_factor
 
-__all__ = ["reletter"]
+__all__ = ["invent_letter", "reletter"]
 
 Class = tuple[str, ...]
 
@@ -145,3 +146,18 @@ def reletter(program: Module, derivations: Sequence[ir.Derivation]) -> list[ir.D
     """Derivations whose summed letters each keep one size across ``program``."""
     r = _Reletter(program)
     return [dataclasses.replace(d, rhs=r.sum(d.rhs, set(d.free))) for d in derivations]
+
+
+def invent_letter(program: Module, axis: Class, avoid: set[str], prefer: str = "") -> str:
+    """A letter for an axis of size class ``axis`` that ``program`` does not use.
+
+    Letters invented for one program keep one size class, so that every
+    derivative of the program can be evaluated together.
+    """
+    fresh = _made_up_letters(program)
+    known = set(program.size_model.letters)
+    for c in prefer + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if c not in avoid and c not in known and fresh.get(c, axis) == axis:
+            fresh[c] = axis
+            return c
+    raise NotSupportedError("no letter is left for a new index: the program uses all 52")

@@ -47,7 +47,7 @@ from .local import local_derivative
 from .reletter import reletter
 from .simplify import Simplifier, to_sum
 
-__all__ = ["augment", "derive", "gradients", "reletter", "scalar_of"]
+__all__ = ["deriv_refs", "derive", "gradients", "reletter", "scalar_of"]
 
 ONE = Fraction(1)
 
@@ -74,9 +74,12 @@ class _Reverse:
     its rule, and :meth:`ref` accumulates what reaches a tensor.
     """
 
-    def __init__(self, program: Module, of: str) -> None:
+    def __init__(self, program: Module, of: str, outer: str = "") -> None:
         self.program = program
         self.of = of
+        # a Jacobian's letters for the axes of ``of`` (fresh in the program), carried free
+        # through every cotangent: the gradient of each tensor then has them after its own
+        self.outer = outer
         self.grads: dict[str, list[Term]] = {}
 
     def run(self) -> dict[str, list[Term]]:
@@ -88,17 +91,19 @@ class _Reverse:
             what = "not defined by an equation" if info is not None else "not a tensor"
             raise InvalidArgumentError(f"cannot differentiate {self.of}: it is {what} of this "
                                        "program")
-        if eqs[index].free:
+        free = eqs[index].free
+        if len(free) != len(self.outer):
             raise InvalidArgumentError(f"d{self.of}/d… needs a scalar {self.of}, but it has "
-                                       f"indices {eqs[index].free}")
+                                       f"indices {free}")
         for eq in reversed(eqs[:index + 1]):
             key = eq.target.key
-            if key == self.of:
-                cot = [Term(ONE, (), (), "")]
+            if key == self.of:  # the identity: one Kronecker delta per axis
+                eyes = tuple(ir.Eye(c, o) for c, o in zip(free, self.outer))
+                cot = [Term(ONE, (), eyes, free + self.outer)]
             elif key in self.grads:
                 t = eq.target
                 atom = ir.DerivRef(self.of, ir.Ref(t.name, t.label, t.upper, t.lower))
-                cot = [Term(ONE, (), (atom,), eq.free)]
+                cot = [Term(ONE, (), (atom,), eq.free + self.outer)]
             else:
                 continue
             self.sum(eq.rhs, cot)
@@ -127,7 +132,7 @@ class _Reverse:
                     continue
                 keep = "".join(dict.fromkeys(h.output + letters))
                 rest = Term(h.coef, h.consts, h.factors[:j] + h.factors[j + 1:], keep)
-                self.factor(factor, [multiply(c, rest, letters)])
+                self.factor(factor, [multiply(c, rest, letters + self.outer)])
 
     @functools.singledispatchmethod
     def factor(self, f: ir.Factor, cot: list[Term]) -> None:
@@ -157,7 +162,7 @@ class _Reverse:
         out = self.grads.setdefault(f.key, [])
         for t in cot:
             r = rename_term(t, first, avoid=set(canon))
-            out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon))
+            out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon + self.outer))
 
     @factor.register(ir.Group)
     def group(self, f: ir.Group, cot: list[Term]) -> None:
@@ -172,7 +177,7 @@ class _Reverse:
         local: list[ir.Factor] = [] if e == 1 else [ir.Power(f.base, e - 1)] if e != 2 \
             else [f.base]
         d = Term(e, (), tuple(local), letters)
-        self.factor(f.base, [multiply(c, d, letters) for c in cot])
+        self.factor(f.base, [multiply(c, d, letters + self.outer) for c in cot])
 
     @factor.register(ir.Inverse)
     def inverse(self, f: ir.Inverse, cot: list[Term]) -> None:
@@ -196,7 +201,7 @@ class _Reverse:
             return
         for k, arg in enumerate(f.args):
             local = local_derivative(f, name, primes, k)
-            self.sum(arg, [multiply(c, d, out) for c in cot for d in local])
+            self.sum(arg, [multiply(c, d, out + self.outer) for c in cot for d in local])
 
     def softmax(self, f: ir.Call, k: str, cot: list[Term]) -> None:
         """``ŷ = softmax[k](a)`` passes ``g`` on as its Jacobian-vector product.
@@ -204,16 +209,17 @@ class _Reverse:
         ``ŷ ⊙ (g − Σ_j g_j ŷ_j)``, the sum over ``k`` renamed to a fresh ``j``.
         """
         out = f.output
+        wide = out + self.outer
         terms: list[Term] = []
         y = Term(ONE, (), (f,), out)
         for c in cot:
-            terms.append(multiply(c, y, out))
+            terms.append(multiply(c, y, wide))
             j = fresh_letter(set(c.letters) | _all(f) | set(out), prefer="jlmpqr")
             cj = rename_term(c, {k: j}, avoid={j})
             ident = {ch: ch for ch in out if ch != k}
             yj = rename_factor(f, {**ident, k: j})
             inner = Term(cj.coef, cj.consts, (*cj.factors, yj), cj.output)
-            terms.append(multiply(Term(-ONE, (), (f,), out), inner, out))
+            terms.append(multiply(Term(-ONE, (), (f,), out), inner, wide))
         self.sum(f.args[0], terms)
 
     @factor.register(ir.DerivRef)
@@ -239,13 +245,15 @@ def _depends(f: ir.Factor) -> bool:
 # -- deriving --------------------------------------------------------------------------------
 
 
-def gradients(program: Module, of: str) -> dict[str, list[Term]]:
+def gradients(program: Module, of: str, outer: str = "") -> dict[str, list[Term]]:
     """The raw (unsimplified) gradient of scalar ``of`` for every tensor it depends on.
 
     Each list of terms is in the tensor's own letters; intermediate gradients
-    appear as ``dL/dT`` atoms.
+    appear as ``dL/dT`` atoms. For a tensor ``of``, ``outer`` gives fresh
+    letters for its axes, which every gradient carries after its own (the
+    rows of the Jacobian).
     """
-    return _Reverse(program, of).run()
+    return _Reverse(program, of, outer).run()
 
 
 def _atoms(terms: Iterable[Term], of: str) -> list[str]:
@@ -353,7 +361,7 @@ def _backprop_order(ds: list[ir.Derivation]) -> list[ir.Derivation]:
     remaining = list(ds)
     while remaining:
         for d in remaining:
-            deps = {ir.deriv_key(r.of, r.wrt.key) for r in _deriv_refs(d.rhs)} & keys
+            deps = {ir.deriv_key(r.of, r.wrt.key) for r in deriv_refs(d.rhs)} & keys
             if deps <= placed | {d.key}:
                 done.append(d)
                 placed.add(d.key)
@@ -365,7 +373,8 @@ def _backprop_order(ds: list[ir.Derivation]) -> list[ir.Derivation]:
     return done
 
 
-def _deriv_refs(expr: ir.Sum) -> list[ir.DerivRef]:
+def deriv_refs(expr: ir.Sum) -> list[ir.DerivRef]:
+    """Every derivative atom in ``expr``, inner ones included."""
     out = []
     for p in ir.iter_products(expr):
         for f in p.factors:
@@ -392,45 +401,3 @@ def _closure(wanted: Iterable[str], exprs: dict[str, list[Term]], of: str) -> se
         seen.add(k)
         stack.extend(_atoms(exprs.get(k, []), of))
     return seen
-
-
-# -- programs that read derivative atoms --------------------------------------------------------
-
-
-def augment(program: Module, extra: Iterable[tuple[str, str]] = (), *,
-            domains: bool = False) -> tuple[Module, list[ir.Derivation]]:
-    """A program that computes the derivative atoms its equations read (and ``extra``).
-
-    Its statements are the declarations, the equations that need no
-    derivative, the derivations (exact for any inputs unless ``domains``),
-    then the equations that read them. Claims are left out.
-    """
-    wanted: dict[str, list[str]] = {}
-    for of, key in extra:
-        wanted.setdefault(of, []).append(key)
-    post: set[str] = set()
-    for eq in program.equations:
-        refs = _deriv_refs(eq.rhs)
-        reads = {r.key for r in ir.iter_refs(eq.rhs)}
-        if refs or reads & post:
-            post.add(eq.target.key)
-        for r in refs:
-            wanted.setdefault(r.of, []).append(r.wrt.key)
-    for of in wanted:
-        if of in post:
-            atom = next(r for eq in program.equations if eq.target.key in post
-                        for r in _deriv_refs(eq.rhs))
-            raise NotSupportedError(
-                f"{of} is computed from the derivative atom d{atom.of}/d{atom.wrt.key}, so "
-                f"d{of}/d… would be a derivative of a derivative: not supported",
-                line=atom.pos[0], column=atom.pos[1], source=program.source)
-    derivations: list[ir.Derivation] = []
-    for of, keys in wanted.items():
-        derivations += derive(program, of, list(dict.fromkeys(keys)), domains=domains,
-                              group=False)
-    decls = [s for s in program.statements
-             if not isinstance(s, (ir.Equation, ir.Claim, ir.Derivation))]
-    pre = [eq for eq in program.equations if eq.target.key not in post]
-    rest = [eq for eq in program.equations if eq.target.key in post]
-    statements = (*decls, *pre, *derivations, *rest)
-    return program.replace(statements), derivations

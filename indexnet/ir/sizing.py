@@ -54,6 +54,8 @@ class SizeModel:
             elif isinstance(stmt, (ir.Equation, ir.Derivation)):
                 target = stmt.target if isinstance(stmt, ir.Equation) else stmt.wrt
                 self._ref(target, target.key)
+                if isinstance(stmt, ir.Derivation) and stmt.top is not None:
+                    self._ref(stmt.top, stmt.top.key)
                 self._expr(stmt.rhs)
             elif isinstance(stmt, ir.SizeDecl):
                 for letter, _ in stmt.sizes:

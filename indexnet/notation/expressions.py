@@ -264,7 +264,7 @@ class ExpressionParser(TensorParser):
         if (len(name) > 1 and name[0] == "d" and slash.kind == "/" and slash.offset == tok.end
                 and den.kind == "name" and den.offset == slash.end and den.text[0] == "d"):
             return self.d_deriv()
-        if len(name) > 1 and name[0] == "d" and slash.kind in ("^", "_", "{}") \
+        if len(name) > 1 and name[0] == "d" and slash.kind in ("^", "_", "{}", "T") \
                 and slash.offset == tok.end:
             jacobian = self.d_jacobian()
             if jacobian is not None:

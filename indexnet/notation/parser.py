@@ -173,7 +173,7 @@ class _Parser(ExpressionParser):
         return Claim(lhs, self.expr(0), self.pos(start))
 
     def const_item(self) -> ConstDecl:
-        """Read ``lambda = 0.01`` of ``const``."""
+        """Read ``lambda = 0.01`` (or ``eps = 1e-5``, ``c = 1/100``) of ``const``."""
         name = self.tok
         if name.kind != "name":
             raise self.error("const takes a name and a value, as in const lambda = 0.01")
@@ -184,7 +184,17 @@ class _Parser(ExpressionParser):
         if value.kind != "number":
             raise self.error(f"the value of {name.text} must be a number")
         self.advance()
-        return ConstDecl(name.text, sign * self.number(value), self.pos(name))
+        number = sign * self.number(value)
+        if self.tok.kind == "/":  # a fraction: 1/100
+            self.advance()
+            den = self.tok
+            if den.kind != "number":
+                raise self.error(f"the value of {name.text} must be a number, such as 1/100")
+            self.advance()
+            if self.number(den) == 0:
+                raise self.error("division by zero", den)
+            number /= self.number(den)
+        return ConstDecl(name.text, number, self.pos(name))
 
     def act_item(self) -> FunctionDecl:
         """Read ``f = sigmoid`` (or ``f_ℓ = sigmoid'``, ``g = softmax[k]``) of ``act``."""
