@@ -206,3 +206,63 @@ def test_derive_writes_the_jacobians_equations_read() -> None:
     derived = parse(text).derive()
     printed = [str(d) for d in derived.derivations]
     assert printed[0].startswith("dL/dw^d = ") and printed[1].startswith("dg^d/dw^f = ")  # e: H
+
+
+# -- max_ and min_ over an index (section 5.4) ---------------------------------------------
+
+
+MAXPOOL = """input x^n_t
+param w_t
+z^n = max_t(x^n_t w_t)
+m^n = min_t(x^n_t)
+L = sum_n z^n z^n + sum_n m^n
+"""
+
+
+def test_max_and_min_read_render_and_evaluate() -> None:
+    program = parse(MAXPOOL)
+    assert str(program).splitlines()[2:4] == ["z^n = max_t(x^n_t w_t)", "m^n = min_t(x^n_t)"]
+    assert parse(str(program)) == program == parse(program.render("document"))
+    assert "\\max_{t}\\left(" in program.render("latex")
+    assert program == parse(MAXPOOL.replace("max_t(", "max[t]("))
+    arrays = program.random_inputs({"n": 4, "t": 5}, seed=3)
+    out = program.evaluate(**arrays)
+    x, w = arrays["x"], arrays["w"]
+    np.testing.assert_allclose(out["z"], (x * w).max(axis=1))
+    np.testing.assert_allclose(out["m"], x.min(axis=1))
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=20, deadline=None)
+def test_max_derives_the_one_hot_subgradient(seed: int) -> None:
+    program = parse(MAXPOOL.replace("input x", "param x"))
+    arrays = program.random_inputs({"n": 3, "t": 4}, seed=seed)
+    derived = program.derive(confirm=False)
+    values = derived.evaluate(**arrays)
+    for key in ("w", "x"):
+        want = central_differences(program, arrays, "L", key)
+        np.testing.assert_allclose(values[f"dL/d{key}"], want, rtol=1e-5, atol=1e-7)
+
+
+def test_argmax_claims_are_judged_and_ties_are_not() -> None:
+    claim = "claim dL/dw_t = sum_n 2 z^n argmax[t](x^n_t w_t) x^n_t\n"
+    assert parse(MAXPOOL + claim).check().ok
+    wrong = claim.replace("argmax", "argmin")
+    assert not parse(MAXPOOL + wrong).check().ok
+    tie = parse("input x^n_t : onehot(t)\nz^n = min_t(x^n_t)\nL = sum_n z^n z^n\n"
+                "claim dL/dx^n_t = 2 z^n argmin[t](x^n_t)").check()
+    (result,) = tie.results
+    assert result.status == "nondifferentiable" and "a tie in min_t" in result.diagnosis
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("input x^n_t\nz^n = max_(x^n_t)", "max_ takes one index letter"),
+    ("input x^n_t\nz^n = max_k(x^n_t)", "its argument has no free index k"),
+    ("input x^n_t\nz^n_t = max'_t(x^n_t)", "max needs an argument"),
+])
+def test_max_written_wrongly(text: str, message: str) -> None:
+    from indexnet import ProgramError
+
+    with pytest.raises(ProgramError) as err:
+        parse(text)
+    assert message in err.value.message and err.value.line == 2

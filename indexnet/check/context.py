@@ -27,6 +27,7 @@ from ..render import deriv_text
 __all__ = ["Context", "base_module", "claim_lhs", "downstream", "rel_error"]
 
 _KINKS = ("relu", "abs")
+_TIES = ("max", "min")
 
 
 def rel_error(claim: np.ndarray, exact: np.ndarray) -> float:
@@ -175,18 +176,44 @@ class Context:
         return np.asarray(self.env[ir.deriv_key(of, key)], dtype=float)
 
     def kink(self) -> tuple[float, str]:
-        """The smallest |argument| of relu/abs over the program, relative to its scale."""
+        """How near the draw is to a kink: relu/abs at 0, a tie in max_k/min_k.
+
+        The smallest |argument| of relu/abs, or gap between the two largest
+        (smallest) entries of a max (min), relative to its scale; 0 at a kink.
+        """
         worst, name = math.inf, ""
         for eq in self.program.equations:
             for call in _calls(eq.rhs):
+                if call.function in _TIES and call.index is not None:
+                    small = self._tie(call)
+                    if small < worst:
+                        worst, name = small, f"a tie in {call.function}_{call.index}"
                 if call.function in _KINKS and not call.primes:
                     for arg in call.args:
                         value = self.evaluate(ir.Ref("k·", None, arg.output, ""), arg)
                         scale = max(float(np.abs(value).max(initial=0.0)), 1e-300)
                         small = float(np.abs(value).min(initial=math.inf)) / scale
                         if small < worst:
-                            worst, name = small, call.function
+                            worst, name = small, f"{call.function}'s argument is 0"
         return worst, name
+
+    def _tie(self, call: ir.Call) -> float:
+        """The relative gap between the two extreme entries that ``max_k``/``min_k`` compares."""
+        assert call.index is not None
+        (arg,) = call.args
+        layout = call.output + call.index
+        value = self.evaluate(ir.Ref("t·", None, layout, ""), arg)
+        return _gap(np.asarray(value, dtype=float), call.function == "max")
+
+
+def _gap(values: np.ndarray, largest: bool) -> float:
+    """The smallest gap between the two largest (smallest) entries along the last axis."""
+    if values.shape[-1] < 2 or values.size == 0:
+        return math.inf
+    ordered = np.sort(values, axis=-1)
+    gap = (ordered[..., -1] - ordered[..., -2]) if largest else (ordered[..., 1] - ordered[..., 0])
+    scale = max(float(np.abs(values).max()), 1e-300)
+    return float(gap.min()) / scale
 
 
 def _laid_out_as(target: ir.Ref, rhs: ir.Sum) -> ir.Sum:

@@ -68,7 +68,7 @@ def check(program: ir.Module, sizes: Mapping[str, int] | None = None, *, draws: 
     for d in range(draws):
         small, name, tries = _draw(ctx, base, resolved, seed + d, tries)
         if small == 0.0:
-            kink_note = f"not differentiable at the sampled points: {name}'s argument is 0"
+            kink_note = f"not differentiable at the sampled points: {name}"
         for one in judged:
             one.judge_draw(ctx)
         if d == 0:

@@ -142,6 +142,13 @@ def _d_identity(f: ir.Call, u: ir.Factor) -> list[Term]:
 # -- second derivatives, for f' inside a program ---------------------------------------------
 
 
+@_first("argmax")
+@_first("argmin")
+def _d_one_hot(f: ir.Call, u: ir.Factor) -> list[Term]:
+    """``argmax[k]`` and ``argmin[k]`` are piecewise constant: zero almost everywhere."""
+    return []
+
+
 @_second("relu")
 @_second("abs")
 @_second("identity")

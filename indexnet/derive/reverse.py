@@ -199,6 +199,13 @@ class _Reverse:
             assert index is not None
             self.softmax(f, index, cot)
             return
+        if name in ("max", "min"):  # the subgradient: the one-hot of the arg-max
+            (arg,) = f.args
+            hot = ir.Call("argmax" if name == "max" else "argmin", None, 0, index, f.args,
+                          arg.output, f.pos)
+            d = Term(ONE, (), (hot,), arg.output)
+            self.sum(arg, [multiply(c, d, arg.output + self.outer) for c in cot])
+            return
         for k, arg in enumerate(f.args):
             local = local_derivative(f, name, primes, k)
             self.sum(arg, [multiply(c, d, out + self.outer) for c in cot for d in local])

@@ -267,6 +267,19 @@ class Compiled:
 
         return power
 
+    def _reduce(self, name: str, call: ir.Call, index: str) -> Node:
+        """``max_k(u)``: ``u`` laid out as the call's letters then k, reduced along k."""
+        (arg,) = call.args
+        node, align = self._sum(arg), aligner(arg.output, call.output + index)
+
+        def reduce(env: Env) -> Value:
+            value = node(env)[0]
+            if align is not None:
+                value = align(value)
+            return apply(name, 0, [np.asarray(value, dtype=self.dtype)], False, -1), True
+
+        return reduce
+
     def _log_of_sigmoid(self, call: ir.Call) -> ir.Call | None:
         """``log(σ(u))`` as ``logsigmoid(u)``, which stays finite where σ(u) rounds to 0."""
         inner = _plain_call(call.args[0]) if len(call.args) == 1 else None
@@ -287,6 +300,8 @@ class Compiled:
             inner = self._log_of_sigmoid(call)
             if inner is not None:
                 return self._call(inner)
+        if index is not None and index not in call.output:  # max_k: reduce the last axis
+            return self._reduce(name, call, index)
         axis = call.output.index(index) if index is not None else None
         args = []
         for arg in call.args:

@@ -37,6 +37,7 @@ class Function:
     indexed: bool
     differentiable: bool
     meaning: str
+    reduces: bool = False  # max_k, min_k: the index is summed away, not kept
 
 
 FUNCTIONS: Mapping[str, Function] = {
@@ -54,6 +55,12 @@ FUNCTIONS: Mapping[str, Function] = {
         Function("square", 1, False, True, "x²; square' = 2x"),
         Function("identity", 1, False, True, "x; identity' = 1"),
         Function("softmax", 1, True, False, "exp, normalised to sum 1 along the index"),
+        Function("max", 1, True, False, "the largest value over the index (max_k)", True),
+        Function("min", 1, True, False, "the smallest value over the index (min_k)", True),
+        Function("argmax", 1, True, False,
+                 "1 where the argument is largest over the index, else 0 (max_k's derivative)"),
+        Function("argmin", 1, True, False,
+                 "1 where the argument is smallest over the index, else 0 (min_k's derivative)"),
         Function("loss", 2, False, True,
                  "cross-entropy term −y log ŷ; loss'(y, ŷ) = −y/ŷ (in ŷ)"),
     )
@@ -126,6 +133,23 @@ def _softmax(x: Array, owned: bool, axis: int) -> Array:
     return e
 
 
+def _one_hot(x: np.ndarray, axis: int, largest: bool) -> np.ndarray:
+    """1 at the first largest (smallest) entry along ``axis``, else 0."""
+    pick = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
+    out = np.zeros_like(x, dtype=np.result_type(x, np.float32))
+    np.put_along_axis(out, np.expand_dims(pick, axis), 1.0, axis=axis)
+    return out
+
+
+#: Functions along one axis other than softmax: reductions and their derivatives.
+_ALONG: dict[str, Callable[[np.ndarray, int], Array]] = {
+    "max": lambda x, axis: np.max(x, axis=axis),
+    "min": lambda x, axis: np.min(x, axis=axis),
+    "argmax": lambda x, axis: _one_hot(x, axis, True),
+    "argmin": lambda x, axis: _one_hot(x, axis, False),
+}
+
+
 _UNARY: dict[tuple[str, int], Callable[[Array, bool], Array]] = {
     ("sigmoid", 0): _sigmoid,
     ("sigmoid", 1): _sigmoid_prime,
@@ -172,6 +196,10 @@ def apply(
         if primes or axis is None:
             raise InvalidArgumentError("softmax takes an axis and has no elementwise derivative")
         return _softmax(args[0], owned, axis)
+    if name in _ALONG:
+        if primes or axis is None:
+            raise InvalidArgumentError(f"{name} takes an axis and has no elementwise derivative")
+        return _ALONG[name](_array(args[0]), axis)
     if name == "loss":
         y, p = args
         if primes:

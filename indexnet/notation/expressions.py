@@ -43,6 +43,8 @@ MAX_DEPTH = 64
 #: Token kinds that can start a factor.
 #: The words that reduce over the indices after ``_``: ``sum_n``, ``mean_n``.
 REDUCTIONS = frozenset({"sum", "mean"})
+#: The functions that reduce over the one index after ``_``: ``max_k(…)``, ``min_k(…)``.
+REDUCERS = frozenset(name for name, f in FUNCTIONS.items() if f.reduces)
 FACTOR_START = frozenset({"name", "number", "(", "^", "_", "{}", "sum", "∂", "frac", "{", "|"})
 
 
@@ -271,6 +273,8 @@ class ExpressionParser(TensorParser):
                 return jacobian
         if name == "sum":
             raise self.error("a sum takes its index after _, as in sum_n")
+        if name in REDUCERS and self.peek().kind == "_":
+            return self.apply(depth)
         if self.call_follows():
             return self.apply(depth)
         if name in FUNCTIONS:
@@ -332,6 +336,12 @@ class ExpressionParser(TensorParser):
             if self.tok.kind == "'":
                 self.advance()
                 primes += 1
+            elif self.tok.kind == "_" and label is None and name in REDUCERS:
+                self.advance()  # max_k: the index it reduces
+                if not is_letter(self.tok):
+                    raise self.error(f"{name}_ takes one index letter, as in {name}_k(…)")
+                index = Index(self.tok.text, False, self.pos(self.tok))
+                self.advance()
             elif self.tok.kind == "_" and label is None:
                 label = self.label()
             elif self.tok.kind == "[" and index is None:

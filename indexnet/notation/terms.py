@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .. import ir
+from ..ir.elementwise import FUNCTIONS
 from ..render import render_product
 from . import ast
 from .names import Names, letters
@@ -61,6 +62,8 @@ class TermLowerer(Names):
             out = frozenset().union(*(self.raw(a) for a in node.args))
             if node.index is not None:
                 out |= {node.index.letter}
+                if node.name in FUNCTIONS and FUNCTIONS[node.name].reduces:
+                    out -= {node.index.letter}
         elif isinstance(node, ast.Paren):
             out = self.raw(node.expr)
         elif isinstance(node, ast.Frac):
@@ -279,6 +282,8 @@ class TermLowerer(Names):
         if index is not None and index not in output:
             raise self.error(f"{node.name}[{index}]: its argument has no free index {index} "
                              f"(it has {', '.join(output) or 'none'})", node.pos)
+        if node.name in FUNCTIONS and FUNCTIONS[node.name].reduces:
+            output = output.replace(index or "", "")  # max_k reduces k
         return _Piece(factor=ir.Call(node.name, node.label, node.primes,
                                     node.index.letter if node.index else None, tuple(args),
                                     output, (node.pos.line, node.pos.column)))

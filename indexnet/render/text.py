@@ -53,6 +53,8 @@ _GREEK_WORDS = {
     "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }
 _LATEX_OF_GREEK = {v: "\\" + k for k, v in _GREEK_WORDS.items()} | {"ℓ": "\\ell"}
+#: Functions written with their index as a subscript: ``max_k(…)``.
+_REDUCERS = ("max", "min")
 _LATEX_FUNCTIONS = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh"}
 
 
@@ -278,6 +280,8 @@ class _Writer:
                 name += "_{" + call.label.replace("ℓ", "\\ell ").strip() + "}"
             if call.index is not None:
                 name += "_{" + call.index + "}"
+            if call.function in _REDUCERS and call.index is not None:
+                return f"\\{call.function}_{{{call.index}}}\\left({args}\\right)"
             if call.function == "sqrt" and not call.primes:
                 return f"\\sqrt{{{args}}}"
             if call.function == "abs" and not call.primes:
@@ -286,7 +290,9 @@ class _Writer:
         name = call.function + "'" * call.primes
         if call.label is not None:
             name += _label(call.label)
-        if call.index is not None:
+        if call.function in _REDUCERS and call.index is not None:
+            name += f"_{call.index}"
+        elif call.index is not None:
             name += f"[{call.index}]"
         return f"{name}({args})"
 
