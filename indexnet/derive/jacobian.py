@@ -129,7 +129,7 @@ def jacobian(module: Module, of: str, wrt: str) -> ir.Derivation:
     top_ref = ir.Ref(top.name, top.label, rows[:split], rows[split:])
     wrt_split = len(wrt_info.ref.upper)
     wrt_ref = ir.Ref(wrt_info.ref.name, wrt_info.ref.label, cols[:wrt_split], cols[wrt_split:])
-    rhs = to_sum(expr, rows + cols, group=False)
+    rhs = to_sum(simp.tidy(expr, rows + cols), rows + cols, group=False)
     found = ir.Derivation(of, wrt_ref, rhs, top=top_ref)
     return _relettered(module, found)
 

@@ -355,7 +355,7 @@ def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = N
     for k in [*keep_first, *(w for w in wanted)]:
         info = program.tensors[k]
         ref = ir.Ref(info.ref.name, info.ref.label, info.ref.upper, info.ref.lower)
-        rhs = to_sum(exprs.get(k, []), info.letters, group=group)
+        rhs = to_sum(simp.tidy(exprs.get(k, []), info.letters), info.letters, group=group)
         final.append(ir.Derivation(of, ref, rhs))
     return reletter(program, _backprop_order(final))
 
