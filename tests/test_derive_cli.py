@@ -134,3 +134,77 @@ def test_unreadable_or_empty_program(command: str, content: bytes | None, needle
     status, err = _main([command, str(path)], capsys)
     assert status == 2 and needle in err and str(path) in err
     assert err.startswith(f"indexnet {command}: error: ") and err.count("\n") == 1
+
+
+# -- warnings where a typo hides (spec 5.9): check, derive and eval print the same ----------
+
+TYPO = ("input x^n_d\nparam W^d_h\na^n_h = x^n_d W^h_d\nL = sum_{nh} a^n_h\n"
+        "claim dL/dW^d_h = x^n_d\n")
+AXES = ("line 3, column 15: W^h_d names W's axes h, d but W is declared W^d_h (line 2): this "
+        "forces h and d to one size; did you mean W^d_h or Wᵀ_d^h?")
+
+
+@pytest.mark.parametrize(("command", "status"), [("check", 1), ("derive", 0), ("eval", 0)])
+def test_check_derive_and_eval_print_the_same_warnings(command: str, status: int,
+                                                      tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from indexnet.program import parse
+
+    path = tmp_path / "typo.ix"
+    path.write_text(TYPO, encoding="utf-8")
+    got, err = _main([command, str(path)], capsys)
+    assert got == status  # warnings never change the exit status
+    lines = err.splitlines()
+    assert f"{path}: {AXES}" in lines
+    assert lines == [f"{path}: {w}" for w in parse(TYPO).warnings]
+
+
+def test_eval_strict_makes_the_axes_warning_an_error(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "typo.ix"
+    path.write_text("input A^i_j, x_j\ny_i = A^j_i x_j\n", encoding="utf-8")
+    status, err = _main(["eval", str(path)], capsys)
+    assert status == 0 and "A^j_i names A's axes j, i" in err
+    status, err = _main(["eval", str(path), "--strict"], capsys)
+    assert status == 2 and err.startswith("indexnet eval: error: line 2, column 7: A^j_i names")
+
+
+def test_the_examples_print_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["derive", str(EXAMPLES / "two_layer.ix")], capsys)
+    assert status == 0 and err == ""
+
+
+# -- --json is strict JSON: never a bare NaN or Infinity -----------------------------------
+
+
+def _strict(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise AssertionError(f"bare {constant} in JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_check_json_never_prints_nan_or_infinity(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from indexnet.check.report import CheckReport, ClaimResult
+    from indexnet.program import Program
+
+    results = [ClaimResult(4, "dL/dw", "claim dL/dw = w", [], False, float("nan")),
+               ClaimResult(5, "dL/dw", "claim dL/dw = 2 w", [], False, float("inf")),
+               ClaimResult(6, "dL/dw", "claim dL/dw = x", [], True, 0.0)]
+    report = CheckReport(results, {"n": 2}, 3)
+    monkeypatch.setattr(Program, "check", lambda self, *a, **k: report)
+    status, out, _ = run(["check", str(EXAMPLES / "two_layer.ix"), "--json"], capsys)
+    rows = _strict(out)
+    assert status == 1 and isinstance(rows, list)
+    assert [r["max_rel_error"] for r in rows] == [None, None, 0.0]
+    assert rows[0]["non_finite"] == {"max_rel_error": "NaN"}
+    assert rows[1]["non_finite"] == {"max_rel_error": "Infinity"}
+    assert "non_finite" not in rows[2]
+    assert _strict(report.json()) == rows  # the library's text is strict too
+
+
+def test_derive_json_is_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--json"], capsys)
+    rows = _strict(out)
+    assert status == 0 and isinstance(rows, list) and rows[0]["derivative"] == "dL/da_ℓ"

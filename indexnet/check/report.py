@@ -10,6 +10,7 @@ line  claim    einsum  result  max rel error  diagnosis
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +38,26 @@ class ClaimResult:
     status: str = "pass"
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` object."""
-        return {"line": self.line, "claim": self.claim, "statement": self.statement,
-                "einsum": self.einsums, "ok": self.ok, "status": self.status,
-                "max_rel_error": self.max_rel_error, "diagnosis": self.diagnosis or None}
+        """The ``--json`` object, valid JSON however the claim evaluated.
+
+        A NaN or infinite ``max_rel_error`` (a claim that evaluates to NaN or
+        overflows) is ``None``, and a field ``non_finite`` says what it was, as
+        :func:`indexnet.cli.options.json_text` writes every non-finite number.
+
+        >>> out = ClaimResult(4, "dL/dw", "claim dL/dw = w", [], False, float("nan")).to_json()
+        >>> out["max_rel_error"], out["non_finite"]
+        (None, {'max_rel_error': 'NaN'})
+        """
+        error = self.max_rel_error
+        out: dict[str, Any] = {
+            "line": self.line, "claim": self.claim, "statement": self.statement,
+            "einsum": self.einsums, "ok": self.ok, "status": self.status,
+            "max_rel_error": error if error is None or math.isfinite(error) else None,
+            "diagnosis": self.diagnosis or None}
+        if error is not None and not math.isfinite(error):
+            out["non_finite"] = {"max_rel_error": "NaN" if math.isnan(error) else
+                                 "Infinity" if error > 0 else "-Infinity"}
+        return out
 
 
 @dataclass
@@ -87,5 +104,5 @@ class CheckReport:
         return "\n".join(line.rstrip() for line in lines)
 
     def json(self) -> str:
-        """``to_json()`` as text."""
-        return json.dumps(self.to_json(), ensure_ascii=False)
+        """``to_json()`` as strict JSON text: never a bare ``NaN`` or ``Infinity``."""
+        return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False)

@@ -4,9 +4,13 @@
 defines last, for every param (or ``--wrt NAME``), each equation with its
 einsum strings; ``--latex`` and ``--doc`` choose the notation. ``check FILE``
 prints one row per claim (line, claim, einsum strings, pass or fail, largest
-relative error, diagnosis), or with ``--json`` a list of objects. Exit
-status: 0 when every claim holds, 1 when one fails, 2 when the file cannot be
-read or parsed or its declarations and equations do not size.
+relative error, diagnosis), or with ``--json`` a list of objects (strict
+JSON: a NaN or an infinity prints as ``null``, see
+:func:`~indexnet.cli.options.json_text`). Both print the program's warnings
+(variance, and axes named differently from their declaration) to stderr, one
+line each with line and column, as ``eval`` does; they never change the exit
+status. Exit status: 0 when every claim holds, 1 when one fails, 2 when the
+file cannot be read or parsed or its declarations and equations do not size.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="indexnet")
@@ -21,7 +25,6 @@ read or parsed or its declarations and equations do not size.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -31,7 +34,7 @@ from ..fileio import read_text
 from ..program import Program, parse
 from ..render import post_scripted, render
 from .argtypes import non_negative_int, positive_int
-from .options import add_json_option, add_sizes_option, sizes_of
+from .options import add_json_option, add_sizes_option, json_text, sizes_of
 
 __all__ = ["register", "run_check", "run_derive"]
 
@@ -74,13 +77,32 @@ def register(subparsers: Any) -> None:
     q.set_defaults(func=run_check, show_source=True)
 
 
+def _print_warnings(program: Program, path: str) -> None:
+    """Print every warning of ``program`` to stderr, one line each: ``FILE: line L, column C: …``.
+
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     _print_warnings(parse("db_k = delta^n_k"), "f.ix")
+    >>> err.getvalue().startswith("f.ix: line 1, column 8: n occurs once (delta^n_k)")
+    True
+    """
+    for warning in program.warnings:
+        print(f"{path}: {warning}", file=sys.stderr)
+
+
 def _read(path: str) -> Program:
-    """The program in the file at ``path``; an unreadable or empty file is a typed error."""
+    """The program in the file at ``path``, its warnings printed to stderr.
+
+    An unreadable or empty file is a typed error.
+    """
     text = read_text(path, "program")
     if not text.strip():
         raise InvalidArgumentError(f"program {path!r} is empty: it holds no declaration or "
                                    "equation")
-    return parse(text)
+    program = parse(text)
+    _print_warnings(program, path)
+    return program
 
 
 def run_derive(args: argparse.Namespace) -> int:
@@ -97,7 +119,7 @@ def run_derive(args: argparse.Namespace) -> int:
         rows.append({"derivative": d.key, "equation": render(d, "compact", params=params),
                      "text": text, "einsum": d.einsums()})
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(json_text(rows))
         return 0
     for row in rows:
         einsums = f"    [{'; '.join(row['einsum'])}]" if row["einsum"] else ""
@@ -114,7 +136,7 @@ def run_check(args: argparse.Namespace) -> int:
         raise InvalidArgumentError("--draws must be at least 1")
     report = program.check(sizes, draws=args.draws, seed=args.seed)
     if args.json:
-        print(report.json())
+        print(json_text(report.to_json()))
     else:
         print(report)
     for defect in report.defects:

@@ -285,7 +285,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """The ``eval`` subcommand."""
     program, given, sizes, values = _evaluate(args)
     origin = f"arrays from {args.inputs}" if given else f"random inputs, seed {args.seed}"
-    warnings = [str(w) for w in program.warnings]
+    warnings = [str(w) for w in program.warnings]  # printed to stderr by _evaluate
     if args.json:
         print(json_text({
             "file": args.file,
@@ -296,8 +296,6 @@ def run_eval(args: argparse.Namespace) -> int:
             "warnings": warnings,
         }))
         return 0
-    for warning in warnings:
-        print(f"{args.file}: {warning}", file=sys.stderr)
     count = len(program.equations)
     print(f"{args.file}: {count} equation{'s' if count != 1 else ''}; sizes "
           f"{', '.join(f'{c}={n}' for c, n in sizes.items())} ({origin})")
@@ -314,6 +312,9 @@ def _evaluate(args: argparse.Namespace) -> tuple[Program, dict[str, np.ndarray],
     """Read and evaluate ``args.file``: the program, the given arrays, the sizes, the values."""
     text = read_text(args.file, "program")
     program = parse(text, strict=args.strict)
+    if not args.json:  # before evaluating: a warning often explains a size conflict
+        for warning in program.warnings:
+            print(f"{args.file}: {warning}", file=sys.stderr)
     if not program.equations and not program.claims:
         what = "is empty" if not text.strip() else "holds no equation"
         raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")

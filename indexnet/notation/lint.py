@@ -1,7 +1,7 @@
-"""The variance lint: upper and lower indices used the way the seed uses them.
+"""The lint: upper and lower indices used the way the seed uses them, axes named as declared.
 
-Three warnings (INDEX-LANGUAGE.md, section 2), each with a line, a column and,
-where one exists, the clean spelling:
+Three variance warnings (INDEX-LANGUAGE.md, section 2), each with a line, a
+column and, where one exists, the clean spelling:
 
 * a summed index should occur exactly twice in its product, once upper and
   once lower (``x^n_d δ^n_h`` sums n over two upper positions; the clean
@@ -15,11 +15,21 @@ The clean spelling re-spells one tensor reference (transposing it, or moving
 indices between upper and lower) without changing which axis each letter
 names, choosing the re-spelling that leaves the fewest warnings.
 
+And one warning where a typo hides (section 5.9, kind ``axes``): a reference
+of a declared or defined tensor that names one of its axes with a letter the
+declaration gives to another axis (``W^h_d`` for a declared ``W^d_h``), so
+that two letters are forced to one size that nothing else in the program
+makes one size.
+
 >>> from indexnet.program import parse
 >>> for warning in parse("g^d_h = x^n_d δ^n_h").warnings:
 ...     print(warning.line, warning.column, warning.suggestion)
 1 9 xᵀ_n^d δ^n_h
 1 9 xᵀ_n^d δ^n_h
+>>> program = parse("param W^d_h\\ninput x^n_d\\na^n_h = x^n_d W^h_d")
+>>> print([w for w in program.warnings if w.kind == "axes"][0])
+line 3, column 15: W^h_d names W's axes h, d but W is declared W^d_h (line 1): this forces \
+h and d to one size; did you mean W^d_h or Wᵀ_d^h?
 """
 
 from __future__ import annotations
@@ -41,12 +51,21 @@ _Problem = tuple[Scripted, str, ir.Product, str]
 
 @dataclass(frozen=True)
 class Lint:
-    """One variance warning: where, what, and the clean spelling (or None)."""
+    """One warning: where, what, the clean spelling (or None), and its kind.
+
+    ``kind`` is ``variance`` (upper and lower indices) or ``axes`` (a
+    tensor's axes named differently from its declaration, forcing two
+    indices to one size).
+
+    >>> str(Lint(3, 15, "W^h_d names W's axes h, d ...", "W^d_h", "axes"))
+    "line 3, column 15: W^h_d names W's axes h, d ..."
+    """
 
     line: int
     column: int
     message: str
     suggestion: str | None = None
+    kind: str = "variance"
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.message}"
@@ -294,12 +313,174 @@ def _replace_sum(expr: ir.Sum, old: ir.Ref, new: ir.Ref) -> ir.Sum:
                                                  for t in expr.terms))
 
 
+# -- axes named differently from the declaration (section 5.9) --------------------------
+
+#: The roles whose layout is stated: declared with ``input``/``param``, or defined.
+_STATED = ("input", "param", "defined")
+
+
+class _Classes:
+    """Union-find over index letters and tensor axes (``("letter", c)``, ``("axis", key, k)``)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def find(self, node: tuple[str, ...]) -> tuple[str, ...]:
+        root = node
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        self.parent[node] = root
+        return root
+
+    def union(self, a: tuple[str, ...], b: tuple[str, ...]) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+    def ref(self, ref: ir.Ref) -> None:
+        for axis, letter in enumerate(ref.subscripts):
+            self.union(("letter", letter), ("axis", ref.key, str(axis)))
+
+    def same(self, a: str, b: str) -> bool:
+        return self.find(("letter", a)) == self.find(("letter", b))
+
+
+def _sizing_statements(program: ir.Module) -> list[tuple[ir.Ref | None, ir.Sum, bool]]:
+    """(target, right-hand side, written?) of every statement that sizes the program.
+
+    Claims never merge two sizes, so they are left out; derivations (what
+    :meth:`Program.derive` adds) size the program but are not written, so
+    they are never warned about.
+    """
+    out: list[tuple[ir.Ref | None, ir.Sum, bool]] = []
+    for stmt in program.statements:
+        if isinstance(stmt, ir.Equation):
+            out.append((stmt.target, stmt.rhs, True))
+        elif isinstance(stmt, ir.Derivation):
+            out.append((stmt.wrt, stmt.rhs, False))
+            if stmt.top is not None:
+                out.append((stmt.top, ir.Sum((), ""), False))
+    return out
+
+
+def _misnamed(ref: ir.Ref, declared: ir.Ref) -> list[list[str]]:
+    """The letters ``ref`` forces to one size by naming axes with other axes' letters.
+
+    Empty unless some letter of ``ref`` stands on an axis that the
+    declaration gives another letter, while the declaration gives it to a
+    different axis: ``W^h_d`` for ``W^d_h`` gives ``[["h", "d"]]``. A
+    diagonal (a letter written twice, ``A^i_i``) is never a typo.
+
+    >>> _misnamed(ir.Ref("W", None, "h", "d"), ir.Ref("W", None, "d", "h"))
+    [['h', 'd']]
+    >>> _misnamed(ir.Ref("W", None, "i", "j"), ir.Ref("W", None, "d", "h"))
+    []
+    """
+    used, stated = ref.subscripts, declared.subscripts
+    if len(used) != len(stated) or len(set(used)) < len(used) \
+            or len(set(stated)) < len(stated):
+        return []
+    classes = _Classes()
+    for u, d in zip(used, stated):
+        if u != d and u in stated:
+            classes.union(("letter", u), ("letter", d))
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for letter in dict.fromkeys(used + stated):
+        if ("letter", letter) in classes.parent:
+            groups.setdefault(classes.find(("letter", letter)), []).append(letter)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _axis_lint(program: ir.Module) -> list[Lint]:
+    """A warning for every reference that forces two of the program's letters to one size.
+
+    A reference is suspect when :func:`_misnamed` finds letters it forces
+    together; it is warned about unless the rest of the program (every other
+    reference, declaration, definition and ``eye``, but no suspect and no
+    claim) already makes those letters one size, as a square matrix used
+    with a trace or on a vector from both sides does.
+    """
+    layouts = {k: t for k, t in program.tensors.items() if t.role in _STATED}
+    statements = _sizing_statements(program)
+    suspects: list[tuple[ir.Ref, ir.TensorInfo, list[list[str]]]] = []
+    for _, rhs, written in statements:
+        for ref in ir.iter_refs(rhs) if written else ():
+            info = layouts.get(ref.key)
+            groups = _misnamed(ref, info.ref) if info is not None else []
+            if info is not None and groups:
+                suspects.append((ref, info, groups))
+    if not suspects:
+        return []
+    rest = _rest(program, statements, {id(ref) for ref, _, _ in suspects})
+    out = []
+    for ref, info, groups in suspects:
+        forced = [g for g in groups if not all(rest.same(g[0], c) for c in g[1:])]
+        if forced:
+            out.append(_axis_warning(ref, info, forced))
+    return out
+
+
+def _rest(program: ir.Module, statements: list[tuple[ir.Ref | None, ir.Sum, bool]],
+          skip: set[int]) -> _Classes:
+    """The size classes of ``program`` without the references whose ids are in ``skip``."""
+    rest = _Classes()
+    for info in program.tensors.values():
+        rest.ref(info.ref)
+    for target, rhs, _ in statements:
+        if target is not None:
+            rest.ref(target)
+        for ref in ir.iter_refs(rhs):
+            if id(ref) not in skip:
+                rest.ref(ref)
+        for product in ir.iter_products(rhs):
+            for eye in _eyes(product):
+                for letter in eye.subscripts:
+                    rest.union(("letter", eye.subscripts[0]), ("letter", letter))
+    return rest
+
+
+def _eyes(product: ir.Product) -> list[ir.Eye]:
+    out = []
+    for factor in product.factors:
+        while isinstance(factor, (ir.Power, ir.Inverse)):
+            factor = factor.base
+        if isinstance(factor, ir.Eye):
+            out.append(factor)
+    return out
+
+
+def _axis_warning(ref: ir.Ref, info: ir.TensorInfo, forced: list[list[str]]) -> Lint:
+    """The warning for ``ref``: what it names, the declaration, the letters forced, the fix."""
+    stated = info.ref.subscripts
+    upper = len(ref.upper)
+    plain = dataclasses.replace(ref, upper=stated[:upper], lower=stated[upper:],
+                                transposed=False)
+    fixes = [_spell(plain)]
+    if len(stated) == 2:
+        back = stated[::-1]
+        fixes.append(_spell(dataclasses.replace(ref, upper=back[:upper], lower=back[upper:],
+                                                transposed=True)))
+    how = "declared" if info.role in ("input", "param") else "defined"
+    letters = "; ".join(", ".join(g[:-1]) + f" and {g[-1]}" for g in forced)
+    message = (f"{_spell(ref)} names {ref.key}'s axes {', '.join(ref.subscripts)} but "
+               f"{ref.key} is {how} {_spell(info.ref)} (line {info.line}): this forces "
+               f"{letters} to one size; did you mean {' or '.join(fixes)}?")
+    line, column = ref.pos
+    return Lint(line, column, message, fixes[0], "axes")
+
+
 def lint(program: ir.Module) -> list[Lint]:
-    """Every variance warning of ``program``, in the order of the text."""
+    """Every warning of ``program`` (variance, then axes), in the order of the text.
+
+    >>> from indexnet.program import parse
+    >>> [w.kind for w in lint(parse("param W^d_h\\ninput x^n_d\\na^n_h = x^n_d W^h_d"))]
+    ['variance', 'variance', 'axes']
+    """
     out: list[Lint] = []
     for stmt in program.statements:
         if isinstance(stmt, ir.Equation):
             out.extend(_Linter(stmt.target, stmt.rhs).run())
         elif isinstance(stmt, (ir.Claim, ir.Derivation)):
             out.extend(_Linter(stmt.wrt, stmt.rhs).run())
+    out.extend(_axis_lint(program))
     return sorted(out, key=lambda w: (w.line, w.column))
