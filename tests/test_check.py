@@ -24,7 +24,8 @@ def load(name: str) -> Program:
     return parse((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix"])
+@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix", "newton_logistic.ix",
+                                  "conv1d.ix", "conv2d.ix", "maxpool.ix"])
 def test_the_examples_claims_all_hold(name: str) -> None:
     report = load(name).check()
     assert report.ok, str(report)
@@ -229,3 +230,75 @@ def diagnosis_rate(cases: int, seed: int = 0) -> tuple[float, int, list[str]]:
 def test_the_diagnosis_names_the_mistake_in_at_least_95_percent_of_cases() -> None:
     rate, total, misses = diagnosis_rate(200)
     assert rate >= 0.95, f"{rate:.3f} of {total}\n" + "\n".join(misses)
+
+
+# -- sharper diagnoses (issue 9): one slip anywhere in the claim, named --------------------------
+
+SHARPER = {
+    "sign of one term": (
+        "param w^d\ninput X^n_d\nsize n=5, d=3\nL = w^d w^d + sum_{nd} X^n_d w^d",
+        "dL/dw^d = 2 w^d - sum_n X^n_d",
+        "wrong sign on one term: -sum_n X^n_d should be sum_n X^n_d"),
+    "a mean where a sum belongs, on one term": (
+        "param w^d\ninput X^n_d\nsize n=5, d=3\nL = w^d w^d + sum_{nd} X^n_d w^d",
+        "dL/dw^d = 2 w^d + mean_n X^n_d",
+        "a factor |n| missing on the term mean_n X^n_d (a sum over n, not a mean)"),
+    "the chain in the wrong order": (
+        "input A^i_j, C^k_i\nparam B^j_k\nsize i=4, j=4, k=4\nT = A^i_j B^j_k C^k_i",
+        "dT/dB^j_k = Cᵀ^j_i Aᵀ^i_k",
+        "factors in the wrong order: Cᵀ_i^j Aᵀ_k^i should be Cᵀ_k^i Aᵀ_i^j"),
+    "symmetry assumed": (
+        "input S^i_k\nparam x^i\nsize i=4\nQ = x_i S^i_k x^k",
+        "dQ/dx^i = 2 S^i_k x^k",
+        "symmetry assumed: S is not symmetric, so 2 S^i_k x^k should be "
+        "S^i_k x^k + S^k_i x^k"),
+    "1 - z for 1 - z^2": (
+        "input x^n_d\nparam W^d_h\nsize n=4, d=3, h=5\nz^n_h = tanh(x^n_d W^d_h)\n"
+        "L = sum_{nh} z^n_h",
+        "dL/dW^d_h = xᵀ^d_n (1 - z^n_h)",
+        "wrong activation derivative: (1 - z^n_h) should be tanh'(x^n_d W^d_h)"),
+    "x where xh belongs": (
+        "input x^n_d, t^n_d\nparam g_d\nsize n=4, d=3\nxh^n_d = x^n_d / sqrt(x^n_d x^n_d)\n"
+        "L = sum_{nd} (g_d xh^n_d - t^n_d)",
+        "dL/dg_d = sum_n x^n_d",
+        "wrong variable: x^n_d should be xh^n_d"),
+    "softmax entry by entry inside a product": (
+        "input x^n_d, t^n_k\nparam W^d_k\nsize n=4, d=3, k=5\np^n_k = softmax[k](x^n_d W^d_k)\n"
+        "L = 1/2 sum_{nk} (p^n_k - t^n_k)^2",
+        "dL/dW^d_k = xᵀ^d_n (dL/dp^n_k p^n_k (1 - p^n_k))",
+        "elementwise derivative of softmax: softmax[k]'s Jacobian is not diagonal"),
+}
+
+
+@pytest.mark.parametrize(("program", "claim", "diagnosis"), list(SHARPER.values()),
+                         ids=list(SHARPER))
+def test_one_slip_anywhere_in_a_claim_is_named(program: str, claim: str,
+                                               diagnosis: str) -> None:
+    (result,) = check(parse(f"{program}\nclaim {claim}"), draws=1, confirm=False)
+    assert not result.ok and result.diagnosis.startswith(diagnosis), result.diagnosis
+
+
+def test_a_scalar_claim_is_not_called_off_by_an_arbitrary_constant() -> None:
+    """Two scalars are always multiples of each other: only a simple ratio is named."""
+    program = parse("input X^n_d, y^n\nparam w^d, c\nsize n=8, d=3\nr^n = X^n_d w^d + c - y^n\n"
+                    "L = 1/2 mean_n r^n r^n\nclaim dL/dc = mean_n (X^n_d w^d - c - y^n)")
+    (result,) = check(program, draws=1, confirm=False)
+    assert result.diagnosis == "wrong sign on one term: -c should be c"
+
+
+def test_a_mean_where_a_sum_belongs_names_the_size() -> None:
+    program = parse("input x^n_d\nparam b_d\nsize n=4, d=3\nL = sum_{nd} x^n_d b_d\n"
+                    "claim dL/db_d = mean_n x^n_d")
+    (result,) = check(program, draws=1, confirm=False)
+    assert result.diagnosis.startswith("constant factor: the claim is 1/|n| × the derivative")
+
+
+def test_two_readings_of_one_mistake_are_both_given() -> None:
+    """relu'(a) a is relu(a) = z: a missing relu' and a for z are one mistake."""
+    program = parse("input x^n_d, t^n_k\nparam W1^d_h, W2^h_k\nsize n=5, d=4, h=6, k=3\n"
+                    "a^n_h = x^n_d W1^d_h\nz^n_h = relu(a^n_h)\no^n_k = z^n_h W2^h_k\n"
+                    "L = 1/2 sum_{nk} (o^n_k - t^n_k)^2\n"
+                    "claim dL/dW2^h_k = aᵀ^h_n (o^n_k - t^n_k)")
+    (result,) = check(program, draws=1, confirm=False)
+    assert result.diagnosis == ("missing activation derivative: relu'(a^n_h) (equivalently, "
+                                "wrong variable: aᵀ_n^h should be zᵀ_n^h)")

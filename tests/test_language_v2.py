@@ -266,3 +266,104 @@ def test_max_written_wrongly(text: str, message: str) -> None:
     with pytest.raises(ProgramError) as err:
         parse(text)
     assert message in err.value.message and err.value.line == 2
+
+
+# -- index arithmetic (section 5.5) --------------------------------------------------------
+
+
+CONV = "input x^n_s\nparam w^k\nz^n_t = x^n_{t+k} w^k"
+
+
+@pytest.mark.parametrize("text", [
+    CONV,
+    "input x^n_s\nparam w^k\nz^n_t = x^n_{2t+k+1} w^k",
+    "input X^{nd}_{ab}\nparam K^{cpq}_d\nY^{nc}_{ij} = X^{nd}_{2i+p, 2j+q} K^{cpq}_d",
+    "input ^n(x)_s\nparam (w)^k\n^n(z)_t = ^n(x)_{t+k} (w)^k",
+])
+def test_index_arithmetic_reads_and_writes_back(text: str) -> None:
+    program = parse(text)
+    assert parse(str(program)) == program == parse(program.render("document"))
+    assert "_{" in program.render("latex")
+
+
+def test_a_convolution_is_one_einsum_over_a_window_view() -> None:
+    program = parse(CONV)
+    assert program.einsums()[0][0] == "ntk,k->nt"
+    # |s| = |t| + |k| - 1 when no size is given ("valid")
+    assert program.size_model.resolve({}, {"n": 2, "t": 5, "k": 3}) == \
+        {"n": 2, "t": 5, "k": 3, "s": 7}
+    # and |t| = |s| - |k| + 1 from the arrays
+    out = program.evaluate(x=np.ones((2, 9)), w=np.ones(4))
+    assert out["z"].shape == (2, 6)
+
+
+@given(n=st.integers(1, 3), t=st.integers(1, 5), k=st.integers(1, 4), seed=st.integers(0, 99))
+@settings(max_examples=30, deadline=None)
+def test_windows_evaluate_as_numpy_convolutions(n: int, t: int, k: int, seed: int) -> None:
+    program = parse(CONV + "\ny^n_t = x^n_{2t+k+1} w^k")
+    arrays = program.random_inputs({"n": n, "t": t, "k": k}, seed=seed)
+    x, w = arrays["x"], arrays["w"]
+    assert x.shape == (n, 2 * (t - 1) + (k - 1) + 2)  # the farthest position + 1
+    out = program.evaluate(**arrays)
+    full = np.stack([np.correlate(row, w, mode="valid") for row in x])
+    np.testing.assert_allclose(out["z"], full[:, :out["z"].shape[1]])
+    np.testing.assert_allclose(out["y"], full[:, 1::2][:, :t])
+
+
+def test_conv2d_with_stride_equals_explicit_loops() -> None:
+    program = parse((EXAMPLES / "conv2d.ix").read_text(encoding="utf-8"))
+    arrays = program.random_inputs(seed=5)
+    X, K = arrays["X"], arrays["K"]
+    got = program.evaluate(**arrays)["Y"]
+    want = np.zeros(got.shape)
+    for n, c, i, j in np.ndindex(*got.shape):
+        want[n, c, i, j] = sum(X[n, d, 2 * i + p, 2 * j + q] * K[c, p, q, d]
+                               for d in range(X.shape[1]) for p in range(K.shape[1])
+                               for q in range(K.shape[2]))
+    np.testing.assert_allclose(got, want)
+
+
+@pytest.mark.parametrize("name", ["conv1d.ix", "conv2d.ix", "maxpool.ix"])
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=5, deadline=None)
+def test_window_derivatives_match_finite_differences(name: str, seed: int) -> None:
+    text = (EXAMPLES / name).read_text(encoding="utf-8").replace("input x", "param x") \
+        .replace("input X", "param X")
+    program = parse("\n".join(line for line in text.splitlines()
+                              if not line.startswith(("claim", "g^n_t"))))
+    arrays = program.random_inputs(seed=seed)
+    values = program.derive(confirm=False).evaluate(**arrays)
+    for key in program.params:
+        want = central_differences(program, arrays, "L", key)
+        np.testing.assert_allclose(values[f"dL/d{key}"], want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t-k} w^k", "index arithmetic adds letters"),
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t+t} w^k", "t appears twice in one index slot"),
+    ("input x^n_{s+1}\nz^n = x^n_s", "reads a tensor on a right-hand side"),
+    ("input x^n_s\nz^n_{t+1} = x^n_t", "a left-hand side names each axis with one letter"),
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t+kk} w^k", "'kk' is not one index letter"),
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t+1/2} w^k", "expected ',' or '}' after an index slot"),
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t+0.5} w^k", "whole numbers"),
+    ("input x^n_s\nz^n_t = xᵀ_{t+1}^n", "without a transpose"),
+])
+def test_index_arithmetic_written_wrongly(text: str, message: str) -> None:
+    from indexnet import ProgramError
+
+    with pytest.raises(ProgramError) as err:
+        parse(text)
+    assert message in err.value.message and err.value.line >= 1 and err.value.column >= 1
+
+
+@pytest.mark.parametrize(("text", "sizes", "message"), [
+    ("input x^n_s\nparam w^k\nz^n_t = x^n_{t+k} w^k", {"s": 4, "t": 3, "k": 3},
+     "the slot t+k reaches 4 (|t|=3, |k|=3) but axis 1 of x has size 4"),
+    ("input x^n_s\nz^n_t = x^n_{t-1}", {"t": 3}, "reaches -1 (at 0)"),
+])
+def test_a_window_past_its_axis_is_an_error(text: str, sizes: dict, message: str) -> None:
+    from indexnet import ProgramSizeError
+
+    with pytest.raises(ProgramSizeError) as err:
+        parse(text).random_inputs(sizes)
+    assert message in err.value.message and err.value.line == len(text.splitlines())

@@ -164,6 +164,46 @@ class _Reverse:
             r = rename_term(t, first, avoid=set(canon))
             out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon + self.outer))
 
+    @factor.register(ir.Window)
+    def window(self, f: ir.Window, cot: list[Term]) -> None:
+        """``x^n_{t+k}`` passes its cotangent back to x through a shifted delta.
+
+        The adjoint of a strided view is a scatter-add: ``dL/dx^n_s`` gains
+        ``G^n_{tk} eye^s_{t+k}`` (the transposed convolution). A plain slot
+        renames its letter to x's own, as :meth:`ref` does.
+        """
+        if f.eye:
+            return
+        canon = self.program.tensors[f.key].letters
+        simple: dict[str, str] = {}
+        eyes: list[ir.Factor] = []
+        compound: list[str] = []
+        for axis, (terms, offset) in enumerate(f.slots):
+            if len(terms) == 1 and terms[0][1] == 1 and offset == 0:
+                letter = terms[0][0]
+                if letter in simple:
+                    eyes.append(ir.Eye(simple[letter], canon[axis]))
+                else:
+                    simple[letter] = canon[axis]
+            else:
+                compound += [c for c, _ in terms if c not in compound]
+        used = set(canon) | set(self.outer)
+        for t in cot:
+            used |= set(t.letters)
+        fresh: dict[str, str] = {}
+        for c in compound:
+            if c not in simple:
+                fresh[c] = fresh_letter(used | set(fresh.values()), prefer=c)
+        moved = {**simple, **fresh}
+        for axis, (terms, offset) in enumerate(f.slots):
+            if not (len(terms) == 1 and terms[0][1] == 1 and offset == 0):
+                slot = (tuple((moved[c], a) for c, a in terms), offset)
+                eyes.append(ir.Window("eye", None, ((((canon[axis], 1),), 0), slot), 1, True))
+        out = self.grads.setdefault(f.key, [])
+        for t in cot:
+            r = rename_term(t, moved, avoid=set(canon) | set(fresh.values()))
+            out.append(Term(r.coef, r.consts, r.factors + tuple(eyes), canon + self.outer))
+
     @factor.register(ir.Group)
     def group(self, f: ir.Group, cot: list[Term]) -> None:
         """``(Σ_t p_t)``: the parenthesised sum's rule."""

@@ -206,6 +206,8 @@ class Compiled:
         if isinstance(factor, ir.Eye):
             eye = self._eye(len(factor.subscripts), self.sizes[factor.subscripts[0]])
             return lambda env: (eye, False)
+        if isinstance(factor, ir.Window):
+            return self._window(factor)
         if isinstance(factor, ir.Group):
             return self._sum(factor.sum)
         if isinstance(factor, ir.Power):
@@ -232,6 +234,33 @@ class Compiled:
                 f"d{factor.of}/d{factor.wrt.key} is a derivative atom; evaluating derivatives is "
                 "not supported yet", factor.pos, NotSupportedError)
         return self._call(factor)
+
+    def _window(self, w: ir.Window) -> Node:
+        """``x^n_{t+k}`` as a strided view of x (no copy); ``eye^s_{t+k}`` as 0/1 entries."""
+        letters = w.subscripts
+        shape = tuple(self.sizes[c] for c in letters)
+        if w.eye:
+            grids = np.ogrid[tuple(slice(0, n) for n in shape)] if shape else []
+            at = dict(zip(letters, grids))
+            values = [sum((a * at[c] for c, a in terms), np.int64(offset))
+                      for terms, offset in w.slots]
+            hit = np.ones(shape, dtype=bool)
+            for v in values[1:]:
+                hit &= np.broadcast_to(v == values[0], shape)
+            eye = hit.astype(self.dtype)
+            return lambda env: (eye, False)
+        key = w.key
+        factors = [{c: a for c, a in terms} for terms, _ in w.slots]
+        start = tuple(slice(offset, None) for _, offset in w.slots)
+
+        def window(env: Env) -> Value:
+            x = np.asarray(env[key])
+            strides = tuple(sum(f.get(c, 0) * s for f, s in zip(factors, x.strides))
+                            for c in letters)
+            view = np.lib.stride_tricks.as_strided(x[start], shape, strides, writeable=False)
+            return view, False
+
+        return window
 
     def _eye(self, rank: int, size: int) -> np.ndarray:
         cached = self._eyes.get((rank, size))

@@ -40,10 +40,12 @@ __all__ = [
     "Product",
     "Ref",
     "SizeDecl",
+    "Slot",
     "Statement",
     "Sum",
     "TensorDecl",
     "TensorInfo",
+    "Window",
     "decimal_places",
     "deriv_key",
     "factor_output",
@@ -177,7 +179,43 @@ class DerivRef:
         return deriv_key(self.of, self.wrt.key)
 
 
-Factor = Union[Ref, Eye, Call, Group, Power, Inverse, DerivRef]  # noqa: UP007
+#: One axis of a :class:`Window`: letters with their factors, plus an integer (``2t+k-1``).
+Slot = tuple[tuple[tuple[str, int], ...], int]
+
+
+@dataclass(frozen=True)
+class Window:
+    """``x^n_{t+k}``: tensor ``name`` (or ``eye``) read through index arithmetic (5.5).
+
+    One slot per axis of the tensor, in written order (``upper`` of them
+    upper); a slot maps letters to a position, ``Σ factor·letter + offset``.
+    The value is a strided view whose axes are the distinct letters, in
+    order of appearance (:attr:`subscripts`); einsum then contracts it as
+    any operand, so a convolution is one einsum over a window view.
+
+    >>> Window("x", None, ((( ("n", 1),), 0), ((("t", 1), ("k", 1)), 0)), 1).subscripts
+    'ntk'
+    """
+
+    name: str
+    label: str | None
+    slots: tuple[Slot, ...]
+    upper: int
+    eye: bool = False
+    pos: Position = field(default=(0, 0), compare=False)
+
+    @property
+    def key(self) -> str:
+        """The key of the tensor read (``eye`` for a window of the Kronecker delta)."""
+        return tensor_key(self.name, self.label)
+
+    @property
+    def subscripts(self) -> str:
+        """The view's letters: every letter of the slots, once, in order."""
+        return "".join(dict.fromkeys(c for terms, _ in self.slots for c, _ in terms))
+
+
+Factor = Union[Ref, Eye, Call, Group, Power, Inverse, DerivRef, Window]  # noqa: UP007
 
 
 def factor_output(factor: Factor) -> str:
@@ -188,7 +226,7 @@ def factor_output(factor: Factor) -> str:
     """
     while isinstance(factor, (Power, Inverse)):
         factor = factor.base
-    if isinstance(factor, (Ref, Eye)):
+    if isinstance(factor, (Ref, Eye, Window)):
         return factor.subscripts
     if isinstance(factor, Call):
         return factor.output
@@ -530,6 +568,8 @@ def iter_refs(expr: Sum) -> Iterator[Ref]:
                 base = base.base
             if isinstance(base, Ref):
                 yield base
+            elif isinstance(base, Window) and not base.eye:
+                yield Ref(base.name, base.label, "", "", pos=base.pos)
             elif isinstance(base, DerivRef):
                 yield base.wrt
                 if base.top is not None:

@@ -31,7 +31,7 @@ class Statements(Protocol):
     tensors: dict[str, ir.TensorInfo]
     source: str
 
-__all__ = ["SizeModel"]
+__all__ = ["SizeModel", "slot_text"]
 
 Node = tuple[str, ...]
 #: Where a class's size came from: a tensor axis (key, axis), ``given`` or ``declared``.
@@ -46,6 +46,8 @@ class SizeModel:
         self._parent: dict[Node, Node] = {}
         self._first: dict[Node, tuple[int, int]] = {}
         self._soft = False
+        #: Reads through index arithmetic: (window, axis, its slot), each a size constraint.
+        self.windows: list[tuple[ir.Window, int, ir.Slot]] = []
         for info in program.tensors.values():
             self._ref(info.ref, info.key)
         for stmt in program.statements:
@@ -113,6 +115,22 @@ class SizeModel:
                     letters = base.subscripts
                     for letter in letters:
                         self._union(("letter", letters[0]), ("letter", letter))
+                elif isinstance(base, ir.Window):
+                    self._window(base)
+
+    def _window(self, window: ir.Window) -> None:
+        """A plain slot names its axis like a reference; a compound one constrains it."""
+        for axis, slot in enumerate(window.slots):
+            terms, offset = slot
+            for letter, _ in terms:
+                self._find(("letter", letter))
+            if window.eye:
+                continue
+            if len(terms) == 1 and terms[0][1] == 1 and offset == 0:
+                self._union(("letter", terms[0][0]), ("axis", window.key, str(axis)))
+            else:
+                self._find(("axis", window.key, str(axis)))
+                self.windows.append((window, axis, slot))
 
     def letter_class(self, letter: str) -> Node:
         """The class (a representative node) of index ``letter``."""
@@ -156,7 +174,9 @@ class SizeModel:
         self._size_from_letters("given", given or {}, size, source)
         if declared:
             self._size_from_letters("declared", self._declared(), size, source)
-        return self._every_letter(size, defaults)
+        out = self._every_letter(size, defaults)
+        self._check_windows(size)
+        return out
 
     def _size_from_shape(self, key: str, shape: Sequence[int], size: dict[Node, int],
                          source: dict[Node, Origin]) -> None:
@@ -216,14 +236,75 @@ class SizeModel:
                 f"axis, so they need one size, but get {have} and {n}",
                 line=line, column=1 if line else 0, source=self.program.source)
 
+    def _infer_windows(self, size: dict[Node, int]) -> bool:
+        """Sizes that reads through index arithmetic imply, as for a "valid" convolution.
+
+        An unsized axis is as long as the farthest position any of its windows
+        reaches, plus one (``|t| + |k| - 1`` for ``x_{t+k}``); an unsized letter,
+        the only one of its slot, runs as far as the axis allows (``|t| = |s| - |k| + 1``).
+        Returns whether any size was found.
+        """
+        found = False
+        while True:
+            axes: dict[Node, int] = {}
+            letters: dict[Node, int] = {}
+            for window, axis, (terms, offset) in self.windows:
+                root = self._find(("axis", window.key, str(axis)))
+                roots = [self._find(("letter", c)) for c, _ in terms]
+                open_ = [k for k, r in enumerate(roots) if r not in size]
+                if root not in size and not open_:
+                    high = sum(a * (size[r] - 1) for r, (_, a) in zip(roots, terms)) + offset
+                    axes[root] = max(axes.get(root, 0), high + 1)
+                elif root in size and len(open_) == 1:
+                    k = open_[0]
+                    rest = sum(a * (size[r] - 1) for i, (r, (_, a)) in
+                               enumerate(zip(roots, terms)) if i != k) + offset
+                    room = (size[root] - 1 - rest) // terms[k][1] + 1
+                    letters[roots[k]] = min(letters.get(roots[k], room), room)
+            fresh = {**axes, **{r: n for r, n in letters.items() if n >= 1}}
+            if not fresh:
+                return found
+            size.update(fresh)
+            found = True
+
+    def _check_windows(self, size: dict[Node, int]) -> None:
+        """Every position a window reaches lies on its axis; else an error at the window."""
+        for window, axis, (terms, offset) in self.windows:
+            root = self._find(("axis", window.key, str(axis)))
+            roots = [self._find(("letter", c)) for c, _ in terms]
+            if root not in size or any(r not in size for r in roots):
+                continue
+            high = sum(a * (size[r] - 1) for r, (_, a) in zip(roots, terms)) + offset
+            slot = slot_text(terms, offset)
+            if offset < 0:
+                raise ProgramSizeError(
+                    f"{window.key}: the slot {slot} reaches {offset} (at 0), before the first "
+                    f"entry of axis {axis}; there is no implicit padding",
+                    line=window.pos[0], column=window.pos[1], source=self.program.source)
+            if high >= size[root]:
+                letters = ", ".join(f"|{c}|={size[r]}" for r, (c, _) in zip(roots, terms))
+                raise ProgramSizeError(
+                    f"{window.key}: the slot {slot} reaches {high} ({letters}) but axis {axis} "
+                    f"of {window.key} has size {size[root]} (positions 0 to {size[root] - 1}); "
+                    "there is no implicit padding: pad the input, or size it larger",
+                    line=window.pos[0], column=window.pos[1], source=self.program.source)
+
     def _every_letter(self, size: dict[Node, int], defaults: bool) -> dict[str, int]:
-        """Every letter's size, declared letters first; defaults fill unknown classes."""
+        """Every letter's size, declared letters first; defaults fill unknown classes.
+
+        An axis read through index arithmetic takes its size from the window's
+        letters before any default is given to it.
+        """
         out: dict[str, int] = {}
         used = set(size.values())
         candidate = 3
         missing = []
+        self._infer_windows(size)
+        windowed = {self._find(("axis", w.key, str(a))) for w, a, _ in self.windows}
         for letters in self.classes():
             root = self._find(("letter", letters[0]))
+            if root not in size and root in windowed:
+                continue  # sized below, from the window's letters
             if root not in size:
                 if not defaults:
                     missing.extend(letters)
@@ -234,6 +315,15 @@ class SizeModel:
                 used.add(candidate)
             for letter in letters:
                 out[letter] = size[root]
+        if self._infer_windows(size):
+            for letters in self.classes():
+                root = self._find(("letter", letters[0]))
+                if root in size:
+                    for letter in letters:
+                        out.setdefault(letter, size[root])
+        missing = [c for c in missing if c not in out]
+        missing += [c for letters in self.classes() for c in letters
+                    if c not in out and c not in missing]
         if missing:
             raise ProgramSizeError(
                 f"the size of ind{'ex' if len(missing) == 1 else 'ices'} "
@@ -259,3 +349,15 @@ class SizeModel:
         """The shape of tensor ``key`` under letter ``sizes``."""
         info = self.program.tensors[key]
         return tuple(sizes[c] for c in info.letters)
+
+
+def slot_text(terms: tuple[tuple[str, int], ...], offset: int) -> str:
+    """A slot of index arithmetic as the language writes it: ``2t+k-1``.
+
+    >>> slot_text((("t", 2), ("k", 1)), -1)
+    '2t+k-1'
+    """
+    text = "+".join(f"{a if a != 1 else ''}{c}" for c, a in terms)
+    if offset:
+        text += f"{offset:+d}"
+    return text

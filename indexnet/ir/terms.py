@@ -124,6 +124,10 @@ def rename_factor(factor: ir.Factor, m: Mapping[str, str]) -> ir.Factor:
     if isinstance(factor, (ir.Ref, ir.Eye)):
         return dataclasses.replace(factor, upper=map_letters(factor.upper, m),
                                    lower=map_letters(factor.lower, m))
+    if isinstance(factor, ir.Window):
+        slots = tuple((tuple((m.get(c, c), a) for c, a in terms), offset)
+                      for terms, offset in factor.slots)
+        return dataclasses.replace(factor, slots=slots)
     if isinstance(factor, ir.DerivRef):
         wrt, top = factor.wrt, factor.top
         if top is not None:
@@ -247,6 +251,8 @@ def factor_key(f: ir.Factor) -> tuple[Any, ...]:
         return ("R", f.key, f.subscripts)
     if isinstance(f, ir.Eye):
         return ("E", "".join(sorted(f.subscripts)))
+    if isinstance(f, ir.Window):
+        return ("W", f.key, f.eye, f.slots)
     if isinstance(f, ir.DerivRef):
         return ("D", f.of, f.wrt.key, ir.factor_output(f))
     if isinstance(f, ir.Power):

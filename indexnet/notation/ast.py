@@ -54,11 +54,27 @@ class Pos:
 
 @dataclass(frozen=True)
 class Index:
-    """One index letter, upper (``^``) or lower (``_``)."""
+    """One index letter, upper (``^``) or lower (``_``), or a slot of index arithmetic.
+
+    A slot ``2t+k-1`` (section 5.5) has ``terms`` ``(("t", 2), ("k", 1))`` and
+    ``offset`` -1; its ``letter`` is its first letter, for messages.
+    """
 
     letter: str
     upper: bool
     pos: Pos = field(compare=False)
+    terms: tuple[tuple[str, int], ...] = ()
+    offset: int = 0
+
+    @property
+    def compound(self) -> bool:
+        """Whether the slot holds index arithmetic rather than one letter."""
+        return bool(self.terms)
+
+    @property
+    def letters(self) -> str:
+        """Every letter of the slot, in order."""
+        return "".join(c for c, _ in self.terms) if self.terms else self.letter
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from ..render import render_product
 
 __all__ = ["Lint", "lint"]
 
-Scripted = Union[ir.Ref, ir.Eye]  # noqa: UP007
+Scripted = Union[ir.Ref, ir.Eye, ir.Window]  # noqa: UP007
 #: One warning found: (reference, message, product, kind).
 _Problem = tuple[Scripted, str, ir.Product, str]
 
@@ -95,10 +95,14 @@ def _in_factor(factor: ir.Factor, letter: str) -> list[tuple[Scripted, bool]]:
     while isinstance(factor, (ir.Power, ir.Inverse)):
         factor = factor.base
     if isinstance(factor, (ir.Ref, ir.Eye)):
-        return [(factor, True) for c in factor.upper if c == letter] + \
-            [(factor, False) for c in factor.lower if c == letter]
+        node: Scripted = factor
+        return [(node, True) for c in factor.upper if c == letter] + \
+            [(node, False) for c in factor.lower if c == letter]
     if isinstance(factor, ir.DerivRef):
         return _in_factor(factor.wrt, letter)
+    if isinstance(factor, ir.Window):  # each slot that holds the letter, upper or lower
+        return [(factor, k < factor.upper) for k, (terms, _) in enumerate(factor.slots)
+                if any(c == letter for c, _ in terms)]
     sums = factor.args if isinstance(factor, ir.Call) else (factor.sum,)
     out: list[tuple[Scripted, bool]] = []
     for inner in sums:
@@ -183,7 +187,7 @@ class _Linter:
             if letter in product.summed:
                 continue
             for _, ref, up in _occurrences(product.factors, letter):
-                if letter in ref.upper and letter in ref.lower:
+                if not isinstance(ref, ir.Window) and letter in ref.upper and letter in ref.lower:
                     continue  # a diagonal: one of its two positions must differ
                 if up != (letter in self.up):
                     side = "upper" if letter in self.up else "lower"

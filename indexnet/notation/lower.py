@@ -137,6 +137,10 @@ class _Lowerer(TermLowerer):
         if lhs.transposed:
             raise self.error("the left-hand side cannot be transposed: name the tensor as it "
                              "is stored", lhs.pos)
+        for index in lhs.indices:
+            if index.compound:
+                raise self.error("index arithmetic (t+k) reads a tensor on a right-hand side; "
+                                 "a left-hand side names each axis with one letter", index.pos)
         self._distinct(lhs.indices, "the left-hand side")
         free = letters(lhs.indices)
         self.current = key

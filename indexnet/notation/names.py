@@ -31,7 +31,7 @@ __all__ = ["Names", "letters", "walk_refs"]
 
 def letters(indices: Iterable[ast.Index]) -> str:
     """The letters of ``indices``, in order, as one string."""
-    return "".join(i.letter for i in indices)
+    return "".join(i.letters for i in indices)
 
 
 def _spell(ref: ir.Ref) -> str:
@@ -128,6 +128,7 @@ class Names:
     def ref(self, node: ast.TensorRef, check: bool = True) -> ir.Ref:
         """Lower a tensor reference; with ``check``, as a use of the tensor (rank, order)."""
         key = ir.tensor_key(node.name, node.label)
+        _one_letter_each(self, node)
         lowered = ir.Ref(node.name, node.label, letters(node.upper), letters(node.lower),
                          node.transposed, (node.pos.line, node.pos.column))
         if not check:
@@ -189,6 +190,7 @@ class Names:
     def _deriv_ref(self, ref: ast.TensorRef) -> ir.Ref:
         """A tensor of a derivative atom, checked against the program: known, its rank."""
         key = ir.tensor_key(ref.name, ref.label)
+        _one_letter_each(self, ref)
         lowered = ir.Ref(ref.name, ref.label, letters(ref.upper), letters(ref.lower),
                          ref.transposed, (ref.pos.line, ref.pos.column))
         info = self.tensors.get(key)
@@ -291,3 +293,14 @@ def walk_refs(stmt: object) -> Iterable[ast.TensorRef]:
             stack.append(node.base)
         elif isinstance(node, ast.SumOver):
             stack.append(node.body)
+
+
+def _one_letter_each(names: Names, node: ast.TensorRef) -> None:
+    """Refuse index arithmetic where an axis is named, not read.
+
+    A declaration, a left-hand side or a derivative names each axis with one letter.
+    """
+    for index in node.indices:
+        if index.compound:
+            raise names.error("index arithmetic (t+k) reads a tensor on a right-hand side; "
+                              "here each axis is named by one letter", index.pos)

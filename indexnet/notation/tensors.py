@@ -189,7 +189,9 @@ class TensorParser(TokenCursor):
         return self.error(f"one index after {sym} (an index is one letter)", tok, shift=1)
 
     def _script_braces(self, tok: Token, upper: bool, sym: str) -> list[Index]:
-        """Read the letters of ``x^{nd}`` from the ``{`` at ``tok``."""
+        """Read the letters of ``x^{nd}`` (or the slots of ``x_{t+k}``) from ``tok``'s ``{``."""
+        if self._arithmetic_ahead():
+            return self._slots(tok, upper, sym)
         self.advance()
         letters: list[Index] = []
         while self.tok.kind == "name":
@@ -209,6 +211,82 @@ class TensorParser(TokenCursor):
         if not letters:
             raise self.error(f"empty index group after {sym}", tok)
         return letters
+
+    def _arithmetic_ahead(self) -> bool:
+        """Whether the braces here hold index arithmetic (``+``, ``-``, a number, ``,``)."""
+        j = self.i + 1
+        while self.toks[j].kind not in ("}", "newline", "eof"):
+            if self.toks[j].kind in ("+", "-", "number", ","):
+                return True
+            j += 1
+        return False
+
+    def _slots(self, tok: Token, upper: bool, sym: str) -> list[Index]:
+        """Read ``{t+k}``, ``{2t+k-1}`` or ``{i+p, j+q}``: comma-separated slots (5.5)."""
+        self.advance()  # '{'
+        slots = [self._slot(upper, sym)]
+        while self.tok.kind == ",":
+            self.advance()
+            slots.append(self._slot(upper, sym))
+        if self.tok.kind != "}":
+            raise self.error(f"expected ',' or '}}' after an index slot, got {describe(self.tok)}")
+        self.advance()
+        return slots
+
+    def _slot(self, upper: bool, sym: str) -> Index:
+        """One slot: letters, each with an optional positive factor, plus an optional integer."""
+        start = self.tok
+        terms: list[tuple[str, int]] = []
+        offset = 0
+        sign = 1
+        if self.tok.kind in ("+", "-"):
+            sign = 1 if self.advance().kind == "+" else -1
+        while True:
+            tok = self.tok
+            factor: int | None = None
+            if tok.kind == "number":
+                value = self.number(tok)
+                if value.denominator != 1:
+                    raise self.error("index arithmetic takes whole numbers", tok)
+                factor = int(value)
+                before = self.advance()
+                tok = self.tok
+                touching = tok.kind == "name" and tok.offset == before.end
+            else:
+                touching = False
+            if tok.kind == "name" and (factor is None or touching):
+                terms.append(self._slot_letter(tok, sign, factor))
+                self.advance()
+            elif factor is not None:
+                offset += sign * factor
+            else:
+                raise self.error(f"expected an index letter or a number in {sym}{{…}}, got "
+                                 f"{describe(tok)}")
+            if self.tok.kind not in ("+", "-"):
+                break
+            sign = 1 if self.advance().kind == "+" else -1
+        if not terms:
+            raise self.error(f"an index slot needs a letter, as in {sym}{{t+1}}", start)
+        letters = [c for c, _ in terms]
+        if len(set(letters)) != len(letters):
+            raise self.error(f"{letters[0]} appears twice in one index slot: write it once, "
+                             "with a factor (2t)", start)
+        pos = self.pos(start)
+        if len(terms) == 1 and terms[0][1] == 1 and offset == 0:
+            return Index(terms[0][0], upper, pos)
+        return Index(terms[0][0], upper, pos, tuple(terms), offset)
+
+    def _slot_letter(self, tok: Token, sign: int, factor: int | None) -> tuple[str, int]:
+        """A letter of a slot with its factor (``2t``), checked."""
+        if len(tok.text) != 1 or not (tok.text.isascii() and tok.text.isalpha()):
+            raise self.error(f"{tok.text!r} is not one index letter; write a slot of index "
+                             "arithmetic as t+k or 2t+k", tok)
+        if sign < 0:
+            raise self.error(f"index arithmetic adds letters; -{tok.text} cannot name a "
+                             "position on an axis", tok)
+        if factor is not None and factor < 1:
+            raise self.error("a letter's factor is a positive whole number, as in 2t", tok)
+        return tok.text, factor if factor is not None else 1
 
     def bracket_index(self) -> Index:
         """Read the ``[k]`` of ``softmax[k]``."""

@@ -217,9 +217,26 @@ class TermLowerer(Names):
                 raise self.error("eye is symmetric; it needs no transpose", node.pos)
             if not node.indices:
                 raise self.error("eye needs indices, as in eye^i_j", node.pos)
+            if any(i.compound for i in node.indices):
+                return _Piece(factor=self.window(node, eye=True))
             return _Piece(factor=ir.Eye(letters(node.upper), letters(node.lower),
                                         (node.pos.line, node.pos.column)))
+        if any(i.compound for i in node.indices):
+            return _Piece(factor=self.window(node))
         return _Piece(factor=self.ref(node))
+
+    def window(self, node: ast.TensorRef, eye: bool = False) -> ir.Window:
+        """A read through index arithmetic, ``x^n_{t+k}`` (5.5): checked as a use of the tensor."""
+        if node.transposed:
+            raise self.error("index arithmetic reads a tensor as stored: write it without a "
+                             "transpose", node.pos)
+        if not eye:
+            plain = dataclasses.replace(node, upper=tuple(_plain(i) for i in node.upper),
+                                        lower=tuple(_plain(i) for i in node.lower))
+            self.ref(plain)  # known, defined before, the right number of indices
+        slots = tuple((i.terms or ((i.letter, 1),), i.offset) for i in node.indices)
+        return ir.Window(node.name, node.label, slots, len(node.upper), eye,
+                         (node.pos.line, node.pos.column))
 
     def invert(self, piece: _Piece, node: ast.Factor) -> _Piece:
         """The piece of ``/ node``: its inverse."""
@@ -296,3 +313,8 @@ def _unwrap(product: ir.Product) -> ir.Factor:
             and ir.factor_output(product.factors[0]) == product.output):
         return product.factors[0]
     return ir.Group(ir.Sum((product,), product.output))
+
+
+def _plain(index: ast.Index) -> ast.Index:
+    """A slot as a plain index (its first letter), to check a window as a tensor's use."""
+    return ast.Index(index.letter, index.upper, index.pos)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..ir import format_number
+from ..ir.sizing import slot_text
 from .text import scalar_text
 
 __all__ = ["loop_nest"]
@@ -116,7 +117,10 @@ class _Loops:
         if isinstance(factor, ir.Eye):
             return _index("eye", factor.subscripts)
         if isinstance(factor, ir.DerivRef):
-            return _index(f"d{factor.of}/d{_name(factor.wrt)}", factor.wrt.subscripts)
+            return _index(f"d{factor.of}/d{_name(factor.wrt)}", ir.factor_output(factor))
+        if isinstance(factor, ir.Window):  # x[n, t+k]
+            name = "eye" if factor.eye else factor.key
+            return f"{name}[{', '.join(slot_text(*slot) for slot in factor.slots)}]"
         if isinstance(factor, ir.Power):
             return f"{self.value(factor.base)}^{format_number(factor.exponent)}"
         if isinstance(factor, ir.Inverse):

@@ -123,6 +123,8 @@ class _Builder:
         if isinstance(factor, ir.Inverse):
             text, _ = self.factor(factor.base)
             return f"1/{_paren(text)}", letters
+        if isinstance(factor, ir.Window):
+            raise _None("index arithmetic (a window view) has no matrix form")
         return f"∂{factor.of}/∂{_name(factor.wrt)}", letters
 
     def arrange(self, ops: list[tuple[str, str]], out: str) -> str:

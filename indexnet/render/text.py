@@ -27,7 +27,8 @@ from typing import Any
 from .. import ir
 from ..einsum.subscripts import parse as parse_subscripts
 from ..errors import InvalidArgumentError
-from ..ir.nodes import decimal_places, format_number
+from ..ir.nodes import Slot, decimal_places, format_number
+from ..ir.sizing import slot_text
 
 __all__ = [
     "FORMS",
@@ -64,6 +65,14 @@ def _group(letters: str, latex: bool = False) -> str:
     return letters
 
 
+def _slot_group(slots: tuple[Slot, ...], latex: bool = False) -> str:
+    """The slots of one script group: ``n``, ``{nc}``, ``{t+k}`` or ``{i+p, j+q}``."""
+    texts = [slot_text(terms, offset) for terms, offset in slots]
+    if all(len(t) == 1 for t in texts):
+        return _group("".join(texts), latex)
+    return "{" + ", ".join(texts) + "}"
+
+
 def _label(label: str) -> str:
     return "_" + (label if len(label) == 1 else "{" + label + "}")
 
@@ -89,6 +98,24 @@ class _Writer:
             low = "_" + _group(ref.lower) if ref.lower else ""
             return text + (low + up if ref.transposed else up + low)
         return self.doc_ref(ref)
+
+    def window(self, w: ir.Window) -> str:
+        """A read through index arithmetic: ``x^n_{t+k}``, ``^n(x)_{t+k}``, ``eye^s_{t+k}``."""
+        latex = self.latex
+        ups, lows = w.slots[:w.upper], w.slots[w.upper:]
+        up = "^" + _slot_group(ups, latex) if ups else ""
+        low = "_" + _slot_group(lows, latex) if lows else ""
+        if w.eye:
+            return ("\\operatorname{eye}" if latex else "eye") + up + low
+        if not self.doc and w.label is None:
+            return w.name + up + low
+        inner = self.name(w.name)
+        if w.label is not None:
+            label = w.label.replace("ℓ", "\\ell ") if latex else w.label
+            inner += "_{" + label.strip() + "}" if latex else _label(label)
+        if w.key in self.params or not up:
+            return f"({inner}){up}{low}"
+        return f"{'{}' if latex else ''}{up}({inner}){low}"
 
     def doc_ref(self, ref: ir.Ref) -> str:
         latex = self.latex
@@ -240,6 +267,8 @@ class _Writer:
     def factor(self, factor: ir.Factor, operand: bool = False) -> str:
         if isinstance(factor, ir.Ref):
             return self.ref(factor)
+        if isinstance(factor, ir.Window):
+            return self.window(factor)
         if isinstance(factor, ir.Eye):
             if self.latex:
                 up = "^{" + factor.upper + "}" if factor.upper else ""
