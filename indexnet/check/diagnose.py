@@ -1,13 +1,19 @@
 """Say how a failing claim is wrong, by trying the likely corrections.
 
-In order: a constant factor (−1 is a wrong sign; 2, 1/2, a size N), a
-transposition (two letters swapped in one factor or in the whole claim), a
-missing or an extra term (which term of the exact derivative), a missing
-activation derivative ``f'(a)``, a derivative taken through the wrong
-variable, softmax's Jacobian used as if it were diagonal. The first
-correction that makes the claim equal to the exact derivative names the
-mistake; when none does, the diagnosis says so and shows where the error is
-largest by index.
+In order: a constant factor of the whole claim (−1 is a wrong sign; 2, 1/2,
+…; |n| or 1/|n| for a mean against a sum), two letters swapped in one
+reference anywhere or in the whole claim, a missing or an extra term (which
+term of the exact derivative), one term with the wrong sign, a ``dL/dX``
+atom of the wrong tensor, one term missing a factor |n| or 1/|n|, one term
+transposed, two factors of a chain in the wrong order, the wrong activation
+derivative (or none) or a wrong variable (both readings given when both
+fit), a non-symmetric matrix taken as symmetric, the claim being the
+derivative of another tensor, softmax differentiated entry by entry. The
+edits reach into parentheses and function arguments
+(:mod:`indexnet.check.diagnose_edits`, :mod:`indexnet.check.diagnose_calls`).
+The first correction that makes the claim equal to the exact derivative
+names the mistake; when none does, the diagnosis says so and shows where the
+error is largest by index: it never guesses.
 
 >>> from indexnet.program import parse
 >>> from indexnet.check.judge import check
@@ -24,6 +30,7 @@ largest by index.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
@@ -36,8 +43,19 @@ from ..derive.reverse import derive
 from ..errors import IndexnetError
 from ..ir.module import resolve_function
 from ..ir.terms import factor_key, rename_sum
-from ..render import render, render_product
+from ..render import render_product
 from .context import Context, rel_error
+from .diagnose_calls import activation_edits, softmax_edits
+from .diagnose_edits import (
+    Edit,
+    order_edits,
+    scale_edits,
+    sign_edits,
+    symmetry_edits,
+    term_transpose_edits,
+    transpose_edits,
+    variable_edits,
+)
 
 __all__ = ["diagnose"]
 
@@ -67,13 +85,6 @@ def _swap_letters(expr: ir.Sum, a: str, b: str) -> ir.Sum:
     return dataclasses.replace(rename_sum(expr, {a: b, b: a}), output=expr.output)
 
 
-def _refs(expr: ir.Sum) -> Iterator[tuple[int, int, ir.Ref]]:
-    for t, p in enumerate(expr.terms):
-        for j, f in enumerate(p.factors):
-            if isinstance(f, ir.Ref) and len(f.written) >= 2:
-                yield t, j, f
-
-
 def _replace(expr: ir.Sum, t: int, j: int, new: ir.Factor | None) -> ir.Sum:
     p = expr.terms[t]
     factors = list(p.factors)
@@ -94,7 +105,7 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
     def value(rhs: ir.Sum) -> np.ndarray | None:
         try:
             return ctx.evaluate(claim.wrt, rhs)
-        except IndexnetError:
+        except (IndexnetError, ValueError):
             return None
 
     def candidate(rhs: ir.Sum) -> np.ndarray | None:
@@ -106,14 +117,25 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
         return _close(candidate(rhs), exact)
 
     current = value(claim.rhs)
+    rhs, program, shapes = claim.rhs, ctx.program, ctx.shapes()
+    sizes = _sizes(ctx, claim)
     checks: list[Callable[[], str | None]] = [
-        lambda: _factor(current, exact, ctx),
+        lambda: _factor(current, exact, sizes, claim),
         lambda: _transposed(claim, fits),
         lambda: _terms(ctx, claim, current, exact, candidate),
+        lambda: _first(sign_edits(rhs), fits),
         lambda: _wrong_variable(ctx, claim, None, fits),
-        lambda: _activation(ctx, claim, fits),
+        lambda: _first(scale_edits(rhs, sizes), fits),
+        lambda: _first(term_transpose_edits(rhs), fits),
+        lambda: _first(order_edits(rhs), fits),
+        lambda: _either(
+            lambda: _activation(ctx, claim, fits) or _first(activation_edits(rhs, program), fits),
+            lambda: _first(variable_edits(rhs, program.tensors, shapes, current is not None),
+                           fits)),
+        lambda: _first(symmetry_edits(rhs, shapes), fits),
         lambda: _wrong_variable(ctx, claim, current, fits, atoms=False),
         lambda: _softmax(ctx, claim, current),
+        lambda: _first(softmax_edits(rhs, program), fits),
     ]
     for test in checks:
         found = test()
@@ -124,7 +146,41 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
     return _largest(claim, current, exact)
 
 
-def _factor(current: np.ndarray | None, exact: np.ndarray, ctx: Context) -> str | None:
+def _first(edits: Iterator[Edit], fits: Callable[[ir.Sum], bool]) -> str | None:
+    """The words of the first edit that makes the claim equal to the derivative."""
+    for words, rhs in edits:
+        if fits(rhs):
+            return words
+    return None
+
+
+def _either(first: Callable[[], str | None], second: Callable[[], str | None]) -> str | None:
+    """The first diagnosis, with the second as an equivalent reading when both fit.
+
+    A wrong activation derivative and a wrong variable can be one mistake seen
+    twice (``a (1 − s)`` is ``y (1 − s)`` short of ``a σ'(a)`` when y = a s).
+    """
+    one, two = first(), second()
+    if one and two:
+        return f"{one} (equivalently, {two})"
+    return one or two
+
+
+def _sizes(ctx: Context, claim: ir.Claim) -> dict[str, int]:
+    """The size of every letter of the program and of the claim (when the claim sizes)."""
+    sizes = dict(ctx.sizes)
+    with contextlib.suppress(IndexnetError, ValueError):
+        sizes.update(ctx.compile_claim(claim.wrt, claim.rhs)[1])
+    return sizes
+
+
+def _factor(current: np.ndarray | None, exact: np.ndarray, sizes: dict[str, int],
+            claim: ir.Claim) -> str | None:
+    """The claim as a constant times the derivative: −1, a simple fraction, a size |n|.
+
+    Any two scalars are multiples of each other, so a scalar claim is only
+    called off by a constant that is simple (a small fraction or a size).
+    """
     if current is None or current.shape != exact.shape:
         return None
     cc = float(np.vdot(current, current))
@@ -136,12 +192,49 @@ def _factor(current: np.ndarray | None, exact: np.ndarray, ctx: Context) -> str 
     r = 1 / a
     if abs(r + 1) <= 1e-6:
         return "wrong sign: the claim is −1 × the derivative"
-    text = _ratio_text(r, ctx.sizes)
+    mean = _mean_text(r, claim.rhs, sizes)
+    if mean is not None:
+        return mean
+    text = _ratio_text(r, sizes)
     if text is None:
+        if current.size <= 1:
+            return None
         return f"constant factor: the claim is {r:.4g} × the derivative"
-    inverse = _ratio_text(a, ctx.sizes) or f"{a:.4g}"
+    inverse = _ratio_text(a, sizes) or f"{a:.4g}"
     return f"constant factor: the claim is {text} × the derivative (multiply it by " \
         f"{inverse.split(' ')[0]})"
+
+
+def _claim_sizes(expr: ir.Sum, sizes: dict[str, int]) -> dict[int, list[str]]:
+    """Sizes above 2 of the letters the claim uses, each with its letters (summed first)."""
+    summed = [c for p in ir.iter_products(expr) for c in p.explicit + p.summed]
+    used = [c for p in ir.iter_products(expr) for c in p.output] + list(expr.output)
+    out: dict[int, list[str]] = {}
+    for c in dict.fromkeys(summed + used):
+        if sizes.get(c, 0) > 2:
+            out.setdefault(sizes[c], []).append(c)
+    return out
+
+
+def _mean_text(r: float, expr: ir.Sum, sizes: dict[str, int]) -> str | None:
+    """``r`` named as |n| or 1/|n| for a letter n of the claim: a mean against a sum.
+
+    >>> from indexnet.program import parse
+    >>> text = "input x^n; param w; L = w sum_n x^n; claim dL/dw = mean_n x^n"
+    >>> rhs = parse(text.replace("; ", chr(10))).claims[0].rhs
+    >>> _mean_text(1 / 3, rhs, {"n": 3})[:52]
+    'constant factor: the claim is 1/|n| × the derivative'
+    """
+    for size, letters in _claim_sizes(expr, sizes).items():
+        n = letters[0]
+        names = f"|{n}|" + "".join(f" (= |{c}|)" for c in letters[1:])
+        if abs(r * size - 1) <= 1e-6:
+            return (f"constant factor: the claim is 1/{names} × the derivative (1/{size}: a mean "
+                    f"over {n} where a sum belongs; multiply it by |{n}|)")
+        if abs(r / size - 1) <= 1e-6:
+            return (f"constant factor: the claim is {names} × the derivative ({size}: a sum over "
+                    f"{n} where a mean belongs; divide it by |{n}|)")
+    return None
 
 
 def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
@@ -150,18 +243,9 @@ def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
     The second is the claim transposed: the right-hand side with ``a`` and
     ``b`` exchanged, laid out as the left-hand side still is.
     """
-    for t, j, ref in _refs(claim.rhs):
-        written = ref.written
-        for p, q in itertools.combinations(range(len(written)), 2):
-            if written[p] == written[q]:
-                continue
-            w = list(written)
-            w[p], w[q] = w[q], w[p]
-            n_up = len(ref.upper)
-            new = dataclasses.replace(ref, upper="".join(w[:n_up]), lower="".join(w[n_up:]))
-            if fits(_replace(claim.rhs, t, j, new)):
-                return (f"transposed: {written[p]} and {written[q]} swapped in "
-                        f"{render_product(ir.Product(Fraction(1), (), (ref,), '', '', ''))}")
+    found = _first(transpose_edits(claim.rhs), fits)
+    if found:
+        return found
     free = claim.wrt.subscripts
     for a, b in itertools.combinations(free, 2):
         if fits(_swap_letters(claim.rhs, a, b)):
@@ -322,7 +406,7 @@ def _softmax(ctx: Context, claim: ir.Claim, current: np.ndarray | None) -> str |
         g = ctx.env[dkey]
         y = ctx.env[eq.target.key]
         if _close(current, g * y * (1 - y)):
-            name = render(ir.Sum((terms[0],), eq.free)) if False else eq.target.name
+            name = eq.target.name
             return (f"elementwise derivative of softmax: its Jacobian is not diagonal "
                     f"(∂{name}_k/∂a_j = {name}_k(δ_kj − {name}_j)); the claim uses only "
                     f"{name}(1 − {name}); add −{name} Σ_k (d{claim.of}/d{name}) {name}")
