@@ -38,6 +38,7 @@ from ..ir.terms import (
     Term,
     all_letters,
     fresh_letter,
+    merge_consts,
     multiply,
     rename_factor,
     rename_term,
@@ -334,14 +335,29 @@ def _substitute(terms: list[Term], of: str, table: dict[str, list[Term]],
                 keep = "".join(dict.fromkeys(u.output + subs))
                 rest = Term(u.coef, u.consts, u.factors[:j] + u.factors[j + 1:], keep)
                 m = dict(zip(canon, subs))
+                back = {s: c for c, s in m.items()}
                 for e in table[atom.wrt.key]:
                     renamed = rename_term(e, m, avoid=set(subs))
-                    nxt.append(multiply(rest, renamed, u.output))
+                    nxt.append(_sizes_as(multiply(rest, renamed, u.output), back))
             pending = nxt
             if not progressed:
                 break
         out.extend(pending)
     return out
+
+
+def _sizes_as(t: Term, back: dict[str, str]) -> Term:
+    """``t`` with the size ``|b|`` of an atom's letter written as that of the tensor's own axis.
+
+    A broadcast summed away leaves the size of its letter; the atom's letters
+    are made up, the tensor's own (``back``) are the program's, whose sizes
+    are known.
+    """
+    if not any(ir.size_letter(n) in back for n, _ in t.consts):
+        return t
+    consts = merge_consts(((ir.size_name(back.get(ir.size_letter(n) or "", "")) if
+                            ir.size_letter(n) in back else n, p) for n, p in t.consts))
+    return Term(t.coef, consts, t.factors, t.output)
 
 
 def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = None, *,

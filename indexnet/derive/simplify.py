@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import ir
+from ..ir.elementwise import FUNCTIONS
 from ..ir.module import Module
 from ..ir.terms import (
     Term,
@@ -136,11 +137,17 @@ class Simplifier:
         return merged if _cost(merged) < _cost(terms) else list(terms)
 
     def inner(self, expr: ir.Sum) -> ir.Sum:
-        """Simplify a sum inside a factor (a call's argument, a parenthesis)."""
+        """Simplify a sum inside a factor (a call's argument, a parenthesis).
+
+        Its letters are those some term still carries: ``z^i - z^i`` is ``0``,
+        with no letter, and the factor around it loses ``i`` too.
+        """
         terms = self.sum((Term.of(p) for p in expr.terms), expr.output)
         if not terms:
-            return ir.Sum((_zero(expr.output),), expr.output)
-        return ir.Sum(tuple(to_product(t, top=False) for t in terms), expr.output)
+            return ir.Sum((_zero(""),), "")
+        products = tuple(to_product(t, top=False) for t in terms)
+        kept = {c for p in products for c in p.output}
+        return ir.Sum(products, "".join(c for c in expr.output if c in kept))
 
     def term(self, t: Term) -> list[Term]:
         """Simplify one monomial (it may become zero or several terms: a list)."""
@@ -170,6 +177,13 @@ class Simplifier:
                 if len(inner) == 1 and inner[0].coefficient == 0:
                     return []
             factors.append(f)
+        # a letter summed here that simplifying took from every factor (z^i - z^i = 0)
+        # was a broadcast: summing it multiplies by its size
+        before = _top_letters(t.factors)
+        after = _top_letters(factors)
+        lost = [c for c in dict.fromkeys(c for f in t.factors for c in ir.factor_output(f))
+                if c in before and c not in after and c not in t.output]
+        consts.extend((ir.size_name(c), Fraction(1)) for c in lost)
         t = Term(coef, merge_consts(consts), tuple(factors), t.output)
         ident = {c: c for c in t.letters}
         t = dataclasses.replace(t, factors=tuple(rename_factor(f, ident) for f in t.factors))
@@ -191,7 +205,13 @@ class Simplifier:
         if isinstance(f, ir.Group):
             return ir.Group(self.inner(f.sum))
         if isinstance(f, ir.Call):
-            f = dataclasses.replace(f, args=tuple(self.inner(a) for a in f.args))
+            args = tuple(self.inner(a) for a in f.args)
+            carried = {c for a in args for c in a.output} | ({f.index} if f.index else set())
+            resolved = FUNCTIONS.get(f.function)
+            if f.index and resolved is not None and resolved.reduces:
+                carried.discard(f.index)
+            output = "".join(c for c in f.output if c in carried)
+            f = dataclasses.replace(f, args=args, output=output)
             by_value = self._prime_by_value(f)
             if by_value is not None:
                 return by_value
@@ -450,8 +470,12 @@ def to_product(t: Term, *, top: bool = True, group: bool = True) -> ir.Product:
         rest = [f for f in factors if not any(f is c for c in calls)]
         if calls and len(rest) >= 2 and bound and all(
                 c not in _top_letters(calls) for c in bound):
-            inner = ir.Product(Fraction(1), (), tuple(rest), explicit, bound, t.output)
-            return ir.Product(t.coef, t.consts, (*calls, ir.Group(ir.Sum((inner,), t.output))),
+            # the parenthesis carries only the letters its factors have: it is constant
+            # (broadcast) along the others, as (W^h W^h) beside tanh'(g^j …)
+            carried = _top_letters(rest)
+            inner_out = "".join(c for c in t.output if c in carried)
+            inner = ir.Product(Fraction(1), (), tuple(rest), explicit, bound, inner_out)
+            return ir.Product(t.coef, t.consts, (*calls, ir.Group(ir.Sum((inner,), inner_out))),
                               "", "", t.output)
     return ir.Product(t.coef, t.consts, factors, explicit, bound, t.output)
 
