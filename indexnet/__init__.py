@@ -8,16 +8,14 @@
 'nd,nh->dh'
 """
 
-from .bench import BenchReport, bench_paths
-from .check.gradcheck import GradcheckReport, TensorCheck, gradcheck
-from .check.judge import CheckReport, ClaimResult
-from .einsum.plan import Plan, Step, contract, plan
-from .einsum.subscripts import Subscripts
-from .einsum.subscripts import parse as parse_subscripts
-from .einsum.vjp import Derivative, derivative, vjp
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
+    AllocationError,
     CheckpointError,
     DataError,
+    DivergenceError,
     FormulaSyntaxError,
     GradcheckError,
     IndexnetError,
@@ -33,20 +31,63 @@ from .errors import (
     SizeMismatchError,
     VarianceError,
 )
-from .program import Program, parse
-from .seednet.nn import Network
-from .seednet.seed import SEED, SeedFormula
+
+if TYPE_CHECKING:  # what the names below load on first use, for type checkers
+    from .bench import BenchReport, bench_paths
+    from .check.gradcheck import GradcheckReport, TensorCheck, gradcheck
+    from .check.judge import CheckReport, ClaimResult
+    from .einsum.plan import Plan, Step, contract, plan
+    from .einsum.subscripts import Subscripts
+    from .einsum.subscripts import parse as parse_subscripts
+    from .einsum.vjp import Derivative, derivative, vjp
+    from .program import Program, parse
+    from .seednet.nn import Network
+    from .seednet.seed import SEED, SeedFormula
+
+#: Where each public name lives: ``import indexnet`` loads none of these modules
+#: (NumPy, opt_einsum, the language, the benchmarks); the first use of a name does.
+_LAZY = {
+    "BenchReport": "bench", "bench_paths": "bench",
+    "GradcheckReport": "check.gradcheck", "TensorCheck": "check.gradcheck",
+    "gradcheck": "check.gradcheck",
+    "CheckReport": "check.judge", "ClaimResult": "check.judge",
+    "Plan": "einsum.plan", "Step": "einsum.plan", "contract": "einsum.plan",
+    "plan": "einsum.plan",
+    "Subscripts": "einsum.subscripts", "parse_subscripts": "einsum.subscripts:parse",
+    "Derivative": "einsum.vjp", "derivative": "einsum.vjp", "vjp": "einsum.vjp",
+    "Program": "program", "parse": "program",
+    "Network": "seednet.nn",
+    "SEED": "seednet.seed", "SeedFormula": "seednet.seed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use (PEP 562), then keep the name here."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'indexnet' has no attribute {name!r}")
+    module, _, attribute = where.partition(":")
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SEED",
+    "AllocationError",
     "BenchReport",
     "CheckReport",
     "CheckpointError",
     "ClaimResult",
     "DataError",
     "Derivative",
+    "DivergenceError",
     "FormulaSyntaxError",
     "GradcheckError",
     "GradcheckReport",

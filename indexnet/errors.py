@@ -287,3 +287,4 @@ class DivergenceError(IndexnetError, ArithmeticError):
         self.epoch = epoch
         self.best_epoch = best_epoch
         super().__init__(message)
+

@@ -26,17 +26,22 @@ Shape = tuple[int, ...]
 PathType = Sequence[tuple[int, ...]]
 OptimizerName = Literal[
     "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
-    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured",
+    "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured", "oe-auto",
 ]
 OptimizeKind = OptimizerName | bool | PathType
 
-#: Every optimizer name that ``plan`` and ``contract`` accept. ``"naive"`` is one
-#: einsum over all operands; ``"measured"`` times the distinct paths of the fast
-#: optimizers on the real shapes and keeps the fastest (see :mod:`indexnet.einsum.measured`).
+#: Every optimizer name that ``plan`` and ``contract`` accept. ``"auto"`` is
+#: indexnet's default: ``dp`` where it finishes within a small planning budget,
+#: else the best of greedy and random-greedy (:mod:`indexnet.einsum.search`);
+#: ``"oe-auto"`` is opt_einsum's own ``"auto"``, kept for comparison. ``"naive"``
+#: is one einsum over all operands; ``"measured"`` times the distinct paths of
+#: the fast optimizers on the real shapes and keeps the fastest (see
+#: :mod:`indexnet.einsum.measured`).
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
 
 #: Path searches whose time can grow exponentially with the number of operands:
-#: they run under a time budget (``bench`` and ``plan --budget``). ``cotengra``
+#: they run under a time budget (``plan(budget=)``, ``bench`` and ``plan --budget``),
+#: after which the best path found so far is used and the plan says so. ``cotengra``
 #: is cotengra's hyper-optimizer, an optional extra.
 EXPONENTIAL_SEARCHES: frozenset[str] = frozenset(
     {"optimal", "branch-all", "branch-2", "dp", "auto-hq", "random-greedy-128", "cotengra"})

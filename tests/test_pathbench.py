@@ -7,7 +7,6 @@ asserts a timing, except generous wall-clock bounds on the budget.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
@@ -31,7 +30,6 @@ from indexnet.bench import (
     shapes_from_sizes,
 )
 from indexnet.bench.paths import _check_results
-from indexnet.cli.bench import register
 from indexnet.einsum.timing import random_arrays, time_paths
 
 # the module, not the function ``indexnet.cli.main`` that the package re-exports
@@ -307,18 +305,8 @@ z^n_h = x^n_d W^d_h
 
 
 @pytest.fixture
-def main(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[str]], int]:
-    """``indexnet.cli.main.main`` with ``bench`` registered (until cli.py registers it itself)."""
-    original = cli_module.build_parser
-
-    def build() -> argparse.ArgumentParser:
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "bench" not in sub.choices:
-            register(sub)
-        return parser
-
-    monkeypatch.setattr(cli_module, "build_parser", build)
+def main() -> Callable[[list[str]], int]:
+    """``indexnet.cli.main.main``, which registers ``bench``."""
     return cli_module.main
 
 

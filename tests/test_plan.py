@@ -366,6 +366,7 @@ def test_an_unexpected_error_in_contract_is_an_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plan_module = importlib.import_module("indexnet.einsum.plan")
+    plan_module.clear_call_cache()  # a remembered call would not plan at all
     # the plan is found, but running it fails
     monkeypatch.setattr(plan_module, "cached_plan", lambda *args: _boom)
     with pytest.raises(InternalError, match="internal error, please report: "
@@ -377,3 +378,42 @@ def test_an_unexpected_error_in_contract_is_an_internal_error(
 def test_an_unknown_dtype_is_the_callers_error() -> None:
     with pytest.raises(InvalidArgumentError, match="unknown dtype 'bogus'"):
         plan("ij,jk->ik", (2, 3), (3, 4), dtype="bogus")
+
+
+def test_an_unexpected_error_on_the_remembered_path_is_an_internal_error() -> None:
+    plan_module = importlib.import_module("indexnet.einsum.plan")
+    a, b = np.ones((2, 7)), np.ones((7, 3))
+    contract("ij,jk->ik", a, b)  # remembered
+    key = ("ij,jk->ik", "auto", None, np.ndarray, a.shape, a.dtype, np.ndarray, b.shape, b.dtype)
+    saved = plan_module._CALLS[key]
+    plan_module._CALLS[key] = _boom
+    try:
+        with pytest.raises(InternalError, match="evaluating a contraction") as caught:
+            contract("ij,jk->ik", a, b)
+    finally:
+        plan_module._CALLS[key] = saved
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+@given(problem=einsum_problems(max_operands=4, max_dims=3, max_side=3))
+def test_a_remembered_call_gives_what_the_checked_path_gives(
+    problem: tuple[str, list[np.ndarray]],
+) -> None:
+    """A second call of the same shapes and dtypes takes the remembered kernel."""
+    subscripts, operands = problem
+    contract(subscripts, *operands)
+    shifted = [np.array(op * 2.0 - 1.0) for op in operands]  # same shapes and dtypes, other values
+    assert_matches(contract(subscripts, *shifted), subscripts, shifted)
+
+
+def test_a_remembered_call_still_rejects_what_it_would_reject() -> None:
+    """Only the same types, shapes and dtypes hit: anything else is checked again."""
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    contract("ij,jk->ik", a, b)
+    with pytest.raises(SizeMismatchError, match="index 'j'"):
+        contract("ij,jk->ik", a, np.ones((4, 4)))
+    with pytest.raises(OperandCountError):
+        contract("ij,jk->ik", a)
+    got = contract("ij,jk->ik", a.astype(np.float32), b.astype(np.float32))
+    assert got.dtype == np.float32
+    assert contract("ij,jk->ik", a.tolist(), b).shape == (2, 4)  # lists: the checked path

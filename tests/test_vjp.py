@@ -279,11 +279,43 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 def test_an_unexpected_error_in_vjp_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     vjp_module = importlib.import_module("indexnet.einsum.vjp")
-    monkeypatch.setattr(vjp_module, "_apply", _boom)
+    vjp_module.clear_call_cache()  # a remembered call would not compile anything
+    monkeypatch.setattr(vjp_module, "_compile_gradient", _boom)
     with pytest.raises(InternalError, match="internal error, please report: computing einsum "
                        "gradients") as caught:
         vjp("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)), cotangent=np.ones((2, 4)))
     assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+def test_an_unexpected_error_on_the_remembered_path_is_an_internal_error() -> None:
+    vjp_module = importlib.import_module("indexnet.einsum.vjp")
+    a, b, g = np.ones((2, 5)), np.ones((5, 4)), np.ones((2, 4))
+    vjp("ij,jk->ik", a, b, cotangent=g)  # remembered
+    key = next(k for k in vjp_module._CALLS if k[0] == "ij,jk->ik" and k[3][1] == (2, 5))
+    saved = vjp_module._CALLS[key]
+    vjp_module._CALLS[key] = (_boom, _boom)
+    try:
+        with pytest.raises(InternalError, match="computing einsum gradients") as caught:
+            vjp("ij,jk->ik", a, b, cotangent=g)
+    finally:
+        vjp_module._CALLS[key] = saved
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+@given(problem=problems_with_cotangent(max_operands=3, max_dims=3, max_side=3))
+def test_a_remembered_call_gives_what_the_checked_path_gives(
+    problem: tuple[str, list[np.ndarray], np.ndarray],
+) -> None:
+    """The second call of the same shapes takes the remembered kernels: same values, fresh."""
+    subscripts, operands, g = problem
+    first = vjp(subscripts, *operands, cotangent=g)
+    shifted = [np.array(op + 1.0) for op in operands]  # same shapes and dtypes, other values
+    second = vjp(subscripts, *shifted, cotangent=g)
+    assert_gradients_match(subscripts, shifted, g, second)
+    for grad, again in zip(first, second, strict=True):
+        assert grad.shape == again.shape
+        assert again.flags.writeable
+        assert not any(np.shares_memory(again, a) for a in (*shifted, g))
 
 
 def test_an_unexpected_error_in_derivative_is_an_internal_error(

@@ -27,6 +27,7 @@ from typing import Any
 import opt_einsum
 
 from ..einsum.measured import measured_path
+from ..einsum.search import auto_budget, auto_path
 from ..errors import InvalidArgumentError
 from ..typing import EXPONENTIAL_SEARCHES, Shape
 from .equations import left_to_right_path
@@ -39,7 +40,7 @@ __all__ = ["BENCH_OPTIMIZERS", "BUDGET_S", "EXTRA_OPTIMIZERS", "check_optimizers
 #: cotengra's hyper-optimizer (reported as skipped unless cotengra is installed).
 BENCH_OPTIMIZERS: tuple[str, ...] = (
     "naive", "left-to-right", "greedy", "optimal", "dp", "branch-1", "branch-2",
-    "branch-all", "random-greedy", "auto", "auto-hq", "cotengra",
+    "branch-all", "random-greedy", "auto", "oe-auto", "auto-hq", "cotengra",
 )
 #: Names accepted by ``optimizers=`` beyond the defaults.
 EXTRA_OPTIMIZERS: tuple[str, ...] = ("random-greedy-128", "measured")
@@ -200,6 +201,8 @@ def find_path(
     can take exponential time (``optimal``, ``branch-all``, ``branch-2``,
     ``dp``, ``auto-hq``, ``random-greedy-128``, ``cotengra``) run, beyond six
     operands, in a worker process that is killed after ``budget`` seconds.
+    ``auto`` is indexnet's default (within its own planning budget), ``oe-auto``
+    opt_einsum's plain ``"auto"``.
     ``measured`` is :func:`~indexnet.einsum.measured.measured_path` (on
     ``dtype`` and ``backend``).
 
@@ -216,6 +219,13 @@ def find_path(
         return [tuple(range(n))] if n > 1 else [(0,)], 0.0, None
     if name == "left-to-right":
         return left_to_right_path(n), 0.0, None
+    if name == "auto":  # indexnet's own auto, bounded by its planning budget
+        start = time.perf_counter()
+        try:
+            path, _, _ = auto_path(subscripts, shapes, None, auto_budget(n, budget))
+        except RuntimeError as err:  # dp: no path when an index has size 0
+            return None, None, f"no path: {err}"
+        return [tuple(step) for step in path], time.perf_counter() - start, None
     if name == "cotengra":
         try:
             # optional (pip install cotengra): imported here only to say whether it is
@@ -226,7 +236,9 @@ def find_path(
         return _WORKER.search(name, subscripts, shapes, budget)
     start = time.perf_counter()
     try:
-        path, _ = opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize=name)
+        path, _ = opt_einsum.contract_path(
+            subscripts, *shapes, shapes=True, optimize="auto" if name == "oe-auto" else name
+        )
     except RuntimeError as err:  # dp: no path when an index has size 0
         return None, None, f"no path: {err}"
     return [tuple(step) for step in path], time.perf_counter() - start, None

@@ -27,15 +27,31 @@ nd,dh->nh  shapes (2, 3), (3, 4)
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import IndexnetError
-from . import bench, demo, derive, explain, plan, train
 
-__all__ = ["build_parser", "main", "run_command"]
+__all__ = ["COMMANDS", "build_parser", "main", "run_command"]
+
+#: Every subcommand, in the order of ``--help``: its module (which registers it,
+#: with the full arguments) and its one-line help. ``indexnet --help`` reads only
+#: this table, so it starts without loading NumPy or the language; a command
+#: loads its own module alone.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "walk through the seed's network: formulas, derivatives, checks, training"),
+    "train": ("train", "train the seed's network on digits, MNIST or synthetic data"),
+    "explain": ("explain", "explain an einsum string or an equation of the index language"),
+    "eval": ("explain", "evaluate a program of the index language"),
+    "derive": ("derive", "print the exact derivatives of a program, simplified"),
+    "check": ("derive", "judge the claims of a program against the exact derivative"),
+    "bench": ("bench", "benchmark every optimizer's contraction path: FLOPs against measured "
+              "time"),
+    "plan": ("plan", "show the contraction plan of an einsum string"),
+}
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -45,22 +61,39 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``indexnet`` command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``indexnet`` command.
+
+    With ``only`` (a command's name), that command's module alone is loaded and
+    registers its arguments; every other command is listed by its help line
+    (:data:`COMMANDS`), which is all ``indexnet --help`` shows (``only=""``:
+    none loaded). Without ``only``, every command is registered.
+    """
     parser = _OneLineParser(
         prog="indexnet",
         description="Tensor-index notation as planned einsum formulas, and the seed's network.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (demo, train, explain, derive, bench, plan):  # the order of --help
-        module.register(sub)
+    modules = {m for m, _ in COMMANDS.values()}
+    if only is not None:
+        modules = {COMMANDS[only][0]} if only in COMMANDS else set()
+    registered: set[str] = set()
+    for name, (module_name, help_line) in COMMANDS.items():  # the order of --help
+        if module_name not in modules:
+            sub.add_parser(name, help=help_line)
+        elif module_name not in registered:  # it registers all of its commands
+            # loaded here, not at the top: --help must not pay for every command's imports
+            importlib.import_module(f".{module_name}", __package__).register(sub)
+            registered.add(module_name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    return run_command(build_parser().parse_args(argv))
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), "")  # "": none, list them all
+    return run_command(build_parser(command).parse_args(words))
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -17,11 +17,9 @@ import argparse
 import json
 from typing import Any
 
-from ..bench import find_path
 from ..einsum.plan import Plan, plan
 from ..einsum.subscripts import parse
 from ..errors import InvalidArgumentError
-from ..typing import EXPONENTIAL_SEARCHES
 from .argtypes import parse_sizes, positive_seconds
 from .options import add_json_option, add_optimize_option, add_sizes_option, operand_shapes
 
@@ -41,7 +39,8 @@ def register(subparsers: Any) -> None:
     add_optimize_option(p)
     p.add_argument("--budget", type=positive_seconds, default=10.0, metavar="SECONDS",
                    help="time allowed to an exponential path search (optimal, branch-*, dp, "
-                   "auto-hq) on more than six operands; default 10")
+                   "auto-hq) on more than six operands, after which the best path found "
+                   "is used and the plan says so; default 10")
     add_json_option(p)
     p.set_defaults(func=run)
 
@@ -62,14 +61,8 @@ def run(args: argparse.Namespace) -> int:
             f"--sizes names {', '.join(unused)}, which {str(parsed)!r} does not use"
         )
     shapes = operand_shapes(parsed.inputs, sizes)
-    optimize: Any = args.optimize
-    # An exponential search on many operands runs under --budget, in bench's worker.
-    if optimize in EXPONENTIAL_SEARCHES and len(shapes) > 6:
-        path, _, reason = find_path(optimize, str(parsed), shapes, args.budget)
-        if path is None:
-            raise InvalidArgumentError(f"{optimize}: {reason}; try --optimize greedy")
-        optimize = path
-    result = plan(args.subscripts, *shapes, optimize=optimize)
+    # an exponential search stops at --budget with the best path found; the plan's note says so
+    result = plan(args.subscripts, *shapes, optimize=args.optimize, budget=args.budget)
     print(json.dumps(_as_json(result)) if args.json else result)
     return 0
 
@@ -88,4 +81,5 @@ def _as_json(result: Plan) -> dict[str, Any]:
         "flops": result.flops,
         "naive_flops": result.naive_flops,
         "largest_intermediate": result.largest_intermediate,
+        "note": result.note,
     }

@@ -29,10 +29,16 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from ..errors import InvalidArgumentError, OperandCountError, SizeMismatchError
+from ..errors import (
+    AllocationError,
+    InvalidArgumentError,
+    OperandCountError,
+    SizeMismatchError,
+)
 from ..typing import ArrayLike, Shape, StepKind
 from .kernels import Kernel, broadcast_sizes, chain, compile_step
-from .memory import within_limit
+from .memory import too_large, within_limit
+from .search import SEARCH_BUDGET_S, find_path
 from .subscripts import Subscripts, index_sizes, parse
 
 __all__ = ["Plan", "Step", "build_plan", "cached_plan", "check_path"]
@@ -89,11 +95,22 @@ class Plan:
     largest_intermediate: int
     memory_limit: int | None = None
     measurement: Any = None
+    note: str | None = None
+    refusal: str | None = None
     kernel: Kernel = field(init=False)
 
     def __post_init__(self) -> None:
         schedule = [(step.operands, step.kernel) for step in self.steps]
         object.__setattr__(self, "kernel", chain(schedule, len(self.shapes)))
+
+    def check_fits(self) -> None:
+        """Raise :class:`~indexnet.errors.AllocationError` if a tensor of the plan cannot fit.
+
+        ``refusal`` is why (None when every tensor fits); NumPy calls of the
+        plan check this before they allocate anything.
+        """
+        if self.refusal is not None:
+            raise AllocationError(self.refusal)
 
     def __call__(self, *operands: ArrayLike) -> Any:
         """Contract ``operands``, checked against the planned shapes.
@@ -122,6 +139,8 @@ class Plan:
             arrays.append(op)
         if foreign:
             return self._expression(*arrays)
+        if self.refusal is not None:
+            raise AllocationError(self.refusal)
         return self.kernel(*arrays)
 
     @functools.cached_property
@@ -150,6 +169,7 @@ class Plan:
             f"largest intermediate {self.largest_intermediate:,} elements",
         ]
         lines += [f"  step {i}: {step}" for i, step in enumerate(self.steps)]
+        lines += [f"  note: {text}" for text in (self.note, self.refusal) if text]
         return "\n".join(lines)
 
 
@@ -160,9 +180,10 @@ def cached_plan(
     dtype: str,
     optimize: Any,
     memory_limit: int | None = None,
+    budget: float | None = SEARCH_BUDGET_S,
 ) -> Plan:
     """:func:`build_plan`, cached: every argument must be hashable (a path as tuples)."""
-    return build_plan(subscripts, shapes, dtype, optimize, memory_limit)
+    return build_plan(subscripts, shapes, dtype, optimize, memory_limit, budget)
 
 
 def build_plan(
@@ -171,29 +192,35 @@ def build_plan(
     dtype: str,
     optimize: Any,
     memory_limit: int | None = None,
+    budget: float | None = SEARCH_BUDGET_S,
 ) -> Plan:
     """Plan ``subscripts`` for ``shapes`` and ``dtype`` (a NumPy dtype's name).
 
-    ``optimize`` is an opt_einsum optimizer name, ``"naive"`` or an explicit
-    path as a tuple of tuples; ``memory_limit`` (elements) is met or refused
-    (:func:`~indexnet.einsum.memory.within_limit`).
+    ``optimize`` is an optimizer name (:data:`~indexnet.typing.OPTIMIZERS`),
+    ``"naive"`` or an explicit path as a tuple of tuples; ``memory_limit``
+    (elements) is met or refused (:func:`~indexnet.einsum.memory.within_limit`);
+    an exponential search stops after ``budget`` seconds
+    (:func:`~indexnet.einsum.search.find_path`) and the plan's ``note`` says so.
     """
     parsed = parse(subscripts, ndims=[len(s) for s in shapes])
     sizes = index_sizes(parsed, shapes)  # raises SizeMismatchError where sizes disagree
-    path, info = _contract_path(parsed, shapes, sizes, optimize, memory_limit)
+    path, info, note = _contract_path(parsed, shapes, sizes, optimize, memory_limit, budget)
     if memory_limit is not None:
         path, info = within_limit(parsed, shapes, optimize, path, info, memory_limit)
+    steps = _compile_steps(info, shapes, dtype in _FAST_DTYPES)
     return Plan(
         subscripts=parsed,
         shapes=shapes,
         dtype=dtype,
         optimize=optimize,
         path=[tuple(p) for p in path],
-        steps=_compile_steps(info, shapes, dtype in _FAST_DTYPES),
+        steps=steps,
         flops=int(info.opt_cost),
         naive_flops=_naive_cost(parsed, info.size_dict),
         largest_intermediate=int(info.largest_intermediate),
         memory_limit=memory_limit,
+        note=note,
+        refusal=too_large(_tensors(parsed, steps, info.size_dict), dtype),
     )
 
 
@@ -203,8 +230,9 @@ def _contract_path(
     sizes: dict[str, int],
     optimize: Any,
     memory_limit: int | None,
-) -> tuple[Any, Any]:
-    """opt_einsum's path and info; info is None when no path meets ``memory_limit``."""
+    budget: float | None,
+) -> tuple[Any, Any, str | None]:
+    """opt_einsum's path and info, and a note; info is None when no path meets ``memory_limit``."""
     oe_optimize: Any = optimize
     if optimize == "naive":
         oe_optimize = [tuple(range(len(shapes)))] if len(shapes) > 1 else [(0,)]
@@ -212,21 +240,19 @@ def _contract_path(
         check_path(optimize, len(shapes))
         oe_optimize = [tuple(step) for step in optimize]
     try:
-        return opt_einsum.contract_path(
-            str(parsed), *shapes, shapes=True, optimize=oe_optimize, memory_limit=memory_limit
-        )
+        return find_path(str(parsed), shapes, oe_optimize, memory_limit, budget)
     except (ValueError, TypeError, KeyError) as err:
         raise InvalidArgumentError(f"cannot plan {str(parsed)!r}: {err}") from None
     except RuntimeError:
         # opt_einsum's "dp" finds no path when an index has size 0 (its cost
         # cap starts above the naive cost, 0), or none within a memory limit
         if 0 in sizes.values():  # nothing is computed, so any path will do
-            return opt_einsum.contract_path(
+            return (*opt_einsum.contract_path(
                 str(parsed), *shapes, shapes=True, optimize="greedy"
-            )
+            ), None)
         if memory_limit is None:
             raise
-        return [tuple(range(len(shapes)))], None
+        return [tuple(range(len(shapes)))], None, None
 
 
 def _compile_steps(info: Any, shapes: tuple[Shape, ...], fast: bool) -> list[Step]:
@@ -299,3 +325,18 @@ def _step_costs(info: Any) -> list[int]:
         inner = bool(removed)
         costs.append(int(size * (max(1, len(positions) - 1) + inner)))
     return costs
+
+
+def _tensors(
+    parsed: Subscripts, steps: list[Step], size_dict: dict[str, int]
+) -> list[tuple[str, Shape]]:
+    """Every tensor a plan allocates, named for a message: each step's result, then the output."""
+    tensors = []
+    for i, step in enumerate(steps):
+        result = step.subscripts.split("->")[1]
+        shape = tuple(size_dict[c] for c in result)
+        last = i == len(steps) - 1
+        name = f"the output {parsed.output!r} of {str(parsed)!r}" if last else \
+            f"the intermediate {result!r} of step {i} ({step.subscripts})"
+        tensors.append((name, shape))
+    return tensors

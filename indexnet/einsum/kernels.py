@@ -19,12 +19,14 @@ function of all operands.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..typing import Shape, StepKind
 
 __all__ = ["Kernel", "aligner", "broadcast_sizes", "chain", "compile_step"]
@@ -76,9 +78,10 @@ def broadcast_sizes(terms: Sequence[str], shapes: Sequence[Shape]) -> dict[str, 
 def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> Kernel:
     """Fold the steps, ``(operand positions, kernel)`` each, into one function of all operands.
 
-    Each step pops its operands from the working list (highest position
-    first, so the others stay put), calls its kernel on them in ascending
-    order and appends the result.
+    Each step takes its operands from the working list (removing them, so the
+    positions of the others shift down), calls its kernel on them in ascending
+    order and appends the result. The schedule is resolved once, here, into
+    straight-line code (one assignment per step), so a call does no list work.
 
     >>> run = chain([((0, 1), lambda a, b: a * b), ((0, 1), lambda a, b: a - b)], 3)
     >>> run(2, 3, 4)  # 4 - 2 * 3
@@ -86,16 +89,20 @@ def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> K
     """
     if len(steps) == 1 and steps[0][0] == tuple(range(n_operands)):
         return steps[0][1]
-    schedule = [(tuple(sorted(operands, reverse=True)), kernel) for operands, kernel in steps]
-
-    def run(*operands: Any) -> Any:
-        work = list(operands)
-        for descending, kernel in schedule:
-            args = [work.pop(i) for i in descending]
-            args.reverse()
-            work.append(kernel(*args))
-        return work[0]
-
+    work = [f"x{i}" for i in range(n_operands)]
+    lines = []
+    namespace: dict[str, Any] = {}
+    for k, (operands, kernel) in enumerate(steps):
+        args = [work[i] for i in sorted(operands)]
+        for i in sorted(operands, reverse=True):
+            del work[i]
+        namespace[f"k{k}"] = kernel
+        lines.append(f"    t{k} = k{k}({', '.join(args)})")
+        work.append(f"t{k}")
+    params = ", ".join(f"x{i}" for i in range(n_operands))
+    source = f"def run({params}):\n" + "\n".join(lines) + f"\n    return {work[0]}\n"
+    exec(compile(source, "<indexnet chain>", "exec"), namespace)
+    run: Kernel = namespace["run"]
     return run
 
 
@@ -111,7 +118,7 @@ def compile_step(
     ``sizes`` are the letters' sizes as this step sees them
     (:func:`broadcast_sizes`); ``fast`` says the dtype is one BLAS takes.
     """
-    generic = "->".join([",".join(inputs), output])
+    generic = _ascii("->".join([",".join(inputs), output]))
 
     def einsum_kernel(*ops: Any) -> Any:
         return np.einsum(generic, *ops)
@@ -131,6 +138,25 @@ def compile_step(
 
 def _same(a: Any) -> Any:
     return a
+
+
+def _ascii(subscripts: str) -> str:
+    """``subscripts`` with its letters renamed to ASCII ones, the only ones np.einsum takes.
+
+    >>> _ascii("αβ,βγ->αγ"), _ascii("ij,jk->ik")
+    ('ab,bc->ac', 'ij,jk->ik')
+    """
+    letters = dict.fromkeys(c for c in subscripts if c not in ",->")
+    if all(c in string.ascii_letters for c in letters):
+        return subscripts
+    if len(letters) > len(string.ascii_letters):
+        raise InvalidArgumentError(
+            f"one contraction step, {subscripts!r}, holds {len(letters)} distinct indices; "
+            f"NumPy's einsum takes at most {len(string.ascii_letters)}: choose a path "
+            "whose steps are smaller (optimize='greedy', say)"
+        )
+    rename = dict(zip(letters, string.ascii_letters))
+    return "".join(rename.get(c, c) for c in subscripts)
 
 
 def _compile_single(term: str, output: str) -> tuple[StepKind, Kernel]:
@@ -204,6 +230,9 @@ def _matmul(
             return _direct_matmul(ta, tb, left, right)
         return lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape)
     if "".join(right + left) == out:
+        if len(result_shape) == 2 and len(ta) == 2 and len(tb) == 2:
+            swapped = _direct_matmul(tb, ta, right, left)  # (AB)ᵀ-free: out = B·A
+            return lambda a, b: swapped(b, a)
         flipped = tuple(sizes[c] for c in right + left)
         return lambda a, b: np.matmul(as_b(b).T, as_a(a).T).reshape(flipped)
     perm = tuple((left + right).index(c) for c in out)

@@ -9,6 +9,8 @@ naming the smallest limit that can be met when there is none.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Sequence
 from math import prod
 from typing import Any
@@ -20,7 +22,14 @@ from ..errors import InvalidArgumentError, MemoryLimitError
 from ..typing import Shape
 from .subscripts import Subscripts, index_sizes
 
-__all__ = ["EXACT_MAX_OPERANDS", "resolve_limit", "smallest_intermediate", "within_limit"]
+__all__ = [
+    "EXACT_MAX_OPERANDS",
+    "machine_bytes",
+    "resolve_limit",
+    "smallest_intermediate",
+    "too_large",
+    "within_limit",
+]
 
 #: Up to this many operands, memory limits are searched exactly (dynamic programming).
 EXACT_MAX_OPERANDS = 16
@@ -150,3 +159,56 @@ def smallest_intermediate(
             break
     assert best is not None  # greedy always finds a path
     return best
+
+
+@functools.cache
+def machine_bytes() -> int:
+    """The most bytes one NumPy array may take here: physical memory, and NumPy's own cap.
+
+    >>> machine_bytes() > 0
+    True
+    """
+    cap = int(np.iinfo(np.intp).max)
+    try:
+        return min(cap, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): NumPy's cap only
+        return cap
+
+
+def too_large(tensors: Sequence[tuple[str, Shape]], dtype: str) -> str | None:
+    """Why the largest of ``tensors`` (name, shape) cannot be allocated, or None if all fit.
+
+    >>> print(too_large([("the output 'ij'", (10**7, 10**7))], "float64"))  # doctest: +ELLIPSIS
+    the output 'ij' has shape (10000000, 10000000): 800,000,000,000,000 bytes (728 TiB) ...
+    >>> too_large([("the output 'ij'", (2, 3))], "float64") is None
+    True
+    """
+    try:
+        itemsize = np.dtype(dtype).itemsize
+    except TypeError:  # another library's dtype: count 8 bytes an element
+        itemsize = 8
+    if not tensors:
+        return None
+    name, shape = max(tensors, key=lambda t: prod(t[1]))
+    nbytes = prod(shape) * max(itemsize, 1)
+    limit = machine_bytes()
+    if nbytes <= limit:
+        return None
+    return (
+        f"{name} has shape {shape}: {nbytes:,} bytes ({_binary(nbytes)}) of {dtype}, more "
+        f"than the {_binary(limit)} one array can have on this machine; nothing was allocated"
+    )
+
+
+def _binary(nbytes: int) -> str:
+    """``nbytes`` in the largest binary unit that keeps it at least 1 (3 digits).
+
+    >>> _binary(3 * 2**30)
+    '3 GiB'
+    """
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{value:.3g} PiB"  # pragma: no cover - the loop returns

@@ -24,19 +24,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, internal_errors
+from ..errors import InternalError, InvalidArgumentError, internal_errors
 from ..typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
 from .compiled import Plan, Step, build_plan, cached_plan
+from .kernels import Kernel
 from .measured import measured_path
 from .memory import resolve_limit
-from .subscripts import index_sizes, parse
+from .search import SEARCH_BUDGET_S
+from .subscripts import from_interleaved, index_sizes, parse
 
-__all__ = ["Plan", "Step", "contract", "optimize_key", "plan"]
+__all__ = ["Plan", "Step", "clear_call_cache", "contract", "optimize_key", "plan"]
 
 
 @internal_errors("planning a contraction")
@@ -46,6 +49,7 @@ def plan(
     optimize: OptimizeKind = "auto",
     dtype: Any = None,
     memory_limit: MemoryLimit = None,
+    budget: float | None = SEARCH_BUDGET_S,
 ) -> Plan:
     """Plan (or fetch from the cache) the contraction of ``subscripts``.
 
@@ -64,6 +68,16 @@ def plan(
     reachable; indexnet never falls back to one slow einsum over all operands
     as opt_einsum does.
 
+    ``budget`` (seconds; None for none) bounds an exponential search
+    (:data:`~indexnet.typing.EXPONENTIAL_SEARCHES`) on more than six operands:
+    past it the plan takes the best path found so far, or greedy's, and its
+    ``note`` says so. ``"auto"`` plans within its own smaller budget
+    (:func:`~indexnet.einsum.search.auto_path`).
+
+    A plan is only a description: it is made for any sizes. Running it on
+    NumPy arrays first checks that every tensor it would allocate fits
+    (:class:`~indexnet.errors.AllocationError` names the one that does not).
+
     >>> p = plan("nd,nh->dh", (5, 3), (5, 4))
     >>> p.path, p.steps[0].subscripts
     ([(0, 1)], 'nd,nh->dh')
@@ -72,25 +86,106 @@ def plan(
     >>> plan("ab,bc,cd->ad", (2, 50), (50, 50), (50, 2), memory_limit=100).path
     [(0, 1), (0, 1)]
     """
-    return _plan(subscripts, operands_or_shapes, optimize, dtype, memory_limit)
+    return _plan(subscripts, operands_or_shapes, optimize, dtype, memory_limit, budget)
 
 
-@internal_errors("evaluating a contraction")
 def contract(
-    subscripts: str,
+    subscripts: str | ArrayLike,
     *operands: ArrayLike,
     optimize: OptimizeKind = "auto",
     memory_limit: MemoryLimit = None,
 ) -> Any:
     """Evaluate an einsum through a cached :class:`Plan`.
 
+    ``subscripts`` is an einsum string, or the call is NumPy's interleaved
+    form ``contract(a, [0, 1], b, [1, 2], [0, 2])`` with any hashable labels
+    (:func:`~indexnet.einsum.subscripts.from_interleaved`).
+
+    A call whose NumPy operands have the shapes and dtypes of an earlier
+    successful call is one dict lookup on (subscripts, optimize,
+    memory_limit, each operand's type, shape and dtype) and the compiled
+    kernel: nothing is parsed or checked again. Anything else (a first call,
+    lists, other array libraries, an unhashable ``optimize``) takes the
+    checked path, which plans, validates and raises typed errors.
+
     >>> import numpy as np
     >>> float(contract("ii->", np.eye(3)))
     3.0
+    >>> contract(np.eye(2), ["row", "col"], np.ones(2), ["col"], ["row"]).tolist()
+    [1.0, 1.0]
     """
+    try:
+        if len(operands) == 2:  # unrolled: the commonest call, kept cheapest
+            a, b = operands
+            key: tuple[Any, ...] = (subscripts, optimize, memory_limit, a.__class__,
+                                    a.shape, a.dtype, b.__class__, b.shape, b.dtype)
+        elif len(operands) == 3:
+            a, b, c = operands
+            key = (subscripts, optimize, memory_limit, a.__class__, a.shape, a.dtype,
+                   b.__class__, b.shape, b.dtype, c.__class__, c.shape, c.dtype)
+        else:
+            key = (subscripts, optimize, memory_limit, *map(_signature, operands))
+        kernel = _CALLS[key]
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return _contract_checked(subscripts, operands, optimize, memory_limit)
+    try:
+        return kernel(*operands)
+    except MemoryError:
+        raise
+    except Exception as err:
+        raise InternalError(f"internal error, please report: evaluating a contraction: "
+                            f"{type(err).__name__}: {err}") from err
+
+
+def clear_call_cache() -> None:
+    """Forget the kernels of earlier :func:`contract` calls (plans stay cached).
+
+    >>> clear_call_cache()
+    """
+    _CALLS.clear()
+
+
+#: Kernels of successful :func:`contract` calls on NumPy arrays, by call key.
+_CALLS: dict[tuple[Any, ...], Kernel] = {}
+_CALLS_MAX = 4096
+_signature = operator.attrgetter("__class__", "shape", "dtype")
+
+
+def _call_key(subscripts: str, optimize: Any, memory_limit: Any,
+              operands: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The :data:`_CALLS` key of a call, or None when the call cannot be remembered."""
+    if not all(type(op) is np.ndarray for op in operands):
+        return None
+    if len(operands) in (2, 3):  # flat, as contract() builds it for these
+        key: tuple[Any, ...] = (subscripts, optimize, memory_limit,
+                                *(x for op in operands for x in _signature(op)))
+    else:
+        key = (subscripts, optimize, memory_limit, *map(_signature, operands))
+    try:
+        hash(key)
+    except TypeError:  # a path given as lists, say: such calls take the checked path
+        return None
+    return key
+
+
+@internal_errors("evaluating a contraction")
+def _contract_checked(
+    subscripts: Any, operands: tuple[Any, ...], optimize: Any, memory_limit: Any
+) -> Any:
+    """:func:`contract` on its checked path; a successful NumPy call is remembered."""
+    if not isinstance(subscripts, str):  # NumPy's interleaved form: op0, labels0, op1, ...
+        subscripts, interleaved = from_interleaved((subscripts, *operands))
+        operands = tuple(interleaved)
+    key = _call_key(subscripts, optimize, memory_limit, operands)
     # nested lists are values here, never shapes (as ``plan`` would read them)
-    operands = tuple(op if hasattr(op, "shape") else np.asarray(op) for op in operands)
-    return _plan(subscripts, operands, optimize, None, memory_limit)(*operands)
+    arrays = tuple(op if hasattr(op, "shape") else np.asarray(op) for op in operands)
+    chosen = _plan(subscripts, arrays, optimize, None, memory_limit)
+    result = chosen(*arrays)
+    if key is not None:
+        if len(_CALLS) >= _CALLS_MAX:
+            _CALLS.clear()
+        _CALLS[key] = chosen.kernel
+    return result
 
 
 def _plan(
@@ -99,8 +194,14 @@ def _plan(
     optimize: Any,
     dtype: Any,
     memory_limit: Any,
+    budget: Any = SEARCH_BUDGET_S,
 ) -> Plan:
     """The work of :func:`plan`, unguarded: ``contract`` calls it under its own guard."""
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0
+    ):
+        raise InvalidArgumentError(f"budget must be a number of seconds > 0 or None, "
+                                   f"not {budget!r}")
     shapes, inferred = _shapes_and_dtype(operands_or_shapes)
     dtype_name = inferred if dtype is None else _dtype_name(dtype)
     key = optimize_key(optimize)
@@ -108,7 +209,8 @@ def _plan(
     if key == "measured":
         measured = _Measured(_backend_name(operands_or_shapes))
         return _cached_measured(subscripts, shapes, dtype_name, measured, limit)
-    return cached_plan(subscripts, shapes, dtype_name, key, limit)
+    return cached_plan(subscripts, shapes, dtype_name, key, limit,
+                       None if budget is None else float(budget))
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -16,16 +16,39 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import FormulaSyntaxError, OperandCountError, SizeMismatchError
 
-__all__ = ["Subscripts", "index_sizes", "operand_shapes", "parse"]
+__all__ = [
+    "Subscripts",
+    "from_interleaved",
+    "index_sizes",
+    "is_index",
+    "operand_shapes",
+    "parse",
+]
 
 LETTERS = string.ascii_letters
 ELLIPSIS = "..."
-# Letters given to ellipsis axes, taken from the end so they rarely clash.
-_ELLIPSIS_POOL = string.ascii_uppercase[::-1] + string.ascii_lowercase[::-1]
+# Letters given to ellipsis axes, taken from the end so they rarely clash; then,
+# past the 52 ASCII letters, the symbols opt_einsum's get_symbol makes.
+_ELLIPSIS_POOL = string.ascii_uppercase[::-1] + string.ascii_lowercase[::-1] + "".join(
+    chr(i + 140) for i in range(52, 116) if chr(i + 140).isalpha()
+)
+
+
+def is_index(char: str) -> bool:
+    """Whether ``char`` may be an index: a letter of any alphabet, or a symbol from U+00C0 up.
+
+    The second kind takes every symbol opt_einsum's ``get_symbol`` makes
+    (``'×'`` is its 75th), so opt_einsum's own equations of any size read.
+
+    >>> [is_index(c) for c in "aZλ×1_ "]
+    [True, True, True, True, False, False, False]
+    """
+    return char.isalpha() or (char >= "\u00c0" and not char.isspace())
 
 
 @dataclass(frozen=True)
@@ -42,6 +65,10 @@ class Subscripts:
 
     inputs: tuple[str, ...]
     output: str
+    #: The letters that stand for ``...`` once resolved (left to right), and the
+    #: input terms as written; only messages read them.
+    ellipsis: str = field(default="", compare=False)
+    written: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{','.join(self.inputs)}->{self.output}"
@@ -111,8 +138,8 @@ def _scan(text: str) -> tuple[list[str], str | None, list[int]]:
         char = text[i]
         if char == " ":
             i += 1
-        elif char in LETTERS or char == ".":
-            piece = char if char in LETTERS else _ellipsis_at(
+        elif char == "." or is_index(char):
+            piece = char if char != "." else _ellipsis_at(
                 text, i, terms[-1] if output is None else output
             )
             if output is None:
@@ -152,7 +179,8 @@ def _bad_character(text: str, i: int) -> FormulaSyntaxError:
     if text[i] == ">":
         return FormulaSyntaxError("'>' must follow '-'", text, i)
     return FormulaSyntaxError(
-        f"character {text[i]!r} is not an index: indices are single letters a-z, A-Z",
+        f"character {text[i]!r} is not an index: indices are single letters (a-z, A-Z or "
+        "any other alphabet's) or symbols from U+00C0 up",
         text,
         i,
     )
@@ -213,7 +241,7 @@ def _resolve_ellipsis(
         return term.replace(ELLIPSIS, letters[width - span :] if span else "")
 
     new_inputs = tuple(expand(t, n) for t, n in zip(inputs, ndims))
-    return Subscripts(new_inputs, output.replace(ELLIPSIS, letters))
+    return Subscripts(new_inputs, output.replace(ELLIPSIS, letters), letters, tuple(inputs))
 
 
 def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str, int]:
@@ -251,11 +279,24 @@ def index_sizes(parsed: Subscripts, shapes: Sequence[Sequence[int]]) -> dict[str
             elif size not in (known, 1):
                 k0, axis0 = where[letter]
                 raise SizeMismatchError(
-                    f"index {letter!r} has size {known} in operand {k0} "
-                    f"({parsed.inputs[k0]!r}, axis {axis0}) but {size} in operand {k} "
-                    f"({term!r}, axis {axis})"
+                    f"{_index_name(parsed, letter)} has size {known} in operand {k0} "
+                    f"({_term(parsed, k0)!r}, axis {axis0}) but {size} in operand {k} "
+                    f"({_term(parsed, k)!r}, axis {axis})"
                 )
     return sizes
+
+
+def _index_name(parsed: Subscripts, letter: str) -> str:
+    """``index 'd'``, or for a letter standing for ``...``: which of its axes it is."""
+    if letter in parsed.ellipsis:
+        width = len(parsed.ellipsis)
+        return f"'...' (its axis {parsed.ellipsis.index(letter)} of {width})"
+    return f"index {letter!r}"
+
+
+def _term(parsed: Subscripts, k: int) -> str:
+    """Operand ``k``'s term as the user wrote it (with ``...``)."""
+    return parsed.written[k] if parsed.written else parsed.inputs[k]
 
 
 def operand_shapes(terms: Iterable[str], sizes: Mapping[str, int]) -> list[tuple[int, ...]]:
@@ -265,3 +306,62 @@ def operand_shapes(terms: Iterable[str], sizes: Mapping[str, int]) -> list[tuple
     [(2, 3), (3,), ()]
     """
     return [tuple(sizes[c] for c in term) for term in terms]
+
+
+def from_interleaved(args: Sequence[Any]) -> tuple[str, list[Any]]:
+    """NumPy's interleaved form ``op0, labels0, op1, labels1, ..., [output]`` as a string.
+
+    Labels are any hashable values (``...`` for an ellipsis); each distinct
+    label becomes one index letter, in order of first appearance (a-z, A-Z,
+    then opt_einsum's symbols), so any number of indices can be named.
+
+    >>> from_interleaved(["A", [0, 1], "B", [1, "k"], [0, "k"]])
+    ('ab,bc->ac', ['A', 'B'])
+    >>> from_interleaved(["A", [..., 0]])
+    ('...a', ['A'])
+    """
+    if len(args) < 2:
+        raise OperandCountError(
+            "the interleaved form takes operands each followed by its labels, "
+            "op0, [0, 1], op1, [1, 2], ..., and perhaps the output's labels"
+        )
+    operands = list(args[0::2][: len(args) // 2])
+    sublists = list(args[1::2])
+    output = args[-1] if len(args) % 2 else None
+    symbols: dict[Any, str] = {}
+
+    def term(labels: Any, where: str, output: bool = False) -> str:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+            raise FormulaSyntaxError(
+                f"{where}: the interleaved form takes a list of labels such as [0, 1], "
+                f"not {labels!r}"
+            )
+        letters = []
+        for label in labels:
+            if label is Ellipsis:
+                letters.append(ELLIPSIS)
+                continue
+            try:
+                letter = symbols.get(label)
+            except TypeError:
+                raise FormulaSyntaxError(
+                    f"{where}: label {label!r} cannot be an index: labels must be hashable"
+                ) from None
+            if letter is None:
+                if output:
+                    raise FormulaSyntaxError(f"{where}: label {label!r} is in no operand's labels")
+                letter = symbols[label] = _symbol(len(symbols))
+            letters.append(letter)
+        return "".join(letters)
+
+    text = ",".join(term(labels, f"operand {k}'s labels") for k, labels in enumerate(sublists))
+    if output is not None:
+        text += "->" + term(output, "the output's labels", output=True)
+    return text, operands
+
+
+def _symbol(i: int) -> str:
+    """The ``i``-th index letter: a-z, A-Z, then opt_einsum's ``get_symbol`` (skipping '.')."""
+    if i < len(LETTERS):
+        return string.ascii_lowercase[i] if i < 26 else string.ascii_uppercase[i - 26]
+    return chr(i + 140) if i + 140 < 0xD800 else chr(i + 2048)

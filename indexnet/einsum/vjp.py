@@ -23,18 +23,28 @@ back to size 1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, SizeMismatchError, internal_errors
+from ..errors import (
+    AllocationError,
+    InternalError,
+    InvalidArgumentError,
+    SizeMismatchError,
+    internal_errors,
+)
 from ..typing import ArrayLike, OptimizeKind
+from .memory import too_large
 from .plan import plan
 from .subscripts import Subscripts, index_sizes, parse
 
-__all__ = ["Derivative", "derivative", "vjp"]
+__all__ = ["Derivative", "GradientFn", "clear_call_cache", "derivative", "vjp"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,6 @@ def derivative(subscripts: str | Subscripts, wrt: int) -> Derivative:
     return Derivative(parsed, wrt, executable, broadcast, diagonal)
 
 
-@internal_errors("computing einsum gradients (vjp)")
 def vjp(
     subscripts: str,
     *operands: ArrayLike,
@@ -118,8 +127,11 @@ def vjp(
 ) -> list[np.ndarray]:
     """Gradients of ⟨cotangent, einsum(subscripts, *operands)⟩ for every operand.
 
-    Each gradient has its operand's shape. Every contraction goes through a
-    cached :func:`~indexnet.einsum.plan.plan`.
+    Each gradient has its operand's shape and is a fresh array. Every
+    contraction goes through a cached :func:`~indexnet.einsum.plan.plan`. A
+    call whose NumPy arrays have the shapes and dtypes of an earlier
+    successful call is one dict lookup and the compiled gradient kernels;
+    anything else takes the checked path.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -127,6 +139,41 @@ def vjp(
     >>> gx.shape, gw.shape, float(gw[0, 0])
     ((2, 3), (3, 4), 2.0)
     """
+    try:
+        key = (subscripts, optimize, _signature(cotangent), *map(_signature, operands))
+        gradients = _CALLS[key]
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return _vjp_checked(subscripts, operands, cotangent, optimize)
+    try:
+        return [gradient(operands, cotangent) for gradient in gradients]
+    except MemoryError:
+        raise
+    except Exception as err:
+        raise InternalError(f"internal error, please report: computing einsum gradients "
+                            f"(vjp): {type(err).__name__}: {err}") from err
+
+
+def clear_call_cache() -> None:
+    """Forget the compiled gradients of earlier :func:`vjp` calls (plans stay cached).
+
+    >>> clear_call_cache()
+    """
+    _CALLS.clear()
+
+
+#: One operand's gradient: (operands, cotangent) -> gradient, compiled for fixed shapes.
+GradientFn = Callable[[Sequence[Any], Any], np.ndarray]
+#: Compiled gradients of successful :func:`vjp` calls on NumPy arrays, by call key.
+_CALLS: dict[tuple[Any, ...], tuple[GradientFn, ...]] = {}
+_CALLS_MAX = 1024
+_signature = operator.attrgetter("__class__", "shape", "dtype")
+
+
+@internal_errors("computing einsum gradients (vjp)")
+def _vjp_checked(
+    subscripts: str, operands: Sequence[Any], cotangent: Any, optimize: Any
+) -> list[np.ndarray]:
+    """:func:`vjp` on its checked path; a successful call on NumPy arrays is remembered."""
     arrays = [np.asarray(op) for op in operands]
     parsed = parse(subscripts, ndims=[a.ndim for a in arrays])
     sizes = index_sizes(parsed, [a.shape for a in arrays])
@@ -137,50 +184,123 @@ def vjp(
             f"cotangent has shape {g.shape} but {str(parsed)!r} produces {out_shape} "
             f"(output {parsed.output!r})"
         )
-    return [
-        _apply(derivative(parsed, k), arrays, g, sizes, optimize) for k in range(len(arrays))
+    gradients = [(f"the gradient of operand {k} ({term!r})", a.shape)
+                 for k, (term, a) in enumerate(zip(parsed.inputs, arrays))]
+    why = too_large(gradients, str(np.result_type(*arrays, g)))
+    if why is not None:
+        raise AllocationError(why)
+    compiled = [
+        _compile_gradient(derivative(parsed, k), arrays, g, sizes, optimize)
+        for k in range(len(arrays))
     ]
+    if all(type(a) is np.ndarray for a in (*operands, cotangent)):
+        key = (subscripts, optimize, _signature(cotangent), *map(_signature, operands))
+        with contextlib.suppress(TypeError):  # an unhashable optimize: not remembered
+            if len(_CALLS) >= _CALLS_MAX:
+                _CALLS.clear()
+            _CALLS[key] = tuple(gradient for gradient, _ in compiled)
+    return [first for _, first in compiled]
 
 
-def _apply(
+def _compile_gradient(
     rule: Derivative,
     arrays: Sequence[np.ndarray],
     g: np.ndarray,
     sizes: dict[str, int],
     optimize: OptimizeKind,
-) -> np.ndarray:
+) -> tuple[GradientFn, np.ndarray]:
+    """The gradient of operand ``rule.wrt`` as a function of fixed shapes, and its value now."""
     k = rule.wrt
     ops = list(arrays)
     ops[k] = g
     dtype = np.result_type(*ops)
+    chosen = plan(rule.executable, *ops, optimize=optimize)
+    raw = chosen(*ops)  # checked: shapes, sizes
+    finish = _finisher(rule, raw, ops, arrays[k].shape, sizes, dtype)
+    kernel = chosen.kernel
+
+    def gradient(operands: Sequence[Any], cotangent: Any) -> np.ndarray:
+        args = list(operands)
+        args[k] = cotangent
+        return finish(kernel(*args))
+
+    return gradient, finish(raw)
+
+
+def _finisher(
+    rule: Derivative,
+    raw: Any,
+    ops: Sequence[np.ndarray],
+    operand_shape: tuple[int, ...],
+    sizes: dict[str, int],
+    dtype: np.dtype[Any],
+) -> Callable[[Any], np.ndarray]:
+    """What turns the executable's result ``raw`` into the operand's gradient, for these shapes.
+
+    Where nothing is broadcast, summed back or put on a diagonal, that is
+    nothing at all when the kernel's result is already a fresh array of the
+    right dtype (decided once, from ``raw``), else one copy.
+    """
     produced = rule.executable.split("->")[1]
-    reduced: Any = plan(rule.executable, *ops, optimize=optimize)(*ops)
-    reduced = np.asarray(reduced, dtype=dtype)
+    distinct = "".join(dict.fromkeys(rule.target))
+    reduced_shape = np.shape(raw)
     # 1. letters summed in the forward pass, and size-1 axes of the other
     #    operands: broadcast (a factor of ones)
-    distinct = "".join(dict.fromkeys(rule.target))
-    full = reduced.reshape(
-        tuple(reduced.shape[produced.index(c)] if c in produced else 1 for c in distinct)
+    as_distinct = tuple(
+        reduced_shape[produced.index(c)] if c in produced else 1 for c in distinct
     )
-    full = np.broadcast_to(full, tuple(sizes[c] for c in distinct))
+    full_shape = tuple(sizes[c] for c in distinct)
     # 2. size-1 axes of the operand that broadcast in the forward pass: sum back
-    operand_shape = arrays[k].shape
     squeeze = tuple(
         i
         for i, c in enumerate(distinct)
         if operand_shape[rule.target.index(c)] == 1 and sizes[c] != 1
     )
-    if squeeze:
-        full = full.sum(axis=squeeze, keepdims=True)
-    # 3. repeated letters: write onto the diagonal of a zero array
-    if not rule.diagonal:
-        return np.array(full, dtype=dtype)  # a fresh, writeable array
-    grad = np.zeros(operand_shape, dtype=dtype)
+    plain = as_distinct == reduced_shape == full_shape and not squeeze and not rule.diagonal
+    if plain:
+        fresh = (
+            isinstance(raw, np.ndarray) and raw.dtype == dtype and raw.flags.writeable
+            and not any(np.may_share_memory(raw, a) for a in ops)
+        )
+        return _same if fresh else functools.partial(np.array, dtype=dtype)
+    # 3. repeated letters: written onto the diagonal of a zero array
+    diagonal_shape = tuple(operand_shape[rule.target.index(c)] for c in distinct)
+    c_strides = _c_strides(operand_shape, np.dtype(dtype).itemsize)  # of np.zeros(...)
     strides = [
-        sum(grad.strides[i] for i, c in enumerate(rule.target) if c == letter)
+        sum(c_strides[i] for i, c in enumerate(rule.target) if c == letter)
         for letter in distinct
     ]
-    shape = tuple(operand_shape[rule.target.index(c)] for c in distinct)
-    view = np.lib.stride_tricks.as_strided(grad, shape=shape, strides=strides, writeable=True)
-    view[...] = full
-    return grad
+
+    def finish(result: Any) -> np.ndarray:
+        reduced = np.asarray(result, dtype=dtype)
+        full = np.broadcast_to(reduced.reshape(as_distinct), full_shape)
+        if squeeze:
+            full = full.sum(axis=squeeze, keepdims=True)
+        if not rule.diagonal:
+            return np.array(full, dtype=dtype)  # a fresh, writeable array
+        grad = np.zeros(operand_shape, dtype=dtype)
+        view = np.lib.stride_tricks.as_strided(
+            grad, shape=diagonal_shape, strides=strides, writeable=True
+        )
+        view[...] = full
+        return grad
+
+    return finish
+
+
+def _same(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """The strides of a C-ordered array of ``shape``.
+
+    >>> _c_strides((2, 3, 4), 8)
+    (96, 32, 8)
+    """
+    strides = []
+    step = itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))

@@ -1,0 +1,200 @@
+"""Path searches under a time budget: an exponential search never hangs a caller.
+
+opt_einsum's exhaustive searches (``optimal``, ``branch-all``, ``branch-2``,
+``dp``, ``auto-hq``; :data:`~indexnet.typing.EXPONENTIAL_SEARCHES`) can run
+for minutes on a dozen operands. :func:`find_path` runs such a search, beyond
+:data:`QUICK_OPERANDS` operands, in a helper thread that is stopped once its
+budget (:data:`SEARCH_BUDGET_S` by default, as ``indexnet plan --budget``) is
+spent. The plan then gets the best path the search had found (the branch
+searches keep one), or else greedy's, and a note saying which.
+
+``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
+dynamic programme (``dp``) where it finishes within a small planning budget,
+else the best of greedy and random-greedy within that budget. opt_einsum's own
+``"auto"`` (one fixed algorithm per operand count) stays available as
+``"oe-auto"``.
+
+>>> path, info, note = find_path("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)], "optimal")
+>>> path, note
+([(0, 1), (0, 1)], None)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import opt_einsum
+
+from ..typing import EXPONENTIAL_SEARCHES, Shape
+
+__all__ = [
+    "AUTO_BUDGET_S",
+    "QUICK_OPERANDS",
+    "SEARCH_BUDGET_S",
+    "auto_budget",
+    "auto_path",
+    "find_path",
+    "run_within",
+]
+
+#: Default time budget (seconds) of an exponential path search, as ``plan --budget``.
+SEARCH_BUDGET_S = 10.0
+#: Up to this many operands every search is quick and runs directly (6! orders at most).
+QUICK_OPERANDS = 6
+#: Planning budget of ``optimize="auto"`` (seconds): up to 20 operands, and beyond.
+AUTO_BUDGET_S = (0.04, 0.8)
+#: The share of the auto budget the exact search may take before the heuristics run.
+_DP_SHARE = 0.5
+#: Names indexnet maps to opt_einsum optimizers other than the name itself.
+_RENAMED = {"oe-auto": "auto"}
+
+
+class _Stopped(BaseException):
+    """Raised inside a search thread whose budget is spent (a BaseException: nothing catches it)."""
+
+
+def run_within(func: Callable[[], Any], budget: float) -> tuple[bool, Any]:
+    """``(True, func())`` if ``func`` returns within ``budget`` seconds, else ``(False, None)``.
+
+    ``func`` runs in a helper thread; when the budget is spent the thread is
+    stopped by an exception raised inside it at its next Python instruction
+    (opt_einsum's searches are pure Python). An exception of ``func`` is
+    re-raised here.
+
+    >>> run_within(lambda: 6 * 7, 1.0)
+    (True, 42)
+    >>> run_within(lambda: time.sleep(0.5), 0.01)[0]
+    False
+    """
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, func()))
+        except _Stopped:
+            pass
+        except BaseException as err:  # handed to the caller's thread
+            outcome.append((False, err))
+
+    thread = threading.Thread(target=target, daemon=True, name="indexnet-path-search")
+    thread.start()
+    thread.join(budget)
+    if thread.is_alive() and thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped)
+        )
+        thread.join(1.0)  # a search inside one long C call finishes it first; not waited for
+    if not outcome:
+        return False, None
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return True, value
+
+
+def find_path(
+    subscripts: str,
+    shapes: Sequence[Shape],
+    optimize: Any,
+    memory_limit: int | None = None,
+    budget: float | None = SEARCH_BUDGET_S,
+) -> tuple[Any, Any, str | None]:
+    """opt_einsum's ``(path, info)`` for ``optimize``, and a note when a budget cut it short.
+
+    ``optimize`` is an opt_einsum optimizer name or path, ``"auto"``
+    (:func:`auto_path`) or ``"oe-auto"`` (opt_einsum's own ``"auto"``).
+    ``budget`` (seconds, None for none) bounds exponential searches on more
+    than :data:`QUICK_OPERANDS` operands. opt_einsum's errors propagate.
+    """
+    n = len(shapes)
+    if not isinstance(optimize, str):  # an explicit path
+        return (*_contract_path(subscripts, shapes, optimize, memory_limit), None)
+    if optimize == "auto":
+        return auto_path(subscripts, shapes, memory_limit, auto_budget(n, budget))
+    name = _RENAMED.get(optimize, optimize)
+    if budget is None or optimize not in EXPONENTIAL_SEARCHES or n <= QUICK_OPERANDS:
+        return (*_contract_path(subscripts, shapes, name, memory_limit), None)
+    if optimize == "random-greedy-128":  # a random search: stop it at the budget itself
+        searcher: Any = opt_einsum.RandomGreedy(max_repeats=128, max_time=budget)
+        return (*_contract_path(subscripts, shapes, searcher, memory_limit), None)
+    searcher = _branch_bound(optimize) or name
+    done, found = run_within(
+        lambda: _contract_path(subscripts, shapes, searcher, memory_limit), budget
+    )
+    if done:
+        return (*found, None)
+    best = getattr(searcher, "best", {}).get("ssa_path")
+    if best is not None:
+        path = opt_einsum.paths.ssa_to_linear(best)
+        note = f"{optimize} stopped at its {budget:g} s budget; the best path it had found"
+        return (*_contract_path(subscripts, shapes, path, None), note)
+    note = f"{optimize} stopped at its {budget:g} s budget; path from greedy"
+    return (*_contract_path(subscripts, shapes, "greedy", memory_limit), note)
+
+
+def auto_budget(n_operands: int, budget: float | None = SEARCH_BUDGET_S) -> float:
+    """The planning budget of ``optimize="auto"`` for ``n_operands`` (at most ``budget``).
+
+    >>> auto_budget(12), auto_budget(40)
+    (0.04, 0.8)
+    """
+    own = AUTO_BUDGET_S[0] if n_operands <= 20 else AUTO_BUDGET_S[1]
+    return own if budget is None else min(own, budget)
+
+
+def auto_path(
+    subscripts: str, shapes: Sequence[Shape], memory_limit: int | None, budget: float
+) -> tuple[Any, Any, str | None]:
+    """Indexnet's ``"auto"``: exact where that is cheap, the best heuristic path beyond.
+
+    Up to four operands, ``optimal`` (exact, outer products included). Beyond,
+    opt_einsum's dynamic programme (exact among paths without outer products)
+    if it finishes within half of ``budget``; else the fewer FLOPs of greedy
+    and of random-greedy run for what is left of the budget. The note says
+    which.
+
+    >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
+    >>> note
+    'auto: dp'
+    """
+    n = len(shapes)
+    if n <= 4:
+        return (*_contract_path(subscripts, shapes, "optimal", memory_limit), None)
+    start = time.perf_counter()
+    exact = opt_einsum.DynamicProgramming()
+    done, found = run_within(
+        lambda: _contract_path(subscripts, shapes, exact, memory_limit), budget * _DP_SHARE
+    )
+    if done:
+        return (*found, "auto: dp")
+    greedy = _contract_path(subscripts, shapes, "greedy", memory_limit)
+    left = budget - (time.perf_counter() - start)
+    if left <= 0:
+        return (*greedy, f"auto: greedy (dp ran past its share of the {budget:g} s "
+                         "planning budget)")
+    sampler = opt_einsum.RandomGreedy(max_repeats=1 << 16, max_time=left)
+    sampled = _contract_path(subscripts, shapes, sampler, memory_limit)
+    better = sampled if sampled[1].opt_cost < greedy[1].opt_cost else greedy
+    which = "random-greedy" if better is sampled else "greedy"
+    return (*better, f"auto: {which} (dp ran past its share of the {budget:g} s "
+                      "planning budget)")
+
+
+def _branch_bound(name: Any) -> Any:
+    """A BranchBound searcher for the branch searches (it keeps its best path), else None."""
+    widths = {"branch-all": None, "branch-2": 2}
+    if isinstance(name, str) and name in widths:
+        return opt_einsum.BranchBound(nbranch=widths[name])
+    return None
+
+
+def _contract_path(
+    subscripts: str, shapes: Sequence[Shape], optimize: Any, memory_limit: int | None
+) -> tuple[Any, Any]:
+    return opt_einsum.contract_path(
+        subscripts, *shapes, shapes=True, optimize=optimize, memory_limit=memory_limit
+    )
