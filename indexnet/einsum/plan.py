@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import InternalError, InvalidArgumentError, internal_errors
 from ..typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
+from ..validate import numeric_operand
 from .compiled import Plan, Step, build_plan, cached_plan
 from .kernels import Kernel
 from .measured import measured_path
@@ -177,8 +178,11 @@ def _contract_checked(
         subscripts, interleaved = from_interleaved((subscripts, *operands))
         operands = tuple(interleaved)
     key = _call_key(subscripts, optimize, memory_limit, operands)
-    # nested lists are values here, never shapes (as ``plan`` would read them)
-    arrays = tuple(op if hasattr(op, "shape") else np.asarray(op) for op in operands)
+    # nested lists are values here, never shapes (as ``plan`` would read them); text,
+    # dates and objects that are not numbers are refused, naming the operand
+    # (another library's array, Dask's or torch's, passes to its own backend unchanged)
+    arrays = tuple(op if hasattr(op, "shape") and not isinstance(op, np.ndarray)
+                   else numeric_operand(f"operand {k}", op) for k, op in enumerate(operands))
     chosen = _plan(subscripts, arrays, optimize, None, memory_limit)
     result = chosen(*arrays)
     if key is not None:
