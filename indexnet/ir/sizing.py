@@ -22,6 +22,7 @@ from typing import Protocol
 
 from ..errors import ProgramSizeError
 from . import nodes as ir
+from .elementwise import MATRIX_FUNCTIONS
 
 
 class Statements(Protocol):
@@ -51,6 +52,8 @@ class SizeModel:
         for stmt in program.statements:
             if isinstance(stmt, ir.TensorDecl):
                 self._ref(stmt.ref, stmt.ref.key)
+                if stmt.domain is not None and stmt.domain.kind == "spd":
+                    self._same("".join(str(a) for a in stmt.domain.args))
             elif isinstance(stmt, (ir.Equation, ir.Derivation)):
                 target = stmt.target if isinstance(stmt, ir.Equation) else stmt.wrt
                 self._ref(target, target.key)
@@ -110,9 +113,14 @@ class SizeModel:
                     if base.top is not None:
                         self._ref(base.top, base.top.key)
                 elif isinstance(base, ir.Eye):
-                    letters = base.subscripts
-                    for letter in letters:
-                        self._union(("letter", letters[0]), ("letter", letter))
+                    self._same(base.subscripts)
+                elif isinstance(base, ir.Call) and base.function in MATRIX_FUNCTIONS:
+                    self._same(base.index or "")  # inv(A^i_j): |i| = |j|
+
+    def _same(self, letters: str) -> None:
+        """Letters that must have one size (``eye^i_j``, ``inv(A^i_j)``, ``spd(i,j)``)."""
+        for letter in letters:
+            self._union(("letter", letters[0]), ("letter", letter))
 
     def letter_class(self, letter: str) -> Node:
         """The class (a representative node) of index ``letter``."""
