@@ -24,7 +24,7 @@ def load(name: str) -> Program:
     return parse((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix"])
+@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix", "gaussian_nll.ix"])
 def test_the_examples_claims_all_hold(name: str) -> None:
     report = load(name).check()
     assert report.ok, str(report)
