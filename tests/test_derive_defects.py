@@ -76,13 +76,30 @@ def test_defect8_other_broadcast_forms_derive_their_sizes(text: str, printed: li
 
 NOT_YET = {
     "defect 8: a sum over a free index, then broadcast": "param c^i\nG_i = sum_i (c^i)\nJ = G^i",
-    "defect 6: a letter only a function's argument carries": (
-        "param g^j, W^h\nL = tanh(W^h W^h g^j)"),
-    "defect 6: a sum in a denominator": "input x^n\nparam A^d\nL = x^n / sum_d exp(A^d)",
-    "defect 6: softmax of a sum": (
-        "param g^m\ninput y^m\nz^m = softmax[m](g^m + g^m)\nL = -sum_m y^m log(z^m)"),
     "defect 7: x - x simplified to 0": "param c\nsize i=3\nz^i = c\nL = z^i / exp(z^i - z^i)",
 }
+
+
+DEFECT_6 = {
+    "a letter only a function's argument carries": (
+        "param g^j, W^h\nL = tanh(W^h W^h g^j)",
+        ["dL/dg^j = tanh'(g^j W^h W^h) (W^h W^h)", "dL/dW^h = 2 W^h tanh'(g^j W^b W^b) g^j"]),
+    "a sum in a denominator": (
+        "input x^n\nparam A^d\nL = x^n / sum_d exp(A^d)",
+        ["dL/dA^d = -exp(A^d) (sum_n x^n (sum_b exp(A^b))^{-2})"]),
+    "softmax of a sum": (
+        "param g^m\ninput y^m\nz^m = softmax[m](g^m + g^m)\nL = -sum_m y^m log(z^m)",
+        ["dL/dg^m = 2 softmax[m](2 g^m) (softmax[a](2 g^a) y^a / z^a) "
+         "- 2 softmax[m](2 g^m) y^m / z^m"]),
+}
+
+
+@pytest.mark.parametrize(("text", "printed"), list(DEFECT_6.values()), ids=list(DEFECT_6))
+def test_defect6_a_contraction_beside_a_call_keeps_only_its_own_letters(
+        text: str, printed: list[str]) -> None:
+    # the parenthesised contraction beside an elementwise call once claimed the call's
+    # letters as its own output, which no factor of it carried
+    assert assert_derivatives_match_finite_differences(text) == printed
 
 
 @pytest.mark.parametrize("text", list(NOT_YET.values()), ids=list(NOT_YET))

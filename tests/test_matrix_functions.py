@@ -189,3 +189,13 @@ def test_bad_input_is_an_error_with_line_column_and_caret(text: str, message: st
     assert err.value.line >= 1 and "^" in str(err.value)
     if column is not None:
         assert err.value.line == 2 and err.value.column == column
+
+
+def test_a_determinant_beside_a_contraction_derives() -> None:
+    program = parse("param A^i_j\ninput x^k\nz = 2 det(A^i_j) x^k x^k")
+    (derivation,) = program.derive().derivations  # confirmed by finite differences
+    assert str(derivation).startswith("dz/dA^i_j = 2 inv(A^j_i) (x^k x^k det(A^")
+    arrays = program.random_inputs(seed=2)
+    got = program.derive().evaluate(**arrays)["dz/dA"]
+    np.testing.assert_allclose(got, central_differences(program, arrays, "z", "A"),
+                               rtol=1e-6, atol=1e-8)

@@ -461,8 +461,10 @@ def to_product(t: Term, *, top: bool = True, group: bool = True) -> ir.Product:
         rest = [f for f in factors if not any(f is c for c in calls)]
         if calls and len(rest) >= 2 and bound and all(
                 c not in _top_letters(calls) for c in bound):
-            inner = ir.Product(Fraction(1), (), tuple(rest), explicit, bound, t.output)
-            return ir.Product(t.coef, t.consts, (*calls, ir.Group(ir.Sum((inner,), t.output))),
+            # the contraction keeps the output letters it carries (none: a scalar beside them)
+            out = "".join(c for c in t.output if c in _top_letters(rest))
+            inner = ir.Product(Fraction(1), (), tuple(rest), explicit, bound, out)
+            return ir.Product(t.coef, t.consts, (*calls, ir.Group(ir.Sum((inner,), out))),
                               "", "", t.output)
     return ir.Product(t.coef, t.consts, factors, explicit, bound, t.output)
 
