@@ -25,7 +25,7 @@ def load(name: str) -> Program:
 
 
 @pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix", "newton_logistic.ix",
-                                  "conv1d.ix", "conv2d.ix", "maxpool.ix"])
+                                  "conv1d.ix", "conv2d.ix", "maxpool.ix", "gaussian_nll.ix"])
 def test_the_examples_claims_all_hold(name: str) -> None:
     report = load(name).check()
     assert report.ok, str(report)

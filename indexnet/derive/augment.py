@@ -6,9 +6,9 @@ the equations that need no derivative, the derivations, then the equations
 that read them. Evaluation (:meth:`Program.evaluate`) and ``check`` run it.
 
 >>> from indexnet.program import parse
->>> p = parse("input x^i\nL = x^i x^i\ng^i = dL/dx^i")
+>>> p = parse("input x^i\\nL = x^i x^i\\ng^i = dL/dx^i")
 >>> [type(s).__name__ for s in augment(p)[0].statements]
-['Equation', 'Derivation', 'Equation']
+['TensorDecl', 'Equation', 'Derivation', 'Equation']
 """
 
 from __future__ import annotations

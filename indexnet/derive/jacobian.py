@@ -18,7 +18,7 @@ Where the result reads such a tensor, it reads it back as the atom ``dL/dX``.
 ... g^d = dL/dw^d
 ... ''')
 >>> print(jacobian(p, "g", "w"))
-dg^d/dw^e = xᵀ_n^d x^n_e exp(a^n)
+dg^d/dw^e = xᵀ_n^e x^n_d exp(a^n)
 """
 
 from __future__ import annotations

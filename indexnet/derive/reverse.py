@@ -33,11 +33,13 @@ from fractions import Fraction
 
 from .. import ir
 from ..errors import InvalidArgumentError, NotSupportedError
+from ..ir.elementwise import MATRIX_FUNCTIONS
 from ..ir.module import Module, resolve_function
 from ..ir.terms import (
     Term,
     all_letters,
     fresh_letter,
+    matrix_letters,
     merge_consts,
     multiply,
     rename_factor,
@@ -247,6 +249,9 @@ class _Reverse:
             d = Term(ONE, (), (hot,), arg.output)
             self.sum(arg, [multiply(c, d, arg.output + self.outer) for c in cot])
             return
+        if name in MATRIX_FUNCTIONS:
+            self.matrix(f, name, cot)
+            return
         for k, arg in enumerate(f.args):
             local = local_derivative(f, name, primes, k)
             self.sum(arg, [multiply(c, d, out + self.outer) for c in cot for d in local])
@@ -269,6 +274,35 @@ class _Reverse:
             inner = Term(cj.coef, cj.consts, (*cj.factors, yj), cj.output)
             terms.append(multiply(Term(-ONE, (), (f,), out), inner, wide))
         self.sum(f.args[0], terms)
+
+    def matrix(self, f: ir.Call, name: str, cot: list[Term]) -> None:
+        """The classic rules, entry by entry (no symmetric-matrix convention).
+
+        With ``B = inv(A)`` (rows r, columns s): ``d logdet A = tr(B dA)``
+        passes ``g Bᵀ``; ``d det A = det A tr(B dA)`` passes ``g det(A) Bᵀ``;
+        ``dB = −B dA B`` passes ``−Bᵀ G Bᵀ``: ``−inv(A)^p_r G^p_q inv(A)^s_q``
+        with fresh p, q.
+        """
+        (arg,) = f.args
+        r, s = matrix_letters(f)
+        wide = arg.output + self.outer
+        inverse = ir.Call("inv", None, 0, r + s, f.args, r + s, f.pos)
+        if name != "inv":
+            transposed = rename_factor(inverse, {r: s, s: r})
+            local = (f, transposed) if name == "det" else (transposed,)
+            d = Term(ONE, (), local, r + s)
+            self.sum(arg, [multiply(c, d, wide) for c in cot])
+            return
+        terms: list[Term] = []
+        for c in cot:
+            avoid = set(c.letters) | _all(f) | set(self.outer)
+            p = fresh_letter(avoid, prefer="pqklmuv")
+            q = fresh_letter(avoid | {p}, prefer="qklmuv")
+            g = rename_term(c, {r: p, s: q}, avoid={p, q, r, s})
+            left = rename_factor(f, {r: p, s: r})
+            right = rename_factor(f, {r: s, s: q})
+            terms.append(multiply(g, Term(-ONE, (), (left, right), p + q + r + s), wide))
+        self.sum(arg, terms)
 
     @factor.register(ir.DerivRef)
     def deriv_ref(self, f: ir.DerivRef, cot: list[Term]) -> None:

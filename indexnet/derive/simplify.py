@@ -99,7 +99,7 @@ class Simplifier:
                         and len(terms[0].factors) == 1 and isinstance(terms[0].factors[0],
                                                                       ir.Call):
                     call = terms[0].factors[0]
-                    if call.output == eq.free and not _has_deriv(call):
+                    if _defines(call, eq.free) and not _has_deriv(call):
                         self.defined[(call.function, call.label, call.primes)] = (call, eq.target)
         self.onehot: dict[str, int] = {}
         if domains:
@@ -379,6 +379,17 @@ def _factor_cost(f: ir.Factor) -> int:
 
 #: Built-ins whose derivative reads better by the value they define (1.8's ŷ − y).
 _BY_VALUE = ("sigmoid", "tanh")
+
+
+def _defines(call: ir.Call, free: str) -> bool:
+    """Whether an equation ``T = call`` with letters ``free`` names the call.
+
+    The letters must be the call's in order, except for ``inv``, whose rows and
+    columns may be written in either order (the inverse commutes with the transpose).
+    """
+    if call.function == "inv" and not call.primes:
+        return sorted(call.output) == sorted(free)
+    return call.output == free
 
 
 def _has_deriv(f: ir.Factor) -> bool:

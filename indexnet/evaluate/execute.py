@@ -27,8 +27,9 @@ from ..einsum.kernels import aligner
 from ..einsum.plan import Plan, plan
 from ..einsum.subscripts import operand_shapes
 from ..errors import NotSupportedError, ProgramError, ProgramSizeError
-from ..ir.elementwise import apply
+from ..ir.elementwise import MATRIX_FUNCTIONS, apply, matrix_apply
 from ..ir.module import resolve_function
+from ..ir.terms import matrix_letters
 from ..typing import OptimizeKind
 
 __all__ = ["Compiled"]
@@ -309,6 +310,29 @@ class Compiled:
 
         return reduce
 
+    def _matrix(self, name: str, call: ir.Call) -> Node:
+        """``inv``, ``det``, ``logdet`` of the argument laid out as rows, then columns.
+
+        The call's ``index`` holds the two letters; they must have one size.
+        """
+        (arg,) = call.args
+        rows, cols = matrix_letters(call)
+        if self.sizes[rows] != self.sizes[cols]:
+            raise self._error(
+                f"{name} takes a square matrix, but its rows {rows} have size "
+                f"{self.sizes[rows]} and its columns {cols} {self.sizes[cols]}", call.pos,
+                ProgramSizeError)
+        node, align = self._sum(arg), aligner(arg.output, rows + cols)
+
+        def matrix(env: Env) -> Value:
+            value = node(env)[0]
+            if align is not None:
+                value = align(value)
+            value = np.asarray(value, dtype=self.dtype)
+            return matrix_apply(name, np.broadcast_to(value, (self.sizes[rows],) * 2)), True
+
+        return matrix
+
     def _log_of_sigmoid(self, call: ir.Call) -> ir.Call | None:
         """``log(σ(u))`` as ``logsigmoid(u)``, which stays finite where σ(u) rounds to 0."""
         inner = _plain_call(call.args[0]) if len(call.args) == 1 else None
@@ -329,6 +353,8 @@ class Compiled:
             inner = self._log_of_sigmoid(call)
             if inner is not None:
                 return self._call(inner)
+        if name in MATRIX_FUNCTIONS:
+            return self._matrix(name, call)
         if index is not None and index not in call.output:  # max_k: reduce the last axis
             return self._reduce(name, call, index)
         axis = call.output.index(index) if index is not None else None

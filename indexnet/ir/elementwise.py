@@ -1,8 +1,10 @@
 """The index language's built-in functions: what they compute, their derivatives, their names.
 
 Every function is elementwise except ``softmax[k]`` (normalised along one
-index). ``f'`` is the derivative in the (last) argument: ``sigmoid'(a)`` is
-σ(a)(1 − σ(a)), ``loss'(y, ŷ)`` is ∂/∂ŷ of the cross-entropy term −y log ŷ.
+index), ``max_k``/``min_k`` and the matrix functions ``inv``, ``det`` and
+``logdet`` (of the square matrix laid out in the last two axes). ``f'`` is
+the derivative in the (last) argument: ``sigmoid'(a)`` is σ(a)(1 − σ(a)),
+``loss'(y, ŷ)`` is ∂/∂ŷ of the cross-entropy term −y log ŷ.
 A function may work in place on an argument that nobody else holds
 (``owned``), which saves an allocation per call in the hot path.
 
@@ -25,7 +27,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["FUNCTIONS", "Function", "apply"]
+__all__ = ["FUNCTIONS", "MATRIX_FUNCTIONS", "Function", "apply", "matrix_apply"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Function:
     differentiable: bool
     meaning: str
     reduces: bool = False  # max_k, min_k: the index is summed away, not kept
+    matrix: bool = False  # inv, det, logdet: a function of the square matrix its argument is
 
 
 FUNCTIONS: Mapping[str, Function] = {
@@ -61,10 +64,19 @@ FUNCTIONS: Mapping[str, Function] = {
                  "1 where the argument is largest over the index, else 0 (max_k's derivative)"),
         Function("argmin", 1, True, False,
                  "1 where the argument is smallest over the index, else 0 (min_k's derivative)"),
+        Function("inv", 1, False, False,
+                 "the inverse of the square matrix (two indices, rows then columns)",
+                 matrix=True),
+        Function("det", 1, False, False, "the determinant of the square matrix", matrix=True),
+        Function("logdet", 1, False, False,
+                 "log |det| of the square matrix (slogdet's logarithm)", matrix=True),
         Function("loss", 2, False, True,
                  "cross-entropy term −y log ŷ; loss'(y, ŷ) = −y/ŷ (in ŷ)"),
     )
 }
+
+#: The functions of a square matrix: their argument has two free indices (rows, columns).
+MATRIX_FUNCTIONS = frozenset(name for name, f in FUNCTIONS.items() if f.matrix)
 
 Array = Any
 
@@ -209,3 +221,22 @@ def apply(
     if kernel is None:
         raise InvalidArgumentError(f"no built-in function {name}{chr(39) * primes}")
     return kernel(args[0], owned)
+
+
+def matrix_apply(name: str, matrix: np.ndarray) -> np.ndarray:
+    """``inv``, ``det`` or ``logdet`` (log |det|) of the square matrices in the last two axes.
+
+    >>> import numpy as np
+    >>> m = np.array([[2.0, 1.0], [0.0, -4.0]])
+    >>> (matrix_apply("inv", m) @ m).round(6).tolist(), round(float(matrix_apply("det", m)), 6)
+    ([[1.0, 0.0], [0.0, 1.0]], -8.0)
+    >>> round(float(matrix_apply("logdet", m)), 6) == round(float(np.log(8.0)), 6)
+    True
+    """
+    if name == "inv":
+        return np.linalg.inv(matrix)
+    if name == "det":
+        return np.asarray(np.linalg.det(matrix))
+    if name == "logdet":
+        return np.asarray(np.linalg.slogdet(matrix)[1])
+    raise InvalidArgumentError(f"{name} is not a function of a matrix")

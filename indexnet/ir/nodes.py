@@ -126,7 +126,10 @@ class Call:
 
     ``function`` is the name as written (a built-in, an ``act`` name or, in a
     program without declarations, a generic name); ``output`` is the union of
-    the arguments' free letters.
+    the arguments' free letters. ``max_k`` reduces its ``index`` k away; a
+    matrix function (``inv``, ``det``, ``logdet``) holds the rows and columns
+    letters of its argument in ``index`` (two letters), which ``inv`` keeps as
+    its ``output`` and ``det``/``logdet`` bind (their output is empty).
     """
 
     function: str

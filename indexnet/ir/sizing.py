@@ -22,6 +22,7 @@ from typing import Protocol
 
 from ..errors import ProgramSizeError
 from . import nodes as ir
+from .elementwise import MATRIX_FUNCTIONS
 
 
 class Statements(Protocol):
@@ -48,11 +49,18 @@ class SizeModel:
         self._soft = False
         #: Reads through index arithmetic: (window, axis, its slot), each a size constraint.
         self.windows: list[tuple[ir.Window, int, ir.Slot]] = []
+        # letters joined as the rows and columns of a square matrix, with where: for messages
+        self._squares: dict[frozenset[str], str] = {}
         for info in program.tensors.values():
             self._ref(info.ref, info.key)
         for stmt in program.statements:
             if isinstance(stmt, ir.TensorDecl):
                 self._ref(stmt.ref, stmt.ref.key)
+                if stmt.domain is not None and stmt.domain.kind == "spd":
+                    letters = "".join(str(a) for a in stmt.domain.args)
+                    self._same(letters)
+                    self._squares.setdefault(frozenset(letters), (
+                        f"are the rows and columns of {stmt.ref.key}: spd (line {stmt.line})"))
             elif isinstance(stmt, (ir.Equation, ir.Derivation)):
                 target = stmt.target if isinstance(stmt, ir.Equation) else stmt.wrt
                 self._ref(target, target.key)
@@ -112,11 +120,19 @@ class SizeModel:
                     if base.top is not None:
                         self._ref(base.top, base.top.key)
                 elif isinstance(base, ir.Eye):
-                    letters = base.subscripts
-                    for letter in letters:
-                        self._union(("letter", letters[0]), ("letter", letter))
+                    self._same(base.subscripts)
                 elif isinstance(base, ir.Window):
                     self._window(base)
+                elif isinstance(base, ir.Call) and base.function in MATRIX_FUNCTIONS:
+                    self._same(base.index or "")  # inv(A^i_j): |i| = |j|
+                    self._squares.setdefault(frozenset(base.index or ""), (
+                        f"are the rows and columns of the square matrix of {base.function} "
+                        f"(line {base.pos[0]}, column {base.pos[1]})"))
+
+    def _same(self, letters: str) -> None:
+        """Letters that must have one size (``eye^i_j``, ``inv(A^i_j)``, ``spd(i,j)``)."""
+        for letter in letters:
+            self._union(("letter", letters[0]), ("letter", letter))
 
     def _window(self, window: ir.Window) -> None:
         """A plain slot names its axis like a reference; a compound one constrains it."""
@@ -231,9 +247,11 @@ class SizeModel:
             root = self._find(("letter", letter))
             others = [c for c in sizes if c != letter and self._find(("letter", c)) == root]
             line = self._declared_line() if origin == "declared" else 0
+            other = others[0] if others else "?"
+            why = self._squares.get(frozenset((other, letter)), "name the same axis")
             raise ProgramSizeError(
-                f"indices {others[0] if others else '?'!r} and {letter!r} name the same "
-                f"axis, so they need one size, but get {have} and {n}",
+                f"indices {other!r} and {letter!r} {why}, so they need one size, but get "
+                f"{have} and {n}",
                 line=line, column=1 if line else 0, source=self.program.source)
 
     def _infer_windows(self, size: dict[Node, int]) -> bool:

@@ -29,9 +29,11 @@ __all__ = [
     "Term",
     "all_letters",
     "as_factor",
+    "call_bound",
     "factor_key",
     "fresh_letter",
     "map_letters",
+    "matrix_letters",
     "merge_consts",
     "multiply",
     "rename_factor",
@@ -104,8 +106,7 @@ def all_letters(factor: ir.Factor) -> set[str]:
     sums: Sequence[ir.Sum] = ()
     if isinstance(factor, ir.Call):
         sums = factor.args
-        if factor.index:
-            out.add(factor.index)
+        out.update(factor.index or "")
     elif isinstance(factor, ir.Group):
         sums = (factor.sum,)
     for s in sums:
@@ -139,9 +140,54 @@ def rename_factor(factor: ir.Factor, m: Mapping[str, str]) -> ir.Factor:
         return dataclasses.replace(factor, base=rename_factor(factor.base, m))
     if isinstance(factor, ir.Group):
         return ir.Group(rename_sum(factor.sum, m))
+    factor = _dodge(factor, m)
     args = tuple(rename_sum(a, m) for a in factor.args)
-    index = m.get(factor.index, factor.index) if factor.index else None
+    index = map_letters(factor.index, m) if factor.index else None
     return dataclasses.replace(factor, args=args, output=map_letters(factor.output, m), index=index)
+
+
+def call_bound(call: ir.Call) -> str:
+    """The letters a call binds inside itself: ``k`` of ``max_k(x^n_k)``, ``ij`` of ``det(A^i_j)``.
+
+    >>> s = ir.Sum((), "ij")
+    >>> call_bound(ir.Call("det", None, 0, "ij", (s,), ""))
+    'ij'
+    """
+    return "".join(c for c in dict.fromkeys(call.index or "") if c not in call.output)
+
+
+def matrix_letters(call: ir.Call) -> tuple[str, str]:
+    """The rows and columns letters of a matrix function's argument (``inv``, ``det``, ``logdet``).
+
+    >>> matrix_letters(ir.Call("inv", None, 0, "ij", (ir.Sum((), "ij"),), "ij"))
+    ('i', 'j')
+    """
+    index = call.index or ""
+    if len(index) != 2:
+        raise ValueError(f"{call.function} needs a matrix with two indices, not {index!r}")
+    return index[0], index[1]
+
+
+def _dodge(call: ir.Call, m: Mapping[str, str]) -> ir.Call:
+    """``call`` with the letters it binds moved off the letters ``m`` renames or renames to.
+
+    ``det(A^i_j)`` binds i and j: renaming an outer k to i must leave it alone.
+    """
+    clash = [c for c in call_bound(call) if c in m or c in m.values()]
+    if not clash:
+        return call
+    taken = set(m) | set(m.values()) | all_letters(call)
+    moved: dict[str, str] = {}
+    for c in clash:
+        moved[c] = fresh_letter(taken)
+        taken.add(moved[c])
+    return _rename_bound(call, moved)
+
+
+def _rename_bound(call: ir.Call, m: Mapping[str, str]) -> ir.Call:
+    """``call`` with letters it binds renamed by ``m`` (its output letters stay)."""
+    args = tuple(rename_sum(a, m) for a in call.args)
+    return dataclasses.replace(call, args=args, index=map_letters(call.index or "", m))
 
 
 def rename_sum(expr: ir.Sum, m: Mapping[str, str]) -> ir.Sum:
@@ -261,6 +307,9 @@ def factor_key(f: ir.Factor) -> tuple[Any, ...]:
         return ("P", factor_key(f.base), Fraction(-1))
     if isinstance(f, ir.Group):
         return ("G", _sum_key(f.sum))
+    bound = call_bound(f)
+    if bound:  # max_k(x^n_k) is max_j(x^n_j): the letters it binds get canonical names
+        f = _rename_bound(f, {c: _BOUND[k] for k, c in enumerate(bound)})
     return ("C", f.function, f.label, f.primes, f.index, tuple(_sum_key(a) for a in f.args),
             f.output)
 
@@ -271,6 +320,8 @@ def _sum_key(s: ir.Sum) -> tuple[Any, ...]:
 
 
 _PLACEHOLDERS = "".join(chr(0x2460 + k) for k in range(60))
+#: Canonical names of the letters a call binds (apart from the placeholders of a term).
+_BOUND = "".join(chr(0x2780 + k) for k in range(10))
 
 
 def term_key(t: Term) -> tuple[Any, ...]:

@@ -96,6 +96,7 @@ class TensorRef:
     form: str
     pos: Pos = field(compare=False)
     pre: tuple[int, int] = field(default=(0, 0), compare=False)
+    inverse: bool = False  # (A^{-1})^i_j: the matrix inverse, read as inv(A^i_j)
 
     @property
     def indices(self) -> tuple[Index, ...]:

@@ -13,6 +13,7 @@ a call of a tensor's name as a product.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 from ..errors import ProgramSyntaxError
@@ -215,7 +216,7 @@ class ExpressionParser(TensorParser):
         if kind == "(":
             group = self.doc_group(self.i)
             if group is not None and (group[1] or group[2]):
-                return self.doc_tensor([], [], tok)
+                return _inverted(self.doc_tensor([], [], tok, inverse_ok=True))
             self.advance()
             inner = self.expr(depth + 1)
             if self.tok.kind != ")":
@@ -230,7 +231,7 @@ class ExpressionParser(TensorParser):
             self.expect("}", f"expected '}}' to close the '{{' of column {tok.column}")
             return Paren(inner, self.pos(tok))
         if kind in ("^", "_", "{}"):
-            return self.prescripted()
+            return _inverted(self.prescripted(inverse_ok=True))
         if kind == "frac":
             return self.frac(depth)
         if kind == "∂":
@@ -463,3 +464,12 @@ def _derivative(top: TensorRef, wrt: TensorRef, pos: Pos) -> Deriv:
     if not top.indices and not top.transposed:
         return Deriv(key, wrt, pos)
     return Deriv(key, wrt, pos, top)
+
+
+def _inverted(ref: TensorRef) -> Factor:
+    """``(A^{-1})^i_j`` as the call ``inv(A^i_j)``; any other reference as itself."""
+    if not ref.inverse:
+        return ref
+    plain = dataclasses.replace(ref, inverse=False)
+    arg = Expr((("", Term((("", plain),), ref.pos)),), ref.pos)
+    return Apply("inv", None, 0, None, (arg,), True, ref.pos)

@@ -95,6 +95,9 @@ class _Lowerer(TermLowerer):
                 args.append(arg.letter)
             else:
                 args.append(arg)
+        if spec.kind == "spd" and args[0] == args[1]:
+            raise self.error(f"spd({args[0]},{args[1]}) needs two different indices: the rows "
+                             "and the columns of the matrix", spec.pos)
         low, high = args[0] if args else None, args[-1] if args else None
         if spec.kind == "uniform" and isinstance(low, Fraction) and isinstance(high, Fraction) \
                 and not low < high:

@@ -108,6 +108,9 @@ class Names:
         if stmt.function != "softmax" and stmt.index is not None:
             raise self.error(f"{stmt.function} takes no [index]; only softmax[k] does",
                              stmt.index.pos)
+        if FUNCTIONS[stmt.function].matrix:
+            raise self.error(f"{stmt.function} is a function of a matrix, not an activation: "
+                             f"write {stmt.function}(A^i_j)", stmt.pos)
         if stmt.function == "softmax" and stmt.primes:
             raise self.error("softmax' is not an elementwise function", stmt.pos)
         self.acts[key] = ir.ActDecl(stmt.name, stmt.label, stmt.function, stmt.primes,

@@ -53,7 +53,7 @@ __all__ = ["DOMAINS", "KEYWORDS", "MAX_DEPTH", "parse_text"]
 KEYWORDS = ("act", "claim", "const", "input", "param", "size")
 #: Domains of ``input`` and ``param`` and what they take.
 DOMAINS = {"normal": "", "positive": "", "uniform": "numbers", "onehot": "index",
-           "simplex": "index"}
+           "simplex": "index", "spd": "indices"}
 
 
 class _Many:
@@ -231,15 +231,21 @@ class _Parser(ExpressionParser):
             self.expect("(", f"expected '(' after {tok.text}")
             if kind == "index":
                 args.append(self._domain_index(tok.text))
+            elif kind == "indices":  # spd(i,j): the rows and the columns
+                args.append(self._domain_index(tok.text, "spd(i,j)"))
+                self.expect(",", "spd takes two index letters: spd(i,j)")
+                args.append(self._domain_index(tok.text, "spd(i,j)"))
             else:
                 args.extend(self._domain_numbers())
             self.expect(")", f"expected ')' to close {tok.text}(")
         return DomainSpec(tok.text, tuple(args), self.pos(tok))
 
-    def _domain_index(self, domain: str) -> Index:
-        """The index letter of ``onehot(k)`` or ``simplex(k)``."""
+    def _domain_index(self, domain: str, example: str = "") -> Index:
+        """An index letter of ``onehot(k)``, ``simplex(k)`` or ``spd(i,j)``."""
         letter = self.tok
         if not is_letter(letter):
+            if example:
+                raise self.error(f"{domain}(…) takes two index letters, as in {example}")
             raise self.error(f"{domain}(…) takes one index letter, as in {domain}(k)")
         self.advance()
         return Index(letter.text, True, self.pos(letter))

@@ -29,6 +29,12 @@ def _is_transpose_mark(tok: Token) -> bool:
     return tok.kind == "T" or (tok.kind == "name" and tok.text == "T")
 
 
+def _inverse_mark(toks: list[Token], k: int) -> bool:
+    """Whether the tokens from ``k`` spell ``^{-1}``, the inverse mark of ``(A^{-1})``."""
+    kinds = [t.kind for t in toks[k:k + 5]]
+    return kinds == ["^", "{", "-", "number", "}"] and toks[k + 3].text == "1"
+
+
 class TensorParser(TokenCursor):
     """The tensor references of the index language and the lookahead around them."""
 
@@ -58,8 +64,12 @@ class TensorParser(TokenCursor):
         if name in ("sum",):
             raise self.error("sum is reserved for sums: sum_n …", tok)
 
-    def doc_tensor(self, upper: list[Index], lower: list[Index], start: Token) -> TensorRef:
-        """Read ``(x_ℓ^T)^d_h`` from its ``(`` (``upper``/``lower``: its pre-scripts)."""
+    def doc_tensor(self, upper: list[Index], lower: list[Index], start: Token,
+                   inverse_ok: bool = False) -> TensorRef:
+        """Read ``(x_ℓ^T)^d_h`` from its ``(`` (``upper``/``lower``: its pre-scripts).
+
+        Where a factor stands (``inverse_ok``), ``(A^{-1})^i_j`` is the matrix inverse.
+        """
         self.expect("(", "expected '('")
         name_tok = self.tok
         if name_tok.kind != "name":
@@ -67,9 +77,18 @@ class TensorParser(TokenCursor):
         self.advance()
         self.check_name(name_tok.text, name_tok)
         label: str | None = None
-        transposed = False
+        transposed = inverse = False
         while True:
-            if self.tok.kind == "_":
+            if _inverse_mark(self.toks, self.i):
+                if inverse:
+                    raise self.error("inverted twice")
+                if not inverse_ok:
+                    raise self.error("a matrix inverse (A^{-1})^i_j is a factor, not a tensor "
+                                     "to declare or differentiate by")
+                for _ in range(5):
+                    self.advance()
+                inverse = True
+            elif self.tok.kind == "_":
                 if label is not None:
                     raise self.error("a tensor takes one layer label")
                 self.advance()
@@ -86,15 +105,15 @@ class TensorParser(TokenCursor):
                 break
         if self.tok.kind != ")":
             raise self.error(
-                "inside the parentheses of a tensor stand its name, a layer label and ^T, "
-                f"as in (x_ℓ^T); got {describe(self.tok)}")
+                "inside the parentheses of a tensor stand its name, a layer label, ^T and "
+                f"^{{-1}}, as in (x_ℓ^T) or (A^{{-1}}); got {describe(self.tok)}")
         self.advance()
         pre = (len(upper), len(lower))
         transposed = self.attached(upper, lower, name_tok.text, transposed)
         return TensorRef(name_tok.text, label, tuple(upper), tuple(lower), transposed,
-                         "document", self.pos(start), pre)
+                         "document", self.pos(start), pre, inverse)
 
-    def prescripted(self) -> TensorRef:
+    def prescripted(self, inverse_ok: bool = False) -> TensorRef:
         """Read a tensor that starts with scripts: ``^n(x)_d``, ``{}^n(x)``, ``^n x``."""
         start = self.tok
         upper: list[Index] = []
@@ -114,7 +133,7 @@ class TensorParser(TokenCursor):
         if self.tok.kind == "(":
             if not self.touches(self.i) and not empty_group:
                 raise self.error("a pre-script must touch its '(': write ^n(x)_d")
-            return self.doc_tensor(upper, lower, start)
+            return self.doc_tensor(upper, lower, start, inverse_ok)
         if self.tok.kind == "name" and (upper or lower):
             return self.compact_tensor(upper, lower, start)
         raise self.error(
@@ -373,7 +392,7 @@ class TensorParser(TokenCursor):
             return None
         k += 1
         label: str | None = None
-        transposed = False
+        transposed = inverse = False
         while True:
             kind = toks[k].kind
             if kind == "_" and label is None:
@@ -387,6 +406,9 @@ class TensorParser(TokenCursor):
             elif kind == "T" and not transposed:
                 transposed = True
                 k += 1
+            elif _inverse_mark(toks, k):
+                inverse = True
+                k += 5
             else:
                 break
         if toks[k].kind != ")":
@@ -398,5 +420,5 @@ class TensorParser(TokenCursor):
             if nxt.kind == "number" or (nxt.kind == "{" and toks[k + 3].kind in
                                         ("number", "-", "+")):
                 scripts = False
-        doc_only = transposed or (label is not None and is_label(label))
+        doc_only = transposed or inverse or (label is not None and is_label(label))
         return k, scripts, doc_only

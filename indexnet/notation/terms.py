@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .. import ir
-from ..ir.elementwise import FUNCTIONS
+from ..ir.elementwise import FUNCTIONS, MATRIX_FUNCTIONS
 from ..render import render_product
 from . import ast
 from .names import Names, letters
@@ -59,11 +59,7 @@ class TermLowerer(Names):
             key = ir.tensor_key(node.name, node.label)
             out = frozenset() if key in self.consts else frozenset(letters(node.indices))
         elif isinstance(node, ast.Apply):
-            out = frozenset().union(*(self.raw(a) for a in node.args))
-            if node.index is not None:
-                out |= {node.index.letter}
-                if node.name in FUNCTIONS and FUNCTIONS[node.name].reduces:
-                    out -= {node.index.letter}
+            out = self._raw_call(node)
         elif isinstance(node, ast.Paren):
             out = self.raw(node.expr)
         elif isinstance(node, ast.Frac):
@@ -83,6 +79,17 @@ class TermLowerer(Names):
         else:
             out = frozenset()
         self._raw[id(node)] = (node, out)
+        return out
+
+    def _raw_call(self, node: ast.Apply) -> frozenset[str]:
+        """The letters a call passes up: its arguments' less those it binds (max_k, det)."""
+        if node.name in _SCALAR_OF_MATRIX:
+            return frozenset()  # det(A^i_j): i and j are bound inside
+        out = frozenset().union(*(self.raw(a) for a in node.args))
+        if node.index is not None:
+            out |= {node.index.letter}
+            if node.name in FUNCTIONS and FUNCTIONS[node.name].reduces:
+                out -= {node.index.letter}
         return out
 
     def expr(self, node: ast.Expr, protected: frozenset[str], top: bool, free: str) -> ir.Sum:
@@ -281,7 +288,9 @@ class TermLowerer(Names):
             ref = ast.TensorRef(node.name, None, (), (), False, "compact", node.pos)
             term = ast.Term((("", ref), ("", ast.Paren(node.args[0], node.pos))), node.pos)
             return _Piece(product=self.product(term, 1, protected, False, free))
-        _, _, index = self.function(node)
+        function, _, index = self.function(node)
+        if function in MATRIX_FUNCTIONS:
+            return self.matrix_call(node, function, protected, free)
         raws = [self.raw(arg) for arg in node.args]
         extra = frozenset({index}) if index else frozenset()
         args = []
@@ -304,6 +313,34 @@ class TermLowerer(Names):
         return _Piece(factor=ir.Call(node.name, node.label, node.primes,
                                     node.index.letter if node.index else None, tuple(args),
                                     output, (node.pos.line, node.pos.column)))
+
+    def matrix_call(self, node: ast.Apply, function: str, protected: frozenset[str],
+                    free: str) -> _Piece:
+        """``inv(A^i_j)``, ``det(A^i_j)``, ``logdet(A^i_j)``: a function of a square matrix.
+
+        The argument must have exactly two free letters, its rows and its
+        columns (in the order the argument lays them out); they become the
+        call's ``index``. ``inv`` keeps them as its own letters; ``det`` and
+        ``logdet`` are scalars, whose letters are bound inside the call (so
+        nothing outside protects them).
+        """
+        scalar = function in _SCALAR_OF_MATRIX
+        (arg_node,) = node.args
+        arg = self.expr(arg_node, frozenset() if scalar else protected, False,
+                        "" if scalar else free)
+        if len(arg.output) != 2:
+            has = ", ".join(arg.output) or "none"
+            raise self.error(
+                f"{node.name} takes a square matrix: an argument with exactly two free indices "
+                f"(rows, columns), as in {node.name}(A^i_j); this one has {len(arg.output)} "
+                f"({has})", node.pos)
+        return _Piece(factor=ir.Call(node.name, node.label, node.primes, arg.output, (arg,),
+                                    "" if scalar else arg.output,
+                                    (node.pos.line, node.pos.column)))
+
+
+#: The matrix functions whose value is a scalar.
+_SCALAR_OF_MATRIX = frozenset({"det", "logdet"})
 
 
 def _unwrap(product: ir.Product) -> ir.Factor:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from .. import ir
 from ..ir import format_number
+from ..ir.elementwise import MATRIX_FUNCTIONS
 from ..ir.sizing import slot_text
+from ..ir.terms import matrix_letters
 from .text import scalar_text
 
 __all__ = ["loop_nest"]
@@ -77,7 +79,8 @@ class _Loops:
         if term.coefficient != 1 or term.consts or len(term.factors) != 1:
             return False
         call = term.factors[0]
-        if not isinstance(call, ir.Call) or call.index is None or call.output != out:
+        if not isinstance(call, ir.Call) or call.index is None or call.output != out \
+                or call.function in MATRIX_FUNCTIONS:
             return False
         self.row_call(name, call)
         return True
@@ -125,6 +128,8 @@ class _Loops:
             return f"{self.value(factor.base)}^{format_number(factor.exponent)}"
         if isinstance(factor, ir.Inverse):
             return f"(1/{self.value(factor.base)})"
+        if isinstance(factor, ir.Call) and factor.function in MATRIX_FUNCTIONS:
+            return self.matrix_call(factor)
         if isinstance(factor, ir.Call):
             name = factor.function + "'" * factor.primes
             if factor.label is not None:
@@ -139,6 +144,17 @@ class _Loops:
         assert isinstance(factor, ir.Group)
         self.assign(temp, letters, factor.sum)
         return _index(temp, letters)
+
+    def matrix_call(self, call: ir.Call) -> str:
+        """``inv``, ``det``, ``logdet`` of a whole matrix: ``t2[:,:] = inv(t1[:,:])``."""
+        (arg,) = call.args
+        rows, cols = matrix_letters(call)
+        whole = _slice(_slice(self.simple(arg), rows), cols)
+        if not call.output:
+            return f"{call.function}({whole})"
+        temp = self.temp()
+        self.lines.append(f"{temp}[:,:] = {call.function}({whole})")
+        return _index(temp, call.output)
 
     def simple(self, expr: ir.Sum) -> str:
         """An argument inline when it is one plain factor, else through a temporary."""

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 from .. import ir
 from ..ir import format_number
+from ..ir.elementwise import MATRIX_FUNCTIONS
 from .text import scalar_text
 
 __all__ = ["MatrixForm", "matrix_form"]
@@ -108,6 +109,8 @@ class _Builder:
             return ("I" if len(factor.subscripts) == 2 else "1"), factor.subscripts
         if isinstance(factor, ir.Group):
             return f"({self.sum(factor.sum)})", letters
+        if isinstance(factor, ir.Call) and factor.function in MATRIX_FUNCTIONS:
+            return _matrix_call(factor.function, self.sum(factor.args[0])), letters
         if isinstance(factor, ir.Call):
             args = ", ".join(self.sum(a) for a in factor.args)
             name = factor.function + "'" * factor.primes
@@ -302,3 +305,16 @@ def _link(text: str, letters: str, incoming: str, *, first: bool, out: str,
     if incoming and incoming in (a, b):
         return (text if incoming == a else _t(text)), (b if incoming == a else a)
     raise _None("the factors do not form a chain of matrix products")
+
+
+def _matrix_call(function: str, arg: str) -> str:
+    """``A⁻¹``, ``(A + λ I)⁻¹``, ``det(A)``, ``log|det(A)|`` in matrix form.
+
+    >>> _matrix_call("inv", "A"), _matrix_call("inv", "A + B"), _matrix_call("logdet", "A")
+    ('A⁻¹', '(A + B)⁻¹', 'log|det(A)|')
+    """
+    if function == "inv":
+        return f"{_paren(arg)}⁻¹"
+    if function == "det":
+        return f"det({arg})"
+    return f"log|det({arg})|"

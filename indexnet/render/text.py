@@ -27,6 +27,7 @@ from typing import Any
 from .. import ir
 from ..einsum.subscripts import parse as parse_subscripts
 from ..errors import InvalidArgumentError
+from ..ir.elementwise import MATRIX_FUNCTIONS
 from ..ir.nodes import Slot, decimal_places, format_number
 from ..ir.sizing import slot_text
 
@@ -71,6 +72,20 @@ def _slot_group(slots: tuple[Slot, ...], latex: bool = False) -> str:
     if all(len(t) == 1 for t in texts):
         return _group("".join(texts), latex)
     return "{" + ", ".join(texts) + "}"
+
+
+def _lone_ref(call: ir.Call) -> ir.Ref | None:
+    """The plain reference that is a matrix call's whole argument, laid out as rows, columns."""
+    (arg,) = call.args
+    if len(arg.terms) != 1:
+        return None
+    (term,) = arg.terms
+    if term.coefficient != 1 or term.consts or term.explicit or len(term.factors) != 1:
+        return None
+    (ref,) = term.factors
+    if not isinstance(ref, ir.Ref) or ref.transposed or ref.subscripts != call.index:
+        return None
+    return ref
 
 
 def _label(label: str) -> str:
@@ -299,6 +314,8 @@ class _Writer:
 
     def call(self, call: ir.Call) -> str:
         args = ", ".join(self.sum(arg) for arg in call.args)
+        if call.function in MATRIX_FUNCTIONS and not call.primes and call.label is None:
+            return self.matrix_call(call, args)
         if self.latex:
             name = _LATEX_FUNCTIONS.get(call.function)
             if name is None:
@@ -324,6 +341,34 @@ class _Writer:
         elif call.index is not None:
             name += f"[{call.index}]"
         return f"{name}({args})"
+
+    def matrix_call(self, call: ir.Call, args: str) -> str:
+        """``inv(A^i_j)`` (document ``(A^{-1})^i_j``), ``det(…)``, ``logdet(…)``.
+
+        The letters of the matrix are the argument's, so ``index`` is not written.
+        """
+        if call.function == "inv":
+            ref = _lone_ref(call)
+            if ref is not None and self.doc:
+                return self.inverse_ref(ref)
+            return f"\\left({args}\\right)^{{-1}}" if self.latex else f"inv({args})"
+        if not self.latex:
+            return f"{call.function}({args})"
+        if call.function == "det":
+            return f"\\det\\left({args}\\right)"
+        return f"\\log\\left|\\det\\left({args}\\right)\\right|"
+
+    def inverse_ref(self, ref: ir.Ref) -> str:
+        """``(A^{-1})^i_j``: the document form of ``inv(A^i_j)``."""
+        latex = self.latex
+        inner = self.name(ref.name)
+        if ref.label is not None:
+            label = ref.label.replace("ℓ", "\\ell ") if latex else ref.label
+            inner += "_{" + label.strip() + "}" if latex else _label(label)
+        inner += "^{-1}"
+        up = ("^" + _group(ref.upper, latex)) if ref.upper else ""
+        low = ("_" + _group(ref.lower, latex)) if ref.lower else ""
+        return (f"\\left({inner}\\right)" if latex else f"({inner})") + up + low
 
     # -- statements ------------------------------------------------------------------------
 
