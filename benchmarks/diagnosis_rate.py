@@ -6,8 +6,11 @@ cases, how many diagnoses name the planted mistake, how many say that no
 simple correction fits, and how many name a different mistake (which must be
 none); batch 2 of the corpus was written after the diagnosis code and is
 reported apart. ``--misses`` lists the cases not named, with their diagnoses.
+``--corpus heldout`` runs instead the held-out corpus of
+tests/diagnosis_heldout.py (other programs, written apart from the diagnosis
+code).
 
-    python benchmarks/diagnosis_rate.py [--misses]
+    python benchmarks/diagnosis_rate.py [--corpus main|heldout] [--misses]
 """
 
 from __future__ import annotations
@@ -22,15 +25,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from diagnosis_corpus import CATEGORIES, diagnose_all, names_mistake, rates  # noqa: E402
+from diagnosis_heldout import diagnose_heldout  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the figure per category; exit 1 when a diagnosis names a wrong mistake."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the cases not named")
+    parser.add_argument("--corpus", choices=("main", "heldout"), default="main",
+                        help="the corpus to run: tests/diagnosis_corpus.py (main, the default) "
+                             "or tests/diagnosis_heldout.py (heldout)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = diagnose_all()
+    results = diagnose_heldout() if args.corpus == "heldout" else diagnose_all()
     seconds = time.perf_counter() - start
     table = rates(results)
     print(f"{'category':<20} {'cases':>5} {'named':>6} {'rate':>6} {'unsure':>6} {'wrong':>5}")
