@@ -24,7 +24,8 @@ def load(name: str) -> Program:
     return parse((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix", "newton_logistic.ix",
+@pytest.mark.parametrize("name", ["seed.ix", "calculus.ix", "layernorm.ix", "batchnorm.ix",
+                                  "newton_logistic.ix", "attention.ix", "rnn_cell.ix",
                                   "conv1d.ix", "conv2d.ix", "maxpool.ix", "gaussian_nll.ix"])
 def test_the_examples_claims_all_hold(name: str) -> None:
     report = load(name).check()
