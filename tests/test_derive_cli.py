@@ -208,3 +208,18 @@ def test_derive_json_is_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--json"], capsys)
     rows = _strict(out)
     assert status == 0 and isinstance(rows, list) and rows[0]["derivative"] == "dL/da_ℓ"
+
+
+def test_derive_steps_shows_the_chain_rule_then_the_local_derivatives(capsys) -> None:
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--steps"], capsys)
+    blocks = [b.splitlines() for b in out.strip().split("\n\n")]
+    assert status == 0 and len(blocks) == 6
+    first, local, simplified = blocks[1]  # (1.4): the output layer's weights
+    assert first == ("dL/d(w_ℓ)^h_k = ∂L/∂^n(a_ℓ)_k ∂^n(a_ℓ)_k/∂^h(w_ℓ)_k + "
+                     "∂L/∂^h(w_ℓ)_k|_L    (chain rule)")
+    assert local.strip().startswith("= _n(x_ℓ^T)^h dL/d^n(a_ℓ)_k + λ/2")
+    assert simplified.strip() == ("= _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)^h_k    [nh,nk->hk]    "
+                                  "(simplified)")
+    status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--steps", "--json"], capsys)
+    rows = json.loads(out)
+    assert rows[1]["steps"]["chain rule"].startswith("∂L/∂^n(a_ℓ)_k")

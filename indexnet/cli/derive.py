@@ -29,6 +29,7 @@ import sys
 from typing import Any
 
 from ..derive.assemble import shown_for
+from ..derive.steps import steps
 from ..errors import InvalidArgumentError
 from ..fileio import read_text
 from ..program import Program, parse
@@ -57,6 +58,9 @@ def register(subparsers: Any) -> None:
     form.add_argument("--latex", action="store_true", help="print LaTeX")
     form.add_argument("--doc", action="store_true", help="print the document form (default)")
     form.add_argument("--compact", action="store_true", help="print the compact form")
+    p.add_argument("--steps", action="store_true",
+                   help="show each derivative step by step: the chain rule, the local "
+                   "derivatives, then the simplified result")
     add_json_option(p, help="print a JSON list")
     p.set_defaults(func=run_derive, show_source=True)
 
@@ -114,16 +118,29 @@ def run_derive(args: argparse.Namespace) -> int:
     params = post_scripted(program)
     rows = []
     shown = derived.derivations if args.wrt is None else shown_for(derived, args.wrt)
+    worked = {s.key: s for s in steps(program, derived, "compact")} if args.steps else {}
     for d in shown:
         text = render(d, form, params=params)
-        rows.append({"derivative": d.key, "equation": render(d, "compact", params=params),
-                     "text": text, "einsum": d.einsums()})
+        row = {"derivative": d.key, "equation": render(d, "compact", params=params),
+               "text": text, "einsum": d.einsums()}
+        if d.key in worked:
+            step = worked[d.key]
+            row["steps"] = {"chain rule": step.chain, "local derivatives": step.local}
+        rows.append(row)
     if args.json:
         print(json_text(rows))
         return 0
     for row in rows:
         einsums = f"    [{'; '.join(row['einsum'])}]" if row["einsum"] else ""
-        print(f"{row['text']}{einsums}")
+        if "steps" in row:
+            lhs = row["equation"].split(" = ", 1)[0]
+            pad = " " * len(lhs)
+            print(f"{lhs} = {row['steps']['chain rule']}    (chain rule)")
+            print(f"{pad} = {row['steps']['local derivatives']}    (local derivatives)")
+            print(f"{pad} = {row['equation'].split(' = ', 1)[1]}{einsums}    (simplified)")
+            print()
+        else:
+            print(f"{row['text']}{einsums}")
     return 0
 
 
