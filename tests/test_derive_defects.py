@@ -272,3 +272,10 @@ def test_defect9_log_sigmoid_of_minus_57_is_minus_57() -> None:
     assert float(values["L"]) == pytest.approx(-57.0, rel=1e-15)
     derived = parse("input x\nL = softplus(x)").derive(wrt="x")
     assert str(derived.derivations[0]) == "dL/dx = sigmoid(x)"
+
+
+def test_no_invented_letter_is_also_a_tensor_name() -> None:
+    # b is a tensor: the letter derive invents for the inner sum must not read as it
+    derived = parse("input x^n\nparam A^d, b\nL = b x^n / sum_d exp(A^d)").derive()
+    (first, _) = [str(d) for d in derived.derivations]
+    assert first == "dL/dA^d = -exp(A^d) (sum_n b x^n (sum_c exp(A^c))^{-2})"

@@ -51,6 +51,8 @@ class _Reletter:
         self.model = program.size_model
         self.fresh = _made_up_letters(program)
         self.known = set(self.model.letters)
+        # a summed letter that is also a tensor's name reads as that tensor: never invent one
+        self.names = {k for k in program.tensors if len(k) == 1} - self.known
 
     def root(self, letter: str) -> tuple[str, ...] | None:
         """The size class of a letter of the program (None for one it does not use)."""
@@ -108,17 +110,18 @@ class _Reletter:
         m: dict[str, str] = {}
         for b in p.summed:
             r = roots.get(b)
-            if r is None or self.root(b) == r:
+            if b not in self.names and (r is None or self.root(b) == r):
                 continue
-            if b not in self.known and self.fresh.get(b) == r:
+            if b not in self.names and b not in self.known and self.fresh.get(b) == r:
                 continue
             choice = next((c for c in self.model.letters if self.root(c) == r and c not in used),
-                          None)
+                          None) if r is not None else None
             if choice is None:
                 choice = next(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                              if c not in used and c not in self.known
-                              and self.fresh.get(c, r) == r)
-                self.fresh[choice] = r
+                              if c not in used and c not in self.known and c not in self.names
+                              and (r is None or self.fresh.get(c, r) == r))
+                if r is not None:
+                    self.fresh[choice] = r
             m[b] = choice
             used.add(choice)
         if m:
