@@ -248,3 +248,15 @@ def test_errors_pickle_with_their_position() -> None:
     err = syntax_error("a = x^nd")
     again = pickle.loads(pickle.dumps(err))
     assert (again.line, again.column, str(again)) == (err.line, err.column, str(err))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("y = " + "9" * 5000 + " x", "out of range (at most 300 digits"),
+    ("y = 1e" + "9" * 5000 + " x", "out of range (at most 300 digits"),
+    ("size n=" + "9" * 5000, "the size of n is out of range"),
+])
+def test_huge_numbers_are_refused_before_python_reads_them(text: str, message: str) -> None:
+    # Python refuses to read an int of more than 4300 digits; the language refuses first
+    with pytest.raises(ProgramSyntaxError) as err:
+        parse(text)
+    assert message in err.value.message and err.value.line == 1

@@ -121,8 +121,9 @@ def run_derive(args: argparse.Namespace) -> int:
     worked = {s.key: s for s in steps(program, derived, "compact")} if args.steps else {}
     for d in shown:
         text = render(d, form, params=params)
-        row = {"derivative": d.key, "equation": render(d, "compact", params=params),
-               "text": text, "einsum": d.einsums()}
+        row: dict[str, Any] = {"derivative": d.key, "equation": render(d, "compact",
+                                                                       params=params),
+                               "text": text, "einsum": d.einsums()}
         if d.key in worked:
             step = worked[d.key]
             row["steps"] = {"chain rule": step.chain, "local derivatives": step.local}

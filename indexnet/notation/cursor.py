@@ -94,8 +94,10 @@ class TokenCursor:
     def number(self, tok: Token) -> Fraction:
         """The exact value of the number token ``tok``."""
         mantissa, _, exponent = tok.text.lower().partition("e")
-        if (exponent and abs(int(exponent)) > 300) or len(mantissa) > 300:
-            raise self.error(f"the number {tok.text[:20]}… is out of range", tok)
+        # lengths first: a number of thousands of digits is refused before Python reads it
+        if len(exponent) > 5 or (exponent and abs(int(exponent)) > 300) or len(mantissa) > 300:
+            raise self.error(f"the number {tok.text[:20]}… is out of range (at most 300 digits "
+                             "and an exponent within ±300)", tok)
         try:
             return Fraction(tok.text)
         except (ValueError, ZeroDivisionError):

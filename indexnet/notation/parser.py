@@ -156,6 +156,9 @@ class _Parser(ExpressionParser):
             value = self.tok
             if value.kind != "number" or not value.text.isdigit():
                 raise self.error(f"the size of {letter.text} must be a whole number")
+            if len(value.text.lstrip("0")) > 18:  # past 2**63 - 1, NumPy's largest axis
+                raise self.error(f"the size of {letter.text} is out of range (at most "
+                                 f"{2**63 - 1})", value)
             self.advance()
             sizes.append((Index(letter.text, True, self.pos(letter)), int(value.text)))
             if self.tok.kind != ",":
