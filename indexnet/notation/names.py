@@ -19,6 +19,7 @@ unknown tensor is an implicit input.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from .. import ir
@@ -271,9 +272,9 @@ class Names:
 
 def walk_refs(stmt: object) -> Iterable[ast.TensorRef]:
     """Tensor references written in plain (not as a function's name) in a statement."""
-    stack: list[object] = [stmt]
+    stack: deque[object] = deque([stmt])  # breadth first, in order: a queue, never list.pop(0)
     while stack:
-        node = stack.pop(0)
+        node = stack.popleft()
         if isinstance(node, ast.TensorRef):
             yield node
         elif isinstance(node, (ast.Equation, ast.Claim)):
