@@ -3,7 +3,7 @@
 opt_einsum's exhaustive searches (``optimal``, ``branch-all``, ``branch-2``,
 ``dp``, ``auto-hq``; :data:`~indexnet.typing.EXPONENTIAL_SEARCHES`) can run
 for minutes on a dozen operands. :func:`find_path` runs such a search, beyond
-:data:`QUICK_OPERANDS` operands, in a helper thread that is stopped once its
+:data:`QUICK_OPERANDS` operands, under a profile hook that stops it once its
 budget (:data:`SEARCH_BUDGET_S` by default, as ``indexnet plan --budget``) is
 spent. The plan then gets the best path the search had found (the branch
 searches keep one), or else greedy's, and a note saying which.
@@ -21,8 +21,7 @@ else the best of greedy and random-greedy within that budget. opt_einsum's own
 
 from __future__ import annotations
 
-import ctypes
-import threading
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -53,6 +52,10 @@ _DP_SHARE = 0.5
 _RENAMED = {"oe-auto": "auto"}
 
 
+#: The code a budget may stop: opt_einsum's path searches (a file-path fragment).
+_SEARCH_CODE = "opt_einsum"
+
+
 class _Stopped(BaseException):
     """Raised inside a search thread whose budget is spent (a BaseException: nothing catches it)."""
 
@@ -60,40 +63,35 @@ class _Stopped(BaseException):
 def run_within(func: Callable[[], Any], budget: float) -> tuple[bool, Any]:
     """``(True, func())`` if ``func`` returns within ``budget`` seconds, else ``(False, None)``.
 
-    ``func`` runs in a helper thread; when the budget is spent the thread is
-    stopped by an exception raised inside it at its next Python instruction
-    (opt_einsum's searches are pure Python). An exception of ``func`` is
-    re-raised here.
+    ``func`` runs in the caller's own thread under a profile hook that, once
+    the budget is spent, raises :class:`_Stopped` at the next call of one of
+    opt_einsum's (pure Python) search functions: a synchronous stop at a known
+    point, never inside a finalizer or another library. (Killing a helper
+    thread with an asynchronous exception could land it in a weakref callback.)
+    An exception of ``func`` propagates.
 
     >>> run_within(lambda: 6 * 7, 1.0)
     (True, 42)
-    >>> run_within(lambda: time.sleep(0.5), 0.01)[0]
+    >>> run_within(lambda: opt_einsum.contract_path(
+    ...     ",".join("ab"[i % 2] + "ab"[(i + 1) % 2] for i in range(9)) + "->",
+    ...     *[(2, 2)] * 9, shapes=True, optimize="optimal"), 0.0)[0]
     False
     """
-    outcome: list[Any] = []
+    deadline = time.perf_counter() + budget
+    previous = sys.getprofile()
 
-    def target() -> None:
-        try:
-            outcome.append((True, func()))
-        except _Stopped:
-            pass
-        except BaseException as err:  # handed to the caller's thread
-            outcome.append((False, err))
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if (event == "call" and time.perf_counter() > deadline
+                and _SEARCH_CODE in frame.f_code.co_filename):
+            raise _Stopped
 
-    thread = threading.Thread(target=target, daemon=True, name="indexnet-path-search")
-    thread.start()
-    thread.join(budget)
-    if thread.is_alive() and thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped)
-        )
-        thread.join(1.0)  # a search inside one long C call finishes it first; not waited for
-    if not outcome:
+    sys.setprofile(hook)
+    try:
+        return True, func()
+    except _Stopped:
         return False, None
-    done, value = outcome[0]
-    if not done:
-        raise value
-    return True, value
+    finally:
+        sys.setprofile(previous)
 
 
 def find_path(
