@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AllocationError,
+    ArrayLibraryError,
     CheckpointError,
     DataError,
     DivergenceError,
@@ -81,6 +82,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SEED",
     "AllocationError",
+    "ArrayLibraryError",
     "BenchReport",
     "CheckReport",
     "CheckpointError",

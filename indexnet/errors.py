@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "AllocationError",
+    "ArrayLibraryError",
     "CheckpointError",
     "DataError",
     "DivergenceError",
@@ -288,3 +289,18 @@ class DivergenceError(IndexnetError, ArithmeticError):
         self.best_epoch = best_epoch
         super().__init__(message)
 
+
+class ArrayLibraryError(InvalidArgumentError):
+    """Arrays of two libraries (or two devices) in one call, or a library indexnet cannot use.
+
+    ``libraries`` names what was found, e.g. ``("numpy", "torch")``; the
+    message names both arrays and both libraries.
+
+    >>> err = ArrayLibraryError("x is torch but W is numpy", libraries=("torch", "numpy"))
+    >>> isinstance(err, ValueError), err.libraries
+    (True, ('torch', 'numpy'))
+    """
+
+    def __init__(self, message: str, *, libraries: tuple[str, ...] = ()) -> None:
+        self.libraries = libraries
+        super().__init__(message)

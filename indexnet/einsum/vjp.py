@@ -40,6 +40,7 @@ from ..errors import (
     internal_errors,
 )
 from ..typing import ArrayLike, OptimizeKind
+from .arrays import ArrayKind, array_kind, is_foreign
 from .memory import too_large
 from .plan import plan
 from .subscripts import Subscripts, index_sizes, parse
@@ -124,7 +125,7 @@ def vjp(
     *operands: ArrayLike,
     cotangent: ArrayLike,
     optimize: OptimizeKind = "auto",
-) -> list[np.ndarray]:
+) -> list[Any]:
     """Gradients of ⟨cotangent, einsum(subscripts, *operands)⟩ for every operand.
 
     Each gradient has its operand's shape and is a fresh array. Every
@@ -132,6 +133,10 @@ def vjp(
     call whose NumPy arrays have the shapes and dtypes of an earlier
     successful call is one dict lookup and the compiled gradient kernels;
     anything else takes the checked path.
+
+    Arrays of another library (torch, JAX, CuPy, Dask) give gradients of that
+    library, on their device, in their dtype (Dask's stay lazy); arrays of
+    two libraries in one call raise :class:`~indexnet.errors.ArrayLibraryError`.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -162,7 +167,7 @@ def clear_call_cache() -> None:
 
 
 #: One operand's gradient: (operands, cotangent) -> gradient, compiled for fixed shapes.
-GradientFn = Callable[[Sequence[Any], Any], np.ndarray]
+GradientFn = Callable[[Sequence[Any], Any], Any]
 #: Compiled gradients of successful :func:`vjp` calls on NumPy arrays, by call key.
 _CALLS: dict[tuple[Any, ...], tuple[GradientFn, ...]] = {}
 _CALLS_MAX = 1024
@@ -172,8 +177,12 @@ _signature = operator.attrgetter("__class__", "shape", "dtype")
 @internal_errors("computing einsum gradients (vjp)")
 def _vjp_checked(
     subscripts: str, operands: Sequence[Any], cotangent: Any, optimize: Any
-) -> list[np.ndarray]:
+) -> list[Any]:
     """:func:`vjp` on its checked path; a successful call on NumPy arrays is remembered."""
+    named = {f"operand {k}": op for k, op in enumerate(operands)}
+    kind = array_kind({**named, "cotangent": cotangent})
+    if kind is not None:
+        return _vjp_foreign(subscripts, operands, cotangent, optimize, kind)
     arrays = [np.asarray(op) for op in operands]
     parsed = parse(subscripts, ndims=[a.ndim for a in arrays])
     sizes = index_sizes(parsed, [a.shape for a in arrays])
@@ -200,6 +209,83 @@ def _vjp_checked(
                 _CALLS.clear()
             _CALLS[key] = tuple(gradient for gradient, _ in compiled)
     return [first for _, first in compiled]
+
+
+def _vjp_foreign(
+    subscripts: str, operands: Sequence[Any], cotangent: Any, optimize: Any, kind: ArrayKind
+) -> list[Any]:
+    """:func:`vjp` on arrays of another library: its backend for the einsums, its array API."""
+    arrays = [op if is_foreign(op) else kind.asarray(np.asarray(op)) for op in operands]
+    g = cotangent if is_foreign(cotangent) else kind.asarray(np.asarray(cotangent))
+    shapes = [tuple(a.shape) for a in arrays]
+    parsed = parse(subscripts, ndims=[len(shape) for shape in shapes])
+    sizes = index_sizes(parsed, shapes)
+    out_shape = tuple(sizes[c] for c in parsed.output)
+    if tuple(g.shape) != out_shape:
+        raise SizeMismatchError(
+            f"cotangent has shape {tuple(g.shape)} but {str(parsed)!r} produces {out_shape} "
+            f"(output {parsed.output!r})"
+        )
+    gradients = []
+    for k in range(len(arrays)):
+        rule = derivative(parsed, k)
+        ops = list(arrays)
+        ops[k] = g
+        chosen = plan(rule.executable, *(tuple(op.shape) for op in ops),
+                      dtype=kind.numpy_dtype, optimize=optimize)
+        raw = chosen(*ops)  # a foreign array: opt_einsum's backend for the library
+        gradients.append(_finish_foreign(rule, raw, shapes[k], sizes, kind, ops))
+    return gradients
+
+
+def _finish_foreign(rule: Derivative, raw: Any, operand_shape: tuple[int, ...],
+                    sizes: dict[str, int], kind: ArrayKind, ops: Sequence[Any]) -> Any:
+    """:func:`_finisher`'s work on a foreign array, through its array API: a fresh gradient."""
+    xp = kind.xp
+    as_distinct, full_shape, squeeze = _layout(rule, tuple(raw.shape), operand_shape, sizes)
+    if as_distinct == tuple(raw.shape) == full_shape and not squeeze and not rule.diagonal:
+        return raw if all(raw is not op for op in ops) else kind.copy(raw)
+    full = xp.broadcast_to(xp.reshape(raw, as_distinct), full_shape)
+    if squeeze:
+        full = xp.sum(full, axis=squeeze, keepdims=True)
+    if not rule.diagonal:
+        return kind.copy(full)  # a fresh array, not a broadcast view
+    distinct = "".join(dict.fromkeys(rule.target))
+    first = [rule.target.index(c) == i for i, c in enumerate(rule.target)]
+    spread = tuple(full.shape[distinct.index(c)] if is_first else 1
+                   for c, is_first in zip(rule.target, first))
+    grids = np.ogrid[tuple(slice(0, n) for n in operand_shape)]
+    mask = np.ones(operand_shape, dtype=bool)
+    for i, c in enumerate(rule.target):
+        mask &= grids[i] == grids[rule.target.index(c)]
+    return xp.reshape(full, spread) * xp.asarray(mask, dtype=raw.dtype, device=kind.device)
+
+
+def _layout(rule: Derivative, reduced_shape: tuple[int, ...], operand_shape: tuple[int, ...],
+            sizes: dict[str, int]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """How the executable's result becomes the gradient, for these shapes.
+
+    Returned: its shape over the operand's distinct letters, the broadcast
+    shape, and the axes to sum back to size 1.
+
+    >>> _layout(derivative("ij,j->", wrt=0), (3,), (2, 3), {"i": 2, "j": 3})
+    ((1, 3), (2, 3), ())
+    """
+    produced = rule.executable.split("->")[1]
+    distinct = "".join(dict.fromkeys(rule.target))
+    # 1. letters summed in the forward pass, and size-1 axes of the other
+    #    operands: broadcast (a factor of ones)
+    as_distinct = tuple(
+        reduced_shape[produced.index(c)] if c in produced else 1 for c in distinct
+    )
+    full_shape = tuple(sizes[c] for c in distinct)
+    # 2. size-1 axes of the operand that broadcast in the forward pass: sum back
+    squeeze = tuple(
+        i
+        for i, c in enumerate(distinct)
+        if operand_shape[rule.target.index(c)] == 1 and sizes[c] != 1
+    )
+    return as_distinct, full_shape, squeeze
 
 
 def _compile_gradient(
@@ -241,21 +327,9 @@ def _finisher(
     nothing at all when the kernel's result is already a fresh array of the
     right dtype (decided once, from ``raw``), else one copy.
     """
-    produced = rule.executable.split("->")[1]
     distinct = "".join(dict.fromkeys(rule.target))
     reduced_shape = np.shape(raw)
-    # 1. letters summed in the forward pass, and size-1 axes of the other
-    #    operands: broadcast (a factor of ones)
-    as_distinct = tuple(
-        reduced_shape[produced.index(c)] if c in produced else 1 for c in distinct
-    )
-    full_shape = tuple(sizes[c] for c in distinct)
-    # 2. size-1 axes of the operand that broadcast in the forward pass: sum back
-    squeeze = tuple(
-        i
-        for i, c in enumerate(distinct)
-        if operand_shape[rule.target.index(c)] == 1 and sizes[c] != 1
-    )
+    as_distinct, full_shape, squeeze = _layout(rule, reduced_shape, operand_shape, sizes)
     plain = as_distinct == reduced_shape == full_shape and not squeeze and not rule.diagonal
     if plain:
         fresh = (

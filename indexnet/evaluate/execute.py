@@ -1,9 +1,13 @@
-"""Compile a program, once per set of shapes, into a chain of NumPy calls.
+"""Compile a program, once per set of shapes, into a chain of array calls.
 
 Every product term becomes one cached :class:`~indexnet.einsum.plan.Plan`, made
 here and never again for the same shapes; functions, powers and sums become
-NumPy calls that work in place on arrays nobody else holds. Calling the
-compiled object only runs the chain.
+NumPy calls that work in place on arrays nobody else holds. Compiled for
+another library (``library=``, an :class:`~indexnet.einsum.arrays.ArrayKind`),
+the same chain runs on that library's arrays: contractions through
+opt_einsum's backend, everything else through the array API, on the arrays'
+device and in their dtype, nothing converted to NumPy. Calling the compiled
+object only runs the chain.
 
 >>> import numpy as np
 >>> from indexnet.program import parse
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import ir
+from ..einsum.arrays import ArrayKind, is_foreign
 from ..einsum.kernels import aligner
 from ..einsum.plan import Plan, plan
 from ..einsum.subscripts import operand_shapes
@@ -45,15 +50,20 @@ class Compiled:
     ``plans`` lists every einsum plan made (with ``optimize``), in evaluation
     order. Calling it checks each input array's shape against the sizes it
     was compiled for and raises :class:`~indexnet.errors.ProgramSizeError`
-    naming the tensor, its expected and its actual shape.
+    naming the tensor, its expected and its actual shape. ``library`` (None:
+    NumPy) is the array library, dtype and device it runs on; ``dtype`` is
+    then NumPy's name for the same type, which plans are made for.
     """
 
     def __init__(self, program: ir.Module, sizes: Mapping[str, int], dtype: Any,
-                 available: Iterable[str] = (), *, optimize: OptimizeKind = "auto") -> None:
+                 available: Iterable[str] = (), *, optimize: OptimizeKind = "auto",
+                 library: ArrayKind | None = None) -> None:
         self.program = program
         self.sizes = dict(sizes)
         self.dtype = np.dtype(dtype)
         self.optimize = optimize
+        self.library = library
+        self.xp: Any = np if library is None else library.xp
         self.plans: list[Plan] = []
         self.shapes = {key: tuple(self.sizes[c] for c in program.tensors[key].letters)
                        for key in program.inputs
@@ -69,11 +79,11 @@ class Compiled:
                 self.steps.append((stmt.key, self._equation(stmt)))
                 self._derivatives.add(stmt.key)
 
-    def __call__(self, env: Env) -> dict[str, np.ndarray]:
+    def __call__(self, env: Env) -> dict[str, Any]:
         """Run the compiled program on ``env`` (arrays by key); return every defined tensor."""
         self._check_shapes(env)
         env = dict(env)
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, Any] = {}
         for key, node in self.steps:
             value = node(env)[0]
             env[key] = out[key] = value
@@ -86,8 +96,8 @@ class Compiled:
                 info = self.program.tensors[key]
                 sizes = ", ".join(f"{c}={n}" for c, n in zip(info.letters, want))
                 raise ProgramSizeError(
-                    f"array {key!r} has shape {np.shape(value)}, but this program was compiled "
-                    f"for {want} ({sizes})",
+                    f"array {key!r} has shape {tuple(np.shape(value))}, but this program was "
+                    f"compiled for {want} ({sizes})",
                     line=info.line, column=info.column, source=self.program.source)
 
     # -- compiling ---------------------------------------------------------------------
@@ -99,6 +109,8 @@ class Compiled:
     def _equation(self, eq: ir.Equation | ir.Derivation) -> Node:
         shape = tuple(self.sizes[c] for c in eq.free)
         inner = self._sum(eq.rhs)
+        if self.library is not None:
+            return _foreign_result(inner, shape, self.library)
 
         def run(env: Env) -> Value:
             value, owned = inner(env)
@@ -114,7 +126,7 @@ class Compiled:
         parts = []
         for term in expr.terms:
             node, sign = self._product(term)
-            parts.append((node, sign, aligner(term.output, expr.output)))
+            parts.append((node, sign, self._aligner(term.output, expr.output)))
         full = len(expr.output)
         if len(parts) == 1:
             node, sign, align = parts[0]
@@ -187,14 +199,15 @@ class Compiled:
             compiled = plan(product.einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
             self.plans.append(compiled)
         if not arrays:
-            return _constant_node(scale, scalars, self.dtype), sign
+            return _constant_node(scale, scalars, self.dtype, self.library), sign
         if compiled is None:
             if scale == 1.0 and not scalars:
                 return arrays[0], sign
             return _scaled_node(arrays[0], scale, scalars), sign
+        native = self.library is None
         if len(arrays) == 2 and not scalars and scale == 1.0:
-            return _pair_node(compiled, *arrays), sign
-        return _contract_node(compiled, arrays, scale, scalars), sign
+            return _pair_node(compiled, arrays[0], arrays[1], native), sign
+        return _contract_node(compiled, arrays, scale, scalars, native), sign
 
     def _factor(self, factor: ir.Factor) -> Node:
         if isinstance(factor, ir.Ref):
@@ -205,7 +218,7 @@ class Compiled:
 
             return ref
         if isinstance(factor, ir.Eye):
-            eye = self._eye(len(factor.subscripts), self.sizes[factor.subscripts[0]])
+            eye = self._lift(self._eye(len(factor.subscripts), self.sizes[factor.subscripts[0]]))
             return lambda env: (eye, False)
         if isinstance(factor, ir.Window):
             return self._window(factor)
@@ -216,8 +229,12 @@ class Compiled:
         if isinstance(factor, ir.Inverse):
             base = self._factor(factor.base)
 
+            native = self.library is None
+
             def inverse(env: Env) -> Value:
                 value, owned = base(env)
+                if not native:
+                    return 1.0 / value, True
                 if owned and isinstance(value, np.ndarray) and value.ndim:
                     np.divide(1.0, value, out=value)
                     return value, True
@@ -248,11 +265,13 @@ class Compiled:
             hit = np.ones(shape, dtype=bool)
             for v in values[1:]:
                 hit &= np.broadcast_to(v == values[0], shape)
-            eye = hit.astype(self.dtype)
+            eye = self._lift(hit.astype(self.dtype))
             return lambda env: (eye, False)
         key = w.key
         factors = [{c: a for c, a in terms} for terms, _ in w.slots]
         start = tuple(slice(offset, None) for _, offset in w.slots)
+        if self.library is not None:
+            return _foreign_window(key, letters, shape, w.slots, self.library)
 
         def window(env: Env) -> Value:
             x = np.asarray(env[key])
@@ -262,6 +281,20 @@ class Compiled:
             return view, False
 
         return window
+
+    def _aligner(self, have: str, want: str) -> Callable[[Any], Any] | None:
+        """:func:`~indexnet.einsum.kernels.aligner`, through the array API for a foreign library."""
+        if self.library is None:
+            return aligner(have, want)
+        return _foreign_aligner(have, want, self.xp)
+
+    def _lift(self, value: Any) -> Any:
+        """A constant NumPy array as an array of the library compiled for (unchanged for NumPy)."""
+        return value if self.library is None else self.library.asarray(value)
+
+    def _own(self, value: Any) -> Any:
+        """A value of a foreign computation as the library's array (a number or NumPy scalar)."""
+        return value if is_foreign(value) else self.library.asarray(value)  # type: ignore[union-attr]
 
     def _eye(self, rank: int, size: int) -> np.ndarray:
         cached = self._eyes.get((rank, size))
@@ -286,6 +319,9 @@ class Compiled:
             def kernel(x: Any, out: Any = None) -> Any:
                 return np.power(x, e, out=out)
 
+        if self.library is not None:
+            return self._foreign_power(base, exponent)
+
         def power(env: Env) -> Value:
             value, owned = base(env)
             if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
@@ -297,16 +333,34 @@ class Compiled:
 
         return power
 
+    def _foreign_power(self, base: Node, exponent: Fraction) -> Node:
+        """A power of a foreign array: the array API's ``square``, ``sqrt``, else ``**``."""
+        xp, e = self.xp, float(exponent)
+
+        def power(env: Env) -> Value:
+            value = self._own(base(env)[0])
+            if exponent == 2:
+                return xp.square(value), True
+            if exponent == Fraction(1, 2):
+                return xp.sqrt(value), True
+            if exponent == -1:
+                return 1.0 / value, True
+            return value ** e, True
+
+        return power
+
     def _reduce(self, name: str, call: ir.Call, index: str) -> Node:
         """``max_k(u)``: ``u`` laid out as the call's letters then k, reduced along k."""
         (arg,) = call.args
-        node, align = self._sum(arg), aligner(arg.output, call.output + index)
+        node, align = self._sum(arg), self._aligner(arg.output, call.output + index)
+        native = self.library is None
 
         def reduce(env: Env) -> Value:
             value = node(env)[0]
             if align is not None:
                 value = align(value)
-            return apply(name, 0, [np.asarray(value, dtype=self.dtype)], False, -1), True
+            value = np.asarray(value, dtype=self.dtype) if native else self._own(value)
+            return apply(name, 0, [value], False, -1, xp=self.xp), True
 
         return reduce
 
@@ -322,14 +376,17 @@ class Compiled:
                 f"{name} takes a square matrix, but its rows {rows} have size "
                 f"{self.sizes[rows]} and its columns {cols} {self.sizes[cols]}", call.pos,
                 ProgramSizeError)
-        node, align = self._sum(arg), aligner(arg.output, rows + cols)
+        node, align = self._sum(arg), self._aligner(arg.output, rows + cols)
+
+        native, xp = self.library is None, self.xp
 
         def matrix(env: Env) -> Value:
             value = node(env)[0]
             if align is not None:
                 value = align(value)
-            value = np.asarray(value, dtype=self.dtype)
-            return matrix_apply(name, np.broadcast_to(value, (self.sizes[rows],) * 2)), True
+            value = np.asarray(value, dtype=self.dtype) if native else self._own(value)
+            square = xp.broadcast_to(value, (self.sizes[rows],) * 2)
+            return matrix_apply(name, square, xp=xp), True
 
         return matrix
 
@@ -360,7 +417,10 @@ class Compiled:
         axis = call.output.index(index) if index is not None else None
         args = []
         for arg in call.args:
-            args.append((self._sum(arg), aligner(arg.output, call.output)))
+            args.append((self._sum(arg), self._aligner(arg.output, call.output)))
+        xp = self.xp
+        if self.library is not None:
+            return self._foreign_call(name, primes, axis, args)
         if len(args) == 1:
             node, align = args[0]
 
@@ -370,7 +430,7 @@ class Compiled:
                     value, owned = align(value), False
                 if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
                     value, owned = np.asarray(value, dtype=self.dtype), True
-                result = apply(name, primes, [value], owned, axis)
+                result = apply(name, primes, [value], owned, axis, xp=xp)
                 return result, owned or result is not value
 
             return unary
@@ -380,9 +440,23 @@ class Compiled:
             for node, align in args:
                 value = node(env)[0]
                 values.append(align(value) if align is not None else value)
-            return apply(name, primes, values, False, axis), True
+            return apply(name, primes, values, False, axis, xp=xp), True
 
         return many
+
+    def _foreign_call(self, name: str, primes: int, axis: int | None,
+                      args: list[tuple[Node, Any]]) -> Node:
+        """A built-in function on a foreign library's arrays, through the array API."""
+        xp = self.xp
+
+        def call(env: Env) -> Value:
+            values = []
+            for node, align in args:
+                value = node(env)[0]
+                values.append(self._own(align(value) if align is not None else value))
+            return apply(name, primes, values, False, axis, xp=xp), True
+
+        return call
 
 
 def _plain_call(arg: ir.Sum) -> ir.Call | None:
@@ -407,20 +481,23 @@ def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:
         if owned and isinstance(value, np.ndarray) and value.ndim:
             np.negative(value, out=value)
         else:
-            value, owned = np.negative(value), True
+            value, owned = -value, True
     return value, owned
 
 
 # -- nodes of one product term ---------------------------------------------------------------
 
 
-def _constant_node(scale: float, scalars: list[Node], dtype: np.dtype[Any]) -> Node:
+def _constant_node(scale: float, scalars: list[Node], dtype: np.dtype[Any],
+                   library: ArrayKind | None) -> Node:
     """A term without arrays: its scale times its scalar factors, as a 0-d array."""
 
     def constant(env: Env) -> Value:
         value = scale
         for node in scalars:
             value = value * node(env)[0]
+        if library is not None:
+            return (value if is_foreign(value) else library.asarray(value)), True
         return np.asarray(value, dtype=dtype) * 1, True
 
     return constant
@@ -442,8 +519,16 @@ def _scaled_node(only: Node, scale: float, scalars: list[Node]) -> Node:
     return scaled
 
 
-def _pair_node(contract: Plan, first: Node, second: Node) -> Node:
+def _pair_node(contract: Plan, first: Node, second: Node, native: bool = True) -> Node:
     """Two array factors through their plan: the common case, with nothing else to do."""
+    if not native:
+        def foreign(env: Env) -> Value:
+            a = first(env)[0]
+            b = second(env)[0]
+            value = contract(a, b)
+            return value, value is not a and value is not b
+
+        return foreign
 
     def pair(env: Env) -> Value:
         a = first(env)[0]
@@ -454,13 +539,17 @@ def _pair_node(contract: Plan, first: Node, second: Node) -> Node:
     return pair
 
 
-def _contract_node(contract: Plan, arrays: list[Node], scale: float, scalars: list[Node]) -> Node:
+def _contract_node(contract: Plan, arrays: list[Node], scale: float, scalars: list[Node],
+                   native: bool = True) -> Node:
     """Array factors through their plan, then times the scale and the scalar factors."""
 
     def run(env: Env) -> Value:
         operands = [node(env)[0] for node in arrays]
         value = contract(*operands)
-        owned = not any(np.may_share_memory(value, a) for a in operands)
+        if native:
+            owned = not any(np.may_share_memory(value, a) for a in operands)
+        else:
+            owned = all(value is not a for a in operands)
         factor = scale
         for node in scalars:
             factor = factor * node(env)[0]
@@ -472,3 +561,64 @@ def _contract_node(contract: Plan, arrays: list[Node], scale: float, scalars: li
         return value, owned
 
     return run
+
+
+# -- foreign arrays ----------------------------------------------------------------------------
+
+
+def _foreign_result(inner: Node, shape: tuple[int, ...], library: ArrayKind) -> Node:
+    """An equation's value on a foreign library: that library's array, of the full shape, fresh."""
+    xp = library.xp
+
+    def run(env: Env) -> Value:
+        value, owned = inner(env)
+        if not is_foreign(value):
+            value, owned = library.asarray(value), True
+        if tuple(value.shape) != shape:
+            return library.copy(xp.broadcast_to(value, shape)), True
+        if not owned:  # the caller's own array, or a view of it
+            return library.copy(value), True
+        return value, True
+
+    return run
+
+
+def _foreign_aligner(have: str, want: str, xp: Any) -> Callable[[Any], Any] | None:
+    """Permute (``permute_dims``) and expand an array with letters ``have`` against ``want``."""
+    kept = [c for c in want if c in have]
+    perm = tuple(have.index(c) for c in kept)
+    index = tuple(slice(None) if c in have else None for c in want)
+    identity = perm == tuple(range(len(have)))
+    full = len(kept) == len(want)
+    if identity and full:
+        return None
+
+    def align(a: Any) -> Any:
+        if not identity:
+            a = xp.permute_dims(a, perm)
+        return a if full else a[index]
+
+    return align
+
+
+def _foreign_window(key: str, letters: str, shape: tuple[int, ...],
+                    slots: Any, library: ArrayKind) -> Node:
+    """``x^n_{t+k}`` on a foreign array: gathered by integer index arrays (Dask: ``vindex``)."""
+    grids = np.ogrid[tuple(slice(0, n) for n in shape)] if shape else []
+    at = dict(zip(letters, grids))
+    index = []
+    for terms, offset in slots:
+        flat = sum((a * at[c] for c, a in terms), np.int64(offset))
+        full = np.broadcast_to(flat, shape)
+        index.append(full.astype(np.int32 if full.size == 0 or full.max() < 2**31 else np.int64))
+    if library.library == "dask":
+        def dask_window(env: Env) -> Value:
+            return env[key].vindex[tuple(index)], True
+
+        return dask_window
+    lifted = tuple(library.xp.asarray(i, device=library.device) for i in index)
+
+    def window(env: Env) -> Value:
+        return env[key][lifted], True
+
+    return window
