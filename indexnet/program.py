@@ -34,6 +34,7 @@ from .derive.assemble import derived_statements, read_atoms
 from .derive.augment import augment
 from .derive.jacobian import jacobian
 from .derive.reverse import deriv_refs, derive, scalar_of
+from .einsum.arrays import ArrayKind, array_kind, is_foreign, known_shape
 from .einsum.plan import Plan, optimize_key, plan
 from .einsum.subscripts import operand_shapes
 from .errors import (
@@ -47,7 +48,7 @@ from .evaluate.domains import random_inputs
 from .evaluate.execute import Compiled
 from .notation import read
 from .notation.lint import Lint, lint
-from .render import render, render_latex
+from .render import module_html, render, render_latex
 from .typing import OptimizeKind
 
 __all__ = ["Program", "parse"]
@@ -136,28 +137,41 @@ class Program(ir.Module):
         return random_inputs(self, sizes, seed=seed, dtype=dtype)
 
     @internal_errors("evaluating a program")
-    def evaluate(self, *, optimize: OptimizeKind = "auto", **arrays: Any) -> dict[str, np.ndarray]:
+    def evaluate(self, *, optimize: OptimizeKind = "auto", **arrays: Any) -> dict[str, Any]:
         """Evaluate every equation; return each defined tensor by key, in order.
 
         Arrays are given by tensor key (``evaluate(x=…, W=…)``; a labelled
         tensor such as ``(w_ℓ)`` by ``**{"w_ℓ": …}``). The program is compiled
-        once per set of shapes, dtypes and ``optimize`` (the plans
-        :meth:`plans` reports): every einsum is planned then and only called
-        afterwards. The last :attr:`CACHE_SIZE` compiled forms are kept.
+        once per set of shapes, dtypes, array library and ``optimize`` (the
+        plans :meth:`plans` reports): every einsum is planned then and only
+        called afterwards. The last :attr:`CACHE_SIZE` compiled forms are kept.
+
+        NumPy arrays, numbers and lists give NumPy arrays. Arrays of another
+        library (torch, JAX, CuPy, Dask; the ``backends`` extra) give arrays
+        of that library, on their device, in their dtype (integers become the
+        library's default float); Dask arrays stay lazy. Two libraries in one
+        call raise :class:`~indexnet.errors.ArrayLibraryError`.
 
         >>> import numpy as np
         >>> out = parse("a^n_h = x^n_d W^d_h").evaluate(x=np.ones((2, 3)), W=np.ones((3, 4)))
         >>> out["a"][0].tolist()
         [3.0, 3.0, 3.0, 3.0]
         """
-        env = self._arrays(arrays)
-        signature = (optimize_key(optimize),
-                     *((k, env[k].shape, env[k].dtype.str) for k in self.inputs))
+        env, library = self._arrays(arrays)
+        if library is None:
+            signature: tuple[Any, ...] = (
+                optimize_key(optimize), *((k, env[k].shape, env[k].dtype.str) for k in self.inputs))
+        else:
+            signature = (optimize_key(optimize), library.key,
+                         *((k, tuple(env[k].shape), str(env[k].dtype)) for k in self.inputs))
         compiled = self._compiled.get(signature)
         if compiled is None:
-            compiled = self.compile({k: env[k].shape for k in self.inputs},
-                                    np.result_type(*env.values()) if env else np.float64,
-                                    optimize=optimize)
+            if library is not None:
+                dtype: Any = library.numpy_dtype
+            else:
+                dtype = np.result_type(*env.values()) if env else np.float64
+            compiled = self.compile({k: tuple(env[k].shape) for k in self.inputs}, dtype,
+                                    optimize=optimize, library=library)
             self._compiled[signature] = compiled
             if len(self._compiled) > self.CACHE_SIZE:
                 self._compiled.popitem(last=False)
@@ -168,29 +182,48 @@ class Program(ir.Module):
             return {k: out[k] for k in self.tensors if k in out}
         return out
 
-    def _arrays(self, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """The given arrays by key, checked: every input present, nothing else."""
-        env: dict[str, np.ndarray] = {}
+    def _arrays(self, arrays: Mapping[str, Any]) -> tuple[dict[str, Any], ArrayKind | None]:
+        """The given arrays by key, checked: every input present, nothing else; and their library.
+
+        The library is None for NumPy (arrays, numbers, lists); else every
+        array is made a real array of that one library (:func:`real_foreign`).
+        """
+        env: dict[str, Any] = {}
+        foreign = False
         for key, value in arrays.items():
             info = self.tensors.get(key)
             if info is None or info.role == "defined":
                 raise InvalidArgumentError(
                     f"{key!r} is not an input of this program; inputs: "
                     f"{', '.join(self.inputs) or 'none'}")
-            env[key] = real_array(key, value)
+            if type(value) is not np.ndarray and is_foreign(value):
+                foreign = True
+                env[key] = value
+            else:
+                env[key] = real_array(key, value)
+        library = array_kind(arrays) if foreign else None  # one library and device, else an error
+        if library is not None:
+            env = {key: real_foreign(key, value, library) for key, value in env.items()}
+            library = array_kind(env)  # the dtype of the arrays as converted
+        self._require_inputs(env)
+        return env, library
+
+    def _require_inputs(self, env: Mapping[str, Any]) -> None:
+        """Raise :class:`~indexnet.errors.ProgramError` for the first input ``env`` lacks."""
         for key in self.inputs:
             if key not in env:
                 info = self.tensors[key]
                 role = "input" if info.role == "implicit" else info.role
                 raise ProgramError(f"no array for {role} {key!r}; give evaluate({key}=…)",
                                    line=info.line, column=info.column, source=self.source)
-        return env
 
     def compile(self, shapes: Mapping[str, Sequence[int]], dtype: Any = "float64", *,
-                optimize: OptimizeKind = "auto") -> Compiled:
+                optimize: OptimizeKind = "auto", library: ArrayKind | None = None) -> Compiled:
         """Compile for the given input ``shapes`` (planning every einsum now).
 
         :meth:`evaluate` does this once per set of shapes and caches the result.
+        ``library`` (None: NumPy) is the array library, dtype and device of
+        the arrays it will run on (:func:`~indexnet.einsum.arrays.array_kind`).
 
         >>> compiled = parse("a^n_h = x^n_d W^d_h").compile({"x": (2, 3), "W": (3, 4)})
         >>> [str(p.subscripts) for p in compiled.plans]
@@ -198,7 +231,7 @@ class Program(ir.Module):
         """
         program = self._with_derivatives()
         sizes = program.size_model.resolve(shapes)
-        return Compiled(program, sizes, dtype, optimize=optimize)
+        return Compiled(program, sizes, dtype, optimize=optimize, library=library)
 
     def _with_derivatives(self) -> ir.Module:
         """This program, computing first the derivative atoms ``dL/dX`` its equations read."""
@@ -281,6 +314,10 @@ class Program(ir.Module):
     def _repr_latex_(self) -> str:
         return render_latex(self)
 
+    def _repr_html_(self) -> str:
+        """Every statement as LaTeX math beside its diagram, for notebooks."""
+        return module_html(self)
+
     def __str__(self) -> str:
         return self.render()
 
@@ -338,6 +375,34 @@ def real_array(key: str, value: Any) -> np.ndarray:
             raise InvalidArgumentError(f"array {key!r} cannot be read as real numbers: "
                                        f"{err}") from None
     raise InvalidArgumentError(f"array {key!r} has dtype {array.dtype}: evaluate needs real "
+                               "numbers (bool, integer or float)")
+
+
+def real_foreign(key: str, value: Any, library: ArrayKind) -> Any:
+    """``value`` as a real array of ``library``: its floats as they are, else a typed error.
+
+    Booleans and integers become the library's default float on the
+    arrays' device; numbers and lists are read as :func:`real_array` reads
+    them, then moved to the library. A Dask array of unknown chunk sizes is
+    refused (its shape is needed to compile).
+    """
+    if not is_foreign(value):
+        return library.asarray(real_array(key, value))
+    shape = tuple(value.shape)
+    if not known_shape(shape):
+        raise InvalidArgumentError(
+            f"array {key!r} has unknown sizes {shape}: evaluate needs every size "
+            "(for a Dask array, call compute_chunk_sizes() first)")
+    xp, dtype = library.xp, value.dtype
+    if xp.isdtype(dtype, "real floating"):
+        return value
+    if xp.isdtype(dtype, "complex floating"):
+        raise InvalidArgumentError(
+            f"array {key!r} has dtype {dtype}: complex arrays are not supported; "
+            "programs of the index language evaluate real numbers only")
+    if xp.isdtype(dtype, ("bool", "integral")):
+        return xp.astype(value, library.default_float())
+    raise InvalidArgumentError(f"array {key!r} has dtype {dtype}: evaluate needs real "
                                "numbers (bool, integer or float)")
 
 

@@ -4,7 +4,9 @@
 >>> print(CheckReport([r], {"n": 2, "d": 3}, 3))
 line  claim    einsum  result  max rel error  diagnosis
    4  dL/dw^d  nd->d   pass    0.00e+00
-1 of 1 claim hold (3 draws, sizes n=2, d=3)
+1 of 1 claim holds (3 draws, sizes n=2, d=3)
+>>> CheckReport([r], {"n": 2, "d": 3}, 3)._repr_html_().count('class="pass"')
+1
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 __all__ = ["CheckReport", "ClaimResult"]
@@ -96,12 +99,33 @@ class CheckReport:
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         lines = ["  ".join(c.ljust(w) if i else c.rjust(w) for i, (c, w) in
                            enumerate(zip(row[:5], widths))) + "  " + row[5] for row in rows]
-        held = sum(r.ok for r in self.results)
-        lines.append(f"{held} of {len(self.results)} claim{'s' if len(self.results) != 1 else ''}"
-                     f" hold ({self.draws} draw{'s' if self.draws != 1 else ''}, sizes "
-                     f"{', '.join(f'{c}={n}' for c, n in self.sizes.items())})")
+        lines.append(self._summary())
         lines.extend(f"INDEXNET DEFECT: {d}" for d in self.defects)
         return "\n".join(line.rstrip() for line in lines)
+
+    def _summary(self) -> str:
+        """``1 of 1 claim holds (3 draws, sizes n=2)``; ``0 of 7 claims hold (…)``."""
+        held, count = sum(r.ok for r in self.results), len(self.results)
+        verdict = "claim holds" if count == 1 else "claims hold"
+        return (f"{held} of {count} {verdict} ({self.draws} draw{'s' if self.draws != 1 else ''}"
+                f", sizes {', '.join(f'{c}={n}' for c, n in self.sizes.items())})")
+
+    def _repr_html_(self) -> str:
+        """The verdicts as an HTML table for notebooks, each row marked pass or FAIL."""
+        head = "".join(f"<th>{h}</th>" for h in
+                       ("line", "claim", "einsum", "result", "max rel error", "diagnosis"))
+        rows = []
+        for r in self.results:
+            err = "-" if r.max_rel_error is None else f"{r.max_rel_error:.2e}"
+            mark = ('<td class="pass" style="color:#1e7d32">&#10003; pass</td>' if r.ok else
+                    '<td class="fail" style="color:#c0392b;font-weight:bold">&#10007; FAIL</td>')
+            rows.append(f"<tr><td>{r.line}</td><td>{escape(r.claim)}</td>"
+                        f"<td><code>{escape('; '.join(r.einsums) or '-')}</code></td>{mark}"
+                        f"<td>{err}</td><td>{escape(r.diagnosis)}</td></tr>")
+        defects = "".join(f"<p><b>INDEXNET DEFECT:</b> {escape(d)}</p>" for d in self.defects)
+        return (f'<div class="indexnet-check"><table><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table><p>{escape(self._summary())}</p>"
+                f"{defects}</div>")
 
     def json(self) -> str:
         """``to_json()`` as strict JSON text: never a bare ``NaN`` or ``Infinity``."""

@@ -39,7 +39,7 @@ examples:
   indexnet bench 'nd,dh,hk->nk' --sizes n=256,d=784,h=256,k=10
   indexnet bench --random 10 --seed 1 --json
   indexnet bench --random 12 --optimizers greedy,optimal --budget 2
-  indexnet bench examples/network.ix --sizes n=128 --plot paths.png
+  indexnet bench examples/seed.ix --sizes n=128 --plot paths.png
 
 Every row: the optimizer's path, its FLOPs (opt_einsum's count) and ratio to the
 fewest, its largest intermediate (elements), the time the optimizer took to find

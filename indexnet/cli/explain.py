@@ -3,7 +3,9 @@
 ``explain TEXT`` takes an einsum string (``nd,dh->nh``) or an equation of the
 language (``^n(a)_h = ^n(x)_d (w)^d_h + (b)_h``) and prints its free and
 summed indices, variance warnings, einsum strings, matrix form and loop nest;
-with ``--sizes`` also the FLOP count and the contraction path. ``eval FILE``
+with ``--sizes`` also the FLOP count and the contraction path; ``--svg FILE``
+writes its tensor-network diagram and ``--html FILE`` a self-contained page of
+it all. ``eval FILE``
 evaluates a program on random inputs drawn from its declared domains (or the
 arrays of ``--inputs FILE.npz``) and prints each tensor's shape and values in
 brief. Errors print their message (with the line and a caret under the
@@ -21,6 +23,7 @@ fault) and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import sys
@@ -32,10 +35,13 @@ import numpy as np
 from .. import ir
 from ..einsum.plan import plan
 from ..errors import DataError, InvalidArgumentError
-from ..fileio import read_text
+from ..fileio import atomic_write_bytes, check_output_path, read_text
 from ..notation.parser import KEYWORDS
 from ..program import Program, parse
 from ..render import (
+    MAX_OPERANDS,
+    contraction_tree,
+    diagram,
     einsum_equation,
     loop_nest,
     matrix_form,
@@ -53,7 +59,7 @@ from .options import (
     sizes_of,
 )
 
-__all__ = ["explain", "register", "run_eval", "run_explain"]
+__all__ = ["explain", "explain_svg", "register", "run_eval", "run_explain"]
 
 _EINSUM = re.compile(r"^[A-Za-z,.\->\s]*$")
 
@@ -73,6 +79,10 @@ def register(subparsers: Any) -> None:
     add_optimize_option(p)
     add_json_option(p)
     p.add_argument("--strict", action="store_true", help="variance warnings are errors")
+    p.add_argument("--svg", metavar="FILE.svg",
+                   help="also write the formula's tensor-network diagram as SVG")
+    p.add_argument("--html", metavar="FILE.html",
+                   help="also write a self-contained HTML page: the explanation and diagram")
     p.set_defaults(func=run_explain, show_source=True)
 
     q = subparsers.add_parser(
@@ -205,9 +215,93 @@ def _print_item(item: dict[str, Any]) -> None:
         row("plan", "\n".join(item.get("plans", [])) or "none")
 
 
+def _subject(text: str, strict: bool) -> tuple[str | ir.Equation | ir.Claim, str]:
+    """What to draw for ``text`` (the einsum string, or its one statement) and its largest einsum.
+
+    The einsum string with the most operands is what a formula too large to
+    draw shows as a contraction tree instead.
+    """
+    words = text.split()
+    if "=" not in text and words and words[0] not in KEYWORDS:
+        einsum = "".join(words)
+        if _EINSUM.match(text):
+            return einsum, einsum
+    statements: list[ir.Equation | ir.Claim] = [
+        s for s in parse(text, strict=strict).statements if isinstance(s, (ir.Equation, ir.Claim))]
+    if len(statements) != 1:
+        raise InvalidArgumentError(f"--svg and --html draw one formula; the text holds "
+                                   f"{len(statements)} equations")
+    einsums = statements[0].einsums() or [""]
+    return statements[0], max(einsums, key=lambda e: e.count(","))
+
+
+def explain_svg(text: str, sizes: dict[str, int] | None = None, *, strict: bool = False,
+                optimize: Any = "auto") -> tuple[str, str]:
+    """The SVG picture of one formula and what it is: ``diagram`` or ``contraction tree``.
+
+    An einsum of more than 30 operands is too large to draw legibly: the
+    picture is then its contraction tree (letters without a size get 2).
+
+    >>> svg, kind = explain_svg("nd,dh->nh")  # doctest: +SKIP
+    >>> kind  # doctest: +SKIP
+    'diagram'
+    """
+    subject, einsum = _subject(text, strict)
+    if einsum.count(",") + 1 <= MAX_OPERANDS:
+        return diagram(subject, sizes), "diagram"
+    inputs = einsum.split("->")[0].split(",")
+    shapes = [tuple((sizes or {}).get(c, 2) for c in term) for term in inputs]
+    return contraction_tree(plan(einsum, *shapes, optimize=optimize)), "contraction tree"
+
+
+def _page(info: dict[str, Any], picture: str, kind: str) -> str:
+    """A self-contained HTML page (no scripts, no fonts from the network) of ``explain``."""
+    items = info.get("equations", [info])
+    rows = []
+    for item in items:
+        for label, key in (("equation", "equation"), ("document", "document"),
+                           ("LaTeX", "latex"), ("einsum", "einsum"), ("matrix", "matrix_form"),
+                           ("loops", "loops"), ("warnings", "warnings"), ("FLOPs", "flops")):
+            value = item.get(key)
+            if isinstance(value, list):
+                value = "\n".join(map(str, value))
+            if value in (None, ""):
+                continue
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+            rows.append(f"<tr><th>{label}</th><td><pre>{html.escape(text)}</pre></td></tr>")
+        rows.append(f"<tr><th>free</th><td>{html.escape(', '.join(item['free']) or 'none')}"
+                    f"</td></tr><tr><th>summed</th><td>"
+                    f"{html.escape(', '.join(item['summed']) or 'none')}</td></tr>")
+    title = html.escape(info["input"])
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>indexnet explain: {title}</title><style>body{{font:15px sans-serif;"
+            "margin:2em}th{text-align:left;vertical-align:top;padding-right:1em}"
+            "pre{margin:0}</style></head><body>"
+            f"<h1>{title}</h1><table>{''.join(rows)}</table>"
+            f"<h2>{html.escape(kind)}</h2><figure>{picture}</figure></body></html>\n")
+
+
+def _write(path: str, text: str, what: str) -> None:
+    atomic_write_bytes(path, lambda handle: handle.write(text.encode("utf-8")), what)
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """The ``explain`` subcommand."""
+    for option, suffix in (("svg", ".svg"), ("html", ".html")):
+        if getattr(args, option, None):  # refused before any work: nothing half-written
+            check_output_path(getattr(args, option), f"--{option}", suffix)
     info = explain(args.text, sizes_of(args), strict=args.strict, optimize=args.optimize)
+    if getattr(args, "svg", None) or getattr(args, "html", None):
+        picture, kind = explain_svg(args.text, info.get("sizes") or sizes_of(args),
+                                    strict=args.strict, optimize=args.optimize)
+        if kind != "diagram":
+            print(f"indexnet explain: {info['input'].strip()!r} has more than {MAX_OPERANDS} "
+                  "operands, too many to draw legibly; drawing its contraction tree instead",
+                  file=sys.stderr)
+        if args.svg:
+            _write(args.svg, picture, "--svg")
+        if args.html:
+            _write(args.html, _page(info, picture, kind), "--html")
     if args.json:
         print(json_text(info))
         return 0

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any
@@ -41,7 +42,11 @@ from .memory import too_large, within_limit
 from .search import SEARCH_BUDGET_S, find_path
 from .subscripts import Subscripts, index_sizes, parse
 
-__all__ = ["Plan", "Step", "build_plan", "cached_plan", "check_path"]
+__all__ = ["DISPLAYS", "Plan", "Step", "build_plan", "cached_plan", "check_path"]
+
+#: How a plan shows itself in a notebook (``svg``: its contraction tree, ``html``).
+#: The einsum engine imports no printer; :mod:`indexnet.render` installs them here.
+DISPLAYS: dict[str, Callable[[Plan], str]] = {}
 
 _FAST_DTYPES = frozenset(["float32", "float64", "complex64", "complex128"])
 
@@ -154,6 +159,16 @@ class Plan:
     def speedup(self) -> float:
         """Naive FLOPs over optimised FLOPs."""
         return self.naive_flops / max(self.flops, 1)
+
+    def _repr_svg_(self) -> str | None:
+        """The contraction tree, for notebooks (None until :mod:`indexnet.render` is imported)."""
+        show = DISPLAYS.get("svg")
+        return show(self) if show else None
+
+    def _repr_html_(self) -> str | None:
+        """The plan's summary and contraction tree, for notebooks."""
+        show = DISPLAYS.get("html")
+        return show(self) if show else None
 
     def __repr__(self) -> str:
         limit = "" if self.memory_limit is None else f", memory_limit={self.memory_limit}"

@@ -59,9 +59,9 @@ __all__ = [
 
 Position = tuple[int, int]
 
-#: How statements print themselves (``str``, ``_repr_latex_``). The IR never
-#: imports a printer; :mod:`indexnet.render`, which sits above it, installs its
-#: ``compact`` and ``latex`` printers here when it is imported.
+#: How statements print themselves (``str``, ``_repr_latex_``, ``_repr_html_``).
+#: The IR never imports a printer; :mod:`indexnet.render`, which sits above it,
+#: installs its ``compact``, ``latex`` and ``html`` printers here when imported.
 PRINTERS: dict[str, Callable[[Any], str]] = {}
 
 
@@ -402,6 +402,11 @@ class _Statement:
     def _repr_latex_(self) -> str:
         printer = PRINTERS.get("latex")
         return f"$${printer(self)}$$" if printer else repr(self)
+
+    def _repr_html_(self) -> str | None:
+        """The statement as LaTeX math and, for an equation, its diagram (for notebooks)."""
+        printer = PRINTERS.get("html")
+        return printer(self) if printer else None
 
     def __str__(self) -> str:
         printer = PRINTERS.get("compact")

@@ -1,11 +1,18 @@
-"""The IR as text: compact, document and LaTeX forms, matrix form, loop nests.
+"""The IR as text and pictures: every printed form, diagrams, contraction trees and HTML.
 
-Importing this package installs the compact and LaTeX printers that IR
-statements use for ``str()`` and ``_repr_latex_`` (the IR itself never
-imports a printer).
+Compact, document and LaTeX forms, matrix form, loop nests, tensor-network
+diagrams, contraction trees and HTML for notebooks.
+
+Importing this package installs the printers that IR statements use for
+``str()``, ``_repr_latex_`` and ``_repr_html_`` (the IR itself never imports
+a printer), and the displays a :class:`~indexnet.einsum.compiled.Plan` uses
+for ``_repr_svg_`` and ``_repr_html_`` (the einsum engine sits below).
 """
 
+from ..einsum import compiled as _compiled
 from ..ir import nodes as _nodes
+from .diagram import MAX_OPERANDS, diagram
+from .html import module_html, statement_html
 from .loops import loop_nest
 from .matrix import matrix_form
 from .text import (
@@ -19,20 +26,30 @@ from .text import (
     render_product,
     scalar_text,
 )
+from .tree import contraction_tree, plan_html
 
 _nodes.PRINTERS.setdefault("compact", render)
 _nodes.PRINTERS.setdefault("latex", render_latex)
+_nodes.PRINTERS.setdefault("html", statement_html)
+_compiled.DISPLAYS.setdefault("svg", contraction_tree)
+_compiled.DISPLAYS.setdefault("html", plan_html)
 
 __all__ = [
     "FORMS",
+    "MAX_OPERANDS",
+    "contraction_tree",
     "deriv_text",
+    "diagram",
     "einsum_equation",
     "latex_name",
     "loop_nest",
     "matrix_form",
+    "module_html",
+    "plan_html",
     "post_scripted",
     "render",
     "render_latex",
     "render_product",
     "scalar_text",
+    "statement_html",
 ]
