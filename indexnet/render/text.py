@@ -192,13 +192,15 @@ class _Writer:
         sign = "-" if value < 0 else ""
         product, word = _reduction(product)
         words = self.scalar_words(abs(value), product)
+        reduction = ""
         if product.explicit:
             word = "Σ" if self.doc and word == "sum" else word
-            words.append(word + "_" + _group(product.explicit))
+            reduction = word + "_" + _group(product.explicit)
+            words.append(reduction)
         hadamard = self.doc and _is_hadamard(product)
         for k, factor in enumerate(product.factors):
             if isinstance(factor, ir.Inverse):
-                if not words:
+                if not words or words[-1] == reduction:  # sum_n 1 / a^n: a numerator to divide
                     words.append("1")
                 words.append("/ " + self.factor(factor.base, operand=True))
             elif hadamard and k:
