@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+import opt_einsum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,11 +85,11 @@ def test_run_within_returns_passes_errors_and_stops() -> None:
     with pytest.raises(ZeroDivisionError):
         run_within(lambda: 1 / 0, 1.0)
 
-    def forever() -> None:
-        while True:
-            pass
-
-    assert run_within(forever, 0.05) == (False, None)  # returns at all: the loop was stopped
+    # an exhaustive search of 12 operands runs for minutes: the budget stops it
+    chain = ",".join("abcdefghijklm"[i:i + 2] for i in range(12)) + "->am"
+    search = lambda: opt_einsum.contract_path(chain, *[(2, 2)] * 12, shapes=True,  # noqa: E731
+                                              optimize="optimal")
+    assert run_within(search, 0.05) == (False, None)  # returns at all: the search was stopped
 
 
 @pytest.mark.parametrize("optimize", ["optimal", "branch-all", "dp"])
