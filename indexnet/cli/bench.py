@@ -13,7 +13,6 @@ Registered by :func:`register`; the work is :func:`indexnet.bench.bench_paths`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -30,7 +29,7 @@ from ..bench import (
 from ..errors import InvalidArgumentError
 from ..fileio import check_output_path, read_text
 from .argtypes import non_negative_int, positive_float, positive_int
-from .options import add_json_option, add_sizes_option, sizes_of
+from .options import add_json_option, add_sizes_option, json_text, sizes_of
 
 __all__ = ["register", "run"]
 
@@ -128,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             print(report.table(), flush=True)
     if args.json:
         objects = [r.as_dict() for r in reports]
-        print(json.dumps(objects if program else objects[0], indent=None))
+        print(json_text(objects if program else objects[0]))
     if args.plot:
         plot_reports(reports, args.plot)
         if not args.json:

@@ -14,14 +14,19 @@ nd,dh->nh  shapes (2, 3), (3, 4)
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from ..einsum.plan import Plan, plan
 from ..einsum.subscripts import parse
 from ..errors import InvalidArgumentError
 from .argtypes import parse_sizes, positive_seconds
-from .options import add_json_option, add_optimize_option, add_sizes_option, operand_shapes
+from .options import (
+    add_json_option,
+    add_optimize_option,
+    add_sizes_option,
+    json_text,
+    operand_shapes,
+)
 
 __all__ = ["register", "run"]
 
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     shapes = operand_shapes(parsed.inputs, sizes)
     # an exponential search stops at --budget with the best path found; the plan's note says so
     result = plan(args.subscripts, *shapes, optimize=args.optimize, budget=args.budget)
-    print(json.dumps(_as_json(result)) if args.json else result)
+    print(json_text(_as_json(result)) if args.json else result)
     return 0
 
 
