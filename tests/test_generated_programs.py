@@ -178,7 +178,7 @@ def check_judges_exact_and_planted(text: str) -> None:
             return
 
 
-@settings(max_examples=_examples(1000))
+@settings(max_examples=_examples(1600))
 @given(programs(**NARROWED))
 def test_evaluate_equals_oracle(text: str) -> None:
     evaluate_equals_oracle(text)
@@ -189,7 +189,7 @@ SMALL = {**NARROWED, "max_equations": 2, "max_factors": 2, "max_depth": 1}
 
 
 # derive costs about 0.4 s a program here (2 shared CPUs), check about 1.7 s
-@settings(max_examples=_examples(150))
+@settings(max_examples=_examples(400))
 @given(programs(**SMALL))
 def test_derive_equals_finite_differences(text: str) -> None:
     derive_equals_finite_differences(text)
@@ -197,7 +197,7 @@ def test_derive_equals_finite_differences(text: str) -> None:
 
 @pytest.mark.xfail(strict=False, reason=(
     "open: about 1 program in 6 still fails check (exact derivative judged 1/2 of itself "
-    "after render and parse, 'indexnet defect' at relative error 0); see /tmp/h3_failures.md"))
+    "after render and parse, 'indexnet defect' at relative error 0); the programs are kept in tests/corpus_generated.py"))
 @settings(max_examples=_examples(30))
 @given(programs(**SMALL))
 def test_check_judges_exact_and_planted(text: str) -> None:
