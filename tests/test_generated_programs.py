@@ -197,7 +197,8 @@ def test_derive_equals_finite_differences(text: str) -> None:
 
 @pytest.mark.xfail(strict=False, reason=(
     "open: about 1 program in 6 still fails check (exact derivative judged 1/2 of itself "
-    "after render and parse, 'indexnet defect' at relative error 0); the programs are kept in tests/corpus_generated.py"))
+    "after render and parse, 'indexnet defect' at relative error 0); the programs are kept "
+    "in tests/corpus_generated.py"))
 @settings(max_examples=_examples(30))
 @given(programs(**SMALL))
 def test_check_judges_exact_and_planted(text: str) -> None:
