@@ -36,12 +36,23 @@ from ..ir.elementwise import MATRIX_FUNCTIONS, apply, matrix_apply
 from ..ir.module import resolve_function
 from ..ir.terms import matrix_letters
 from ..typing import OptimizeKind
+from .nodes import (
+    Env,
+    Node,
+    Value,
+    constant_node,
+    contract_node,
+    first_term,
+    foreign_aligner,
+    foreign_result,
+    foreign_window,
+    pair_node,
+    plain_call,
+    scaled_node,
+)
 
 __all__ = ["Compiled"]
 
-Env = dict[str, Any]
-Value = tuple[Any, bool]  # (array, owned: nobody else holds it)
-Node = Callable[[Env], Value]
 
 
 class Compiled:
@@ -110,7 +121,7 @@ class Compiled:
         shape = tuple(self.sizes[c] for c in eq.free)
         inner = self._sum(eq.rhs)
         if self.library is not None:
-            return _foreign_result(inner, shape, self.library)
+            return foreign_result(inner, shape, self.library)
 
         def run(env: Env) -> Value:
             value, owned = inner(env)
@@ -134,12 +145,12 @@ class Compiled:
                 return node
 
             def single(env: Env) -> Value:
-                return _first_term(node, sign, align, env)
+                return first_term(node, sign, align, env)
 
             return single
 
         def run(env: Env) -> Value:
-            acc, owned = _first_term(*parts[0], env)
+            acc, owned = first_term(*parts[0], env)
             for node, sign, align in parts[1:]:
                 value = node(env)[0]
                 if align is not None:
@@ -199,15 +210,15 @@ class Compiled:
             compiled = plan(product.einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
             self.plans.append(compiled)
         if not arrays:
-            return _constant_node(scale, scalars, self.dtype, self.library), sign
+            return constant_node(scale, scalars, self.dtype, self.library), sign
         if compiled is None:
             if scale == 1.0 and not scalars:
                 return arrays[0], sign
-            return _scaled_node(arrays[0], scale, scalars), sign
+            return scaled_node(arrays[0], scale, scalars), sign
         native = self.library is None
         if len(arrays) == 2 and not scalars and scale == 1.0:
-            return _pair_node(compiled, arrays[0], arrays[1], native), sign
-        return _contract_node(compiled, arrays, scale, scalars, native), sign
+            return pair_node(compiled, arrays[0], arrays[1], native), sign
+        return contract_node(compiled, arrays, scale, scalars, native), sign
 
     def _factor(self, factor: ir.Factor) -> Node:
         if isinstance(factor, ir.Ref):
@@ -271,7 +282,7 @@ class Compiled:
         factors = [{c: a for c, a in terms} for terms, _ in w.slots]
         start = tuple(slice(offset, None) for _, offset in w.slots)
         if self.library is not None:
-            return _foreign_window(key, letters, shape, w.slots, self.library)
+            return foreign_window(key, letters, shape, w.slots, self.library)
 
         def window(env: Env) -> Value:
             x = np.asarray(env[key])
@@ -286,7 +297,7 @@ class Compiled:
         """:func:`~indexnet.einsum.kernels.aligner`, through the array API for a foreign library."""
         if self.library is None:
             return aligner(have, want)
-        return _foreign_aligner(have, want, self.xp)
+        return foreign_aligner(have, want, self.xp)
 
     def _lift(self, value: Any) -> Any:
         """A constant NumPy array as an array of the library compiled for (unchanged for NumPy)."""
@@ -392,7 +403,7 @@ class Compiled:
 
     def _log_of_sigmoid(self, call: ir.Call) -> ir.Call | None:
         """``log(σ(u))`` as ``logsigmoid(u)``, which stays finite where σ(u) rounds to 0."""
-        inner = _plain_call(call.args[0]) if len(call.args) == 1 else None
+        inner = plain_call(call.args[0]) if len(call.args) == 1 else None
         if inner is None or inner.output != call.output:
             return None
         if resolve_function(self.program, inner) != ("sigmoid", 0, None):
@@ -457,168 +468,3 @@ class Compiled:
             return apply(name, primes, values, False, axis, xp=xp), True
 
         return call
-
-
-def _plain_call(arg: ir.Sum) -> ir.Call | None:
-    """The call that ``arg`` is, alone (no coefficient, constant or other factor), else None."""
-    if len(arg.terms) != 1:
-        return None
-    (term,) = arg.terms
-    if term.coefficient != 1 or term.consts or len(term.factors) != 1:
-        return None
-    (factor,) = term.factors
-    if not isinstance(factor, ir.Call) or factor.output != arg.output:
-        return None
-    return factor
-
-
-def _first_term(node: Node, sign: int, align: Any, env: Env) -> Value:
-    """The first term of a sum, aligned to the sum's indices and signed, in place when owned."""
-    value, owned = node(env)
-    if align is not None:
-        value, owned = align(value), False
-    if sign == -1:
-        if owned and isinstance(value, np.ndarray) and value.ndim:
-            np.negative(value, out=value)
-        else:
-            value, owned = -value, True
-    return value, owned
-
-
-# -- nodes of one product term ---------------------------------------------------------------
-
-
-def _constant_node(scale: float, scalars: list[Node], dtype: np.dtype[Any],
-                   library: ArrayKind | None) -> Node:
-    """A term without arrays: its scale times its scalar factors, as a 0-d array."""
-
-    def constant(env: Env) -> Value:
-        value = scale
-        for node in scalars:
-            value = value * node(env)[0]
-        if library is not None:
-            return (value if is_foreign(value) else library.asarray(value)), True
-        return np.asarray(value, dtype=dtype) * 1, True
-
-    return constant
-
-
-def _scaled_node(only: Node, scale: float, scalars: list[Node]) -> Node:
-    """One array factor times the scale and the scalar factors (in place when it may)."""
-
-    def scaled(env: Env) -> Value:
-        value, owned = only(env)
-        factor = scale
-        for node in scalars:
-            factor = factor * node(env)[0]
-        if owned and isinstance(value, np.ndarray) and value.ndim:
-            value *= factor
-            return value, True
-        return value * factor, True
-
-    return scaled
-
-
-def _pair_node(contract: Plan, first: Node, second: Node, native: bool = True) -> Node:
-    """Two array factors through their plan: the common case, with nothing else to do."""
-    if not native:
-        def foreign(env: Env) -> Value:
-            a = first(env)[0]
-            b = second(env)[0]
-            value = contract(a, b)
-            return value, value is not a and value is not b
-
-        return foreign
-
-    def pair(env: Env) -> Value:
-        a = first(env)[0]
-        b = second(env)[0]
-        value = contract(a, b)
-        return value, not (np.may_share_memory(value, a) or np.may_share_memory(value, b))
-
-    return pair
-
-
-def _contract_node(contract: Plan, arrays: list[Node], scale: float, scalars: list[Node],
-                   native: bool = True) -> Node:
-    """Array factors through their plan, then times the scale and the scalar factors."""
-
-    def run(env: Env) -> Value:
-        operands = [node(env)[0] for node in arrays]
-        value = contract(*operands)
-        if native:
-            owned = not any(np.may_share_memory(value, a) for a in operands)
-        else:
-            owned = all(value is not a for a in operands)
-        factor = scale
-        for node in scalars:
-            factor = factor * node(env)[0]
-        if factor != 1.0:
-            if owned and isinstance(value, np.ndarray) and value.ndim:
-                value *= factor
-            else:
-                value, owned = value * factor, True
-        return value, owned
-
-    return run
-
-
-# -- foreign arrays ----------------------------------------------------------------------------
-
-
-def _foreign_result(inner: Node, shape: tuple[int, ...], library: ArrayKind) -> Node:
-    """An equation's value on a foreign library: that library's array, of the full shape, fresh."""
-    xp = library.xp
-
-    def run(env: Env) -> Value:
-        value, owned = inner(env)
-        if not is_foreign(value):
-            value, owned = library.asarray(value), True
-        if tuple(value.shape) != shape:
-            return library.copy(xp.broadcast_to(value, shape)), True
-        if not owned:  # the caller's own array, or a view of it
-            return library.copy(value), True
-        return value, True
-
-    return run
-
-
-def _foreign_aligner(have: str, want: str, xp: Any) -> Callable[[Any], Any] | None:
-    """Permute (``permute_dims``) and expand an array with letters ``have`` against ``want``."""
-    kept = [c for c in want if c in have]
-    perm = tuple(have.index(c) for c in kept)
-    index = tuple(slice(None) if c in have else None for c in want)
-    identity = perm == tuple(range(len(have)))
-    full = len(kept) == len(want)
-    if identity and full:
-        return None
-
-    def align(a: Any) -> Any:
-        if not identity:
-            a = xp.permute_dims(a, perm)
-        return a if full else a[index]
-
-    return align
-
-
-def _foreign_window(key: str, letters: str, shape: tuple[int, ...],
-                    slots: Any, library: ArrayKind) -> Node:
-    """``x^n_{t+k}`` on a foreign array: gathered by integer index arrays (Dask: ``vindex``)."""
-    grids = np.ogrid[tuple(slice(0, n) for n in shape)] if shape else []
-    at = dict(zip(letters, grids))
-    index = []
-    for terms, offset in slots:
-        flat = sum((a * at[c] for c, a in terms), np.int64(offset))
-        full = np.broadcast_to(flat, shape)
-        index.append(full.astype(np.int32 if full.size == 0 or full.max() < 2**31 else np.int64))
-    if library.library == "dask":
-        def dask_window(env: Env) -> Value:
-            return env[key].vindex[tuple(index)], True
-
-        return dask_window
-    lifted = tuple(library.xp.asarray(i, device=library.device) for i in index)
-
-    def window(env: Env) -> Value:
-        return env[key][lifted], True
-
-    return window
