@@ -30,10 +30,10 @@ from . import ir
 from .check.confirm import confirm_derivations
 from .check.judge import check
 from .check.report import CheckReport
-from .derive.assemble import derived_statements, read_atoms
+from .derive.assemble import deriv_refs, derived_statements, read_atoms
 from .derive.augment import augment
 from .derive.jacobian import jacobian
-from .derive.reverse import deriv_refs, derive, scalar_of
+from .derive.reverse import derive, scalar_of
 from .einsum.arrays import ArrayKind, array_kind, is_foreign, known_shape
 from .einsum.plan import Plan, optimize_key, plan
 from .einsum.subscripts import operand_shapes

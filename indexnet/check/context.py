@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import ir
+from ..derive.assemble import needed_by
 from ..derive.augment import augment
 from ..derive.jacobian import flatten, jacobian
 from ..derive.reverse import gradients
@@ -241,7 +242,7 @@ def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],
     equation reading a derivative atom (``delta^n_k = dL/da^n_k``) after
     ``of`` is never evaluated.
     """
-    needed = _needed(program, of) if of is not None else None
+    needed = needed_by(program, of) if of is not None else None
     moved = set(keys)
     kept: list[ir.Statement] = []
     for s in program.statements:
@@ -262,17 +263,3 @@ def downstream(program: ir.Module, keys: set[str], env: Mapping[str, Any],
     fixed = {k: v for k, v in env.items() if k in tensors and k not in moved}
     return Compiled(cut, sizes, "float64"), fixed
 
-
-def _needed(program: ir.Module, of: str) -> set[str]:
-    """Every tensor that ``of`` is computed from (``of`` included), through the equations."""
-    defining = {eq.target.key: eq for eq in program.equations}
-    needed: set[str] = set()
-    stack = [of]
-    while stack:
-        key = stack.pop()
-        if key in needed:
-            continue
-        needed.add(key)
-        if key in defining:
-            stack.extend(r.key for r in ir.iter_refs(defining[key].rhs))
-    return needed

@@ -28,13 +28,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from .. import ir
 
-__all__ = ["derivative_names", "derived_statements", "read_atoms", "reads_derivatives",
-           "shown_for"]
+__all__ = ["deriv_refs", "derivative_names", "derived_statements", "needed_by", "read_atoms",
+           "reads_derivatives", "shown_for"]
 
 
 def read_atoms(module: ir.Module) -> list[ir.DerivRef]:
     """Every derivative atom that an equation of ``module`` reads, in order."""
-    return [f for eq in module.equations for f in _atoms(eq.rhs)]
+    return [f for eq in module.equations for f in deriv_refs(eq.rhs)]
 
 
 def reads_derivatives(module: ir.Module) -> set[str]:
@@ -46,7 +46,7 @@ def reads_derivatives(module: ir.Module) -> set[str]:
     """
     post: set[str] = set()
     for eq in module.equations:
-        if _atoms(eq.rhs) or {r.key for r in ir.iter_refs(eq.rhs)} & post:
+        if deriv_refs(eq.rhs) or {r.key for r in ir.iter_refs(eq.rhs)} & post:
             post.add(eq.target.key)
     return post
 
@@ -132,7 +132,7 @@ def _defines(s: ir.Statement) -> str:
 
 def _reads(s: ir.Equation | ir.Derivation) -> set[str]:
     keys = {r.key for r in ir.iter_refs(s.rhs)}
-    keys |= {ir.deriv_key(a.of, a.wrt.key) for a in _atoms(s.rhs)}
+    keys |= {ir.deriv_key(a.of, a.wrt.key) for a in deriv_refs(s.rhs)}
     return keys
 
 
@@ -155,7 +155,8 @@ def _in_order(statements: Iterable[ir.Equation | ir.Derivation]) -> list[ir.Stat
     return out
 
 
-def _atoms(expr: ir.Sum) -> list[ir.DerivRef]:
+def deriv_refs(expr: ir.Sum) -> list[ir.DerivRef]:
+    """Every derivative atom in ``expr``, inner ones included."""
     found = []
     for p in ir.iter_products(expr):
         for f in p.factors:
@@ -164,6 +165,28 @@ def _atoms(expr: ir.Sum) -> list[ir.DerivRef]:
             if isinstance(f, ir.DerivRef):
                 found.append(f)
     return found
+
+
+def needed_by(module: ir.Module, of: str) -> set[str]:
+    """Every tensor that ``of`` is computed from (``of`` included), through equations and atoms.
+
+    >>> from indexnet.program import parse
+    >>> sorted(needed_by(parse("input x^i, y\\nL = x^i x^i\\nM = y y\\ng^i = dL/dx^i"), "g"))
+    ['L', 'g', 'x']
+    """
+    defining = {eq.target.key: eq for eq in module.equations}
+    needed: set[str] = set()
+    stack = [of]
+    while stack:
+        key = stack.pop()
+        if key in needed:
+            continue
+        needed.add(key)
+        if key in defining:
+            rhs = defining[key].rhs
+            stack.extend(r.key for r in ir.iter_refs(rhs))
+            stack.extend(a.of for a in deriv_refs(rhs))
+    return needed
 
 
 def shown_for(derived: ir.Module, wanted: Sequence[str]) -> list[ir.Derivation]:
@@ -182,6 +205,6 @@ def shown_for(derived: ir.Module, wanted: Sequence[str]) -> list[ir.Derivation]:
             continue
         keep.add(key)
         rhs = by_key[key].rhs
-        stack += [a.key for a in _atoms(rhs)]
+        stack += [a.key for a in deriv_refs(rhs)]
         stack += [names[r.key] for r in ir.iter_refs(rhs) if r.key in names]
     return [d for d in derived.derivations if d.key in keep]

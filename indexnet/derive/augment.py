@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from .. import ir
 from ..errors import NotSupportedError
 from ..ir.module import Module
+from .assemble import deriv_refs
 from .jacobian import jacobian
-from .reverse import deriv_refs, derive
+from .reverse import derive
 
 __all__ = ["augment"]
 

@@ -30,9 +30,9 @@ from .. import ir
 from ..errors import InvalidArgumentError, NotSupportedError
 from ..ir.module import Module
 from ..ir.terms import Term, fresh_letter, rename_term
-from .assemble import read_atoms, reads_derivatives
+from .assemble import needed_by, read_atoms, reads_derivatives
 from .reletter import invent_letter, reletter
-from .reverse import _substitute, derive, gradients
+from .reverse import derive, gradients, substitute_atoms
 from .simplify import Simplifier, to_sum
 
 __all__ = ["flatten", "jacobian"]
@@ -56,7 +56,7 @@ def flatten(module: Module, of: str) -> tuple[Module, dict[str, ir.DerivRef]]:
                                 if not isinstance(s, (ir.Claim, ir.Derivation))))
     if of not in post:
         return base, {}
-    needed = _needed(base, of)
+    needed = needed_by(base, of)
     base = base.replace(tuple(s for s in base.statements if not isinstance(s, ir.Equation)
                               or s.target.key not in post or s.target.key in needed))
     wanted: dict[str, list[str]] = {}
@@ -110,7 +110,7 @@ def jacobian(module: Module, of: str, wrt: str) -> ir.Derivation:
     for _ in range(_ROUNDS):
         if not any(isinstance(f, ir.DerivRef) and f.of == of for t in expr for f in t.factors):
             break
-        expr = simp.sum(_substitute(expr, of, exprs, canon), canon[wrt] + outer)
+        expr = simp.sum(substitute_atoms(expr, of, exprs, canon), canon[wrt] + outer)
     else:  # pragma: no cover - the equations form no cycle
         raise NotSupportedError(f"d{of}/d{wrt} did not close after {_ROUNDS} substitutions")
     # as a reader writes it: the tensor on top in its own letters, the one below in its
@@ -184,18 +184,3 @@ def _atoms_back(t: Term, atoms: Mapping[str, ir.DerivRef]) -> Term:
     return rename_term(Term(t.coef, t.consts, tuple(factor(f) for f in t.factors), t.output),
                        {})
 
-
-def _needed(module: Module, of: str) -> set[str]:
-    """Every tensor that ``of`` is computed from, through equations and derivative atoms."""
-    defining = {eq.target.key: eq for eq in module.equations}
-    needed: set[str] = set()
-    stack = [of]
-    while stack:
-        key = stack.pop()
-        if key in needed:
-            continue
-        needed.add(key)
-        if key in defining:
-            stack.extend(r.key for r in ir.iter_refs(defining[key].rhs))
-            stack.extend(a.of for a in read_atoms(module.replace((defining[key],))))
-    return needed

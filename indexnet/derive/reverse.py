@@ -45,12 +45,12 @@ from ..ir.terms import (
     rename_factor,
     rename_term,
 )
-from .assemble import reads_derivatives
+from .assemble import deriv_refs, reads_derivatives
 from .local import local_derivative
 from .reletter import reletter
 from .simplify import Simplifier, to_sum
 
-__all__ = ["deriv_refs", "derive", "gradients", "reletter", "scalar_of"]
+__all__ = ["derive", "gradients", "reletter", "scalar_of", "substitute_atoms"]
 
 ONE = Fraction(1)
 
@@ -347,8 +347,14 @@ def _atoms(terms: Iterable[Term], of: str) -> list[str]:
     return found
 
 
-def _substitute(terms: list[Term], of: str, table: dict[str, list[Term]],
-                letters: dict[str, str]) -> list[Term]:
+def substitute_atoms(terms: list[Term], of: str, table: dict[str, list[Term]],
+                     letters: dict[str, str]) -> list[Term]:
+    """``terms`` with every atom ``d{of}/dT`` of ``table`` replaced by T's expression.
+
+    ``letters`` gives each tensor's own letters, in which ``table`` is written;
+    an atom's letters are renamed onto them, and a broadcast size left over is
+    the tensor's own (``|i|``).
+    """
     out: list[Term] = []
     for t in terms:
         pending = [t]
@@ -426,7 +432,7 @@ def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = N
     for k in sorted(needed, key=lambda k: -position.get(k, -1)):
         if k in exprs and any(a in inline for a in _atoms(exprs[k], of)):
             table = {a: exprs[a] for a in inline if a in exprs}
-            exprs[k] = simp.sum(_substitute(exprs[k], of, table, letters), letters[k])
+            exprs[k] = simp.sum(substitute_atoms(exprs[k], of, table, letters), letters[k])
     order: list[str] = []
 
     def visit(k: str) -> None:
@@ -468,18 +474,6 @@ def _backprop_order(ds: list[ir.Derivation]) -> list[ir.Derivation]:
             done.extend(remaining)
             break
     return done
-
-
-def deriv_refs(expr: ir.Sum) -> list[ir.DerivRef]:
-    """Every derivative atom in ``expr``, inner ones included."""
-    out = []
-    for p in ir.iter_products(expr):
-        for f in p.factors:
-            while isinstance(f, (ir.Power, ir.Inverse)):
-                f = f.base
-            if isinstance(f, ir.DerivRef):
-                out.append(f)
-    return out
 
 
 def _trivial(terms: list[Term]) -> bool:
