@@ -1,0 +1,1 @@
+"""The HTML report of a program (``indexnet report``): one self-contained page."""
