@@ -48,10 +48,10 @@ from .evaluate.domains import random_inputs
 from .evaluate.execute import Compiled
 from .notation import read
 from .notation.lint import Lint, lint
-from .render import module_html, render, render_latex
+from .render import module_html, operand_names, render, render_latex, spelling
 from .typing import OptimizeKind
 
-__all__ = ["Program", "parse"]
+__all__ = ["Einsum", "Program", "parse"]
 
 
 class Program(ir.Module):
@@ -96,8 +96,23 @@ class Program(ir.Module):
     def warnings(self) -> list[Lint]:
         """Variance warnings (INDEX-LANGUAGE.md, section 2), each with line and column."""
         if self._warnings is None:
-            self._warnings = lint(self)
+            with spelling(self):
+                self._warnings = lint(self)
         return list(self._warnings)
+
+    def einsums(self) -> list[Einsum]:  # type: ignore[override]
+        """Every einsum string, with the equation it comes from, in evaluation order.
+
+        Each is an :class:`Einsum`, a pair ``(subscripts, equation)`` that
+        shows itself readably, its operands named:
+
+        >>> parse("input x^n_d\\nparam W^d_h\\na^n_h = x^n_d W^d_h").einsums()
+        [Einsum('nd,dh->nh', x, W -> a, line 3)]
+        >>> [(e, eq.line) for e, eq in parse("a^n_h = x^n_d W^d_h").einsums()]
+        [('nd,dh->nh', 1)]
+        """
+        return [Einsum(p.einsum, eq, operand_names(p)) for eq in self.equations
+                for p in ir.iter_products(eq.rhs) if p.einsum]
 
     # -- plans and evaluation -----------------------------------------------------------
 
@@ -299,7 +314,8 @@ class Program(ir.Module):
         >>> report.ok, [r.ok for r in report]
         (True, [True])
         """
-        return check(self, sizes, draws=draws, seed=seed)
+        with spelling(self):
+            return check(self, sizes, draws=draws, seed=seed)
 
     # -- text ---------------------------------------------------------------------------
 
@@ -404,6 +420,42 @@ def real_foreign(key: str, value: Any, library: ArrayKind) -> Any:
         return xp.astype(value, library.default_float())
     raise InvalidArgumentError(f"array {key!r} has dtype {dtype}: evaluate needs real "
                                "numbers (bool, integer or float)")
+
+
+class Einsum(tuple):
+    """One einsum string of a program: ``(subscripts, equation)``, its operands named.
+
+    It unpacks as the pair (``for subscripts, equation in program.einsums()``);
+    ``operands`` names the tensors it contracts, in order, and ``str()`` is
+    the einsum string.
+    """
+
+    operands: tuple[str, ...]
+
+    def __new__(cls, subscripts: str, equation: ir.Equation,
+                operands: tuple[str, ...] = ()) -> Einsum:
+        """The pair ``(subscripts, equation)``, with ``operands`` kept beside it."""
+        entry = super().__new__(cls, (subscripts, equation))
+        entry.operands = operands
+        return entry
+
+    @property
+    def subscripts(self) -> str:
+        """The einsum string, ``nd,dh->nh``."""
+        return str(self[0])
+
+    @property
+    def equation(self) -> ir.Equation:
+        """The equation the einsum string comes from."""
+        return self[1]
+
+    def __str__(self) -> str:
+        return self.subscripts
+
+    def __repr__(self) -> str:
+        """``Einsum('nd,dh->nh', x, W -> a, line 3)``: the string, its operands, its equation."""
+        return (f"Einsum({self.subscripts!r}, {', '.join(self.operands)} -> "
+                f"{self.equation.target.key}, line {self.equation.line})")
 
 
 @internal_errors("reading a program")

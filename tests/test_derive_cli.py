@@ -29,7 +29,7 @@ def test_derive_prints_the_seed_backprop(capsys: pytest.CaptureFixture[str]) -> 
     assert status == 0 and len(lines) == 6
     assert lines[0] == "∂L/∂^n(a_ℓ)_k = ^n(ŷ)_k − ^n(y)_k"
     # the seed's own δ names: (1.4) reads δ_ℓ, (1.9) δ_ℓ, (1.7) δ_{ℓ-1}, each after its δ
-    assert lines[1] == "∂L/∂(w_ℓ)^h_k = _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)^h_k    [nh,nk->hk]"
+    assert lines[1] == "∂L/∂(w_ℓ)_k^h = _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)_k^h    [nh,nk->hk]"
     assert lines[2] == "∂L/∂(b_ℓ)_k = Σ_n ^n(δ_ℓ)_k    [nk->k]"
     assert lines[3].endswith("[nk,hk->nh; nh,nh->nh]") and "⊙ (^n(δ_ℓ)_k" in lines[3]
     assert "^n(δ_{ℓ-1})_h" in lines[4] and "[nd,nh->dh]" in lines[4]
@@ -57,7 +57,7 @@ def test_derive_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 def test_check_passes_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(["check", str(EXAMPLES / "seed.ix")], capsys)
     assert status == 0 and "6 of 6 claims hold" in out
-    assert out.splitlines()[2].split()[:4] == ["46", "dL/d^h(w_ℓ)_k", "nh,nk->hk", "pass"]
+    assert out.splitlines()[2].split()[:4] == ["46", "∂L/∂(w_ℓ)_k^h", "nh,nk->hk", "pass"]
 
 
 def test_check_fails_the_mistakes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -215,10 +215,10 @@ def test_derive_steps_shows_the_chain_rule_then_the_local_derivatives(capsys) ->
     blocks = [b.splitlines() for b in out.strip().split("\n\n")]
     assert status == 0 and len(blocks) == 6
     first, local, simplified = blocks[1]  # (1.4): the output layer's weights
-    assert first == ("dL/d(w_ℓ)^h_k = ∂L/∂^n(a_ℓ)_k ∂^n(a_ℓ)_k/∂^h(w_ℓ)_k + "
-                     "∂L/∂^h(w_ℓ)_k|_L    (chain rule)")
+    assert first == ("dL/d(w_ℓ)_k^h = ∂L/∂^n(a_ℓ)_k ∂^n(a_ℓ)_k/∂(w_ℓ)_k^h + "
+                     "∂L/∂(w_ℓ)_k^h|_L    (chain rule)")
     assert local.strip().startswith("= _n(x_ℓ^T)^h dL/d^n(a_ℓ)_k + λ/2")
-    assert simplified.strip() == ("= _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)^h_k    [nh,nk->hk]    "
+    assert simplified.strip() == ("= _n(x_ℓ^T)^h ^n(δ_ℓ)_k + λ (w_ℓ)_k^h    [nh,nk->hk]    "
                                   "(simplified)")
     status, out, _ = run(["derive", str(EXAMPLES / "seed.ix"), "--steps", "--json"], capsys)
     rows = json.loads(out)

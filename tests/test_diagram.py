@@ -121,3 +121,24 @@ def test_contraction_tree_marks_the_largest_intermediate():
     assert f"size {plan.largest_intermediate:,}" in texts and "largest" in texts
     kinds = {t.text for s in steps for t in s.iter(f"{SVG}text")}
     assert "matmul" in kinds and any(t.startswith("FLOPs ") for t in kinds)
+
+
+def test_side_by_side_shows_two_trees_their_flops_and_the_ratio():
+    from indexnet.render import side_by_side
+
+    shapes = ((256, 784), (784, 256), (256, 10))
+    greedy = cached_plan("nd,dh,hk->nk", shapes, "float64", "greedy")
+    best = cached_plan("nd,dh,hk->nk", shapes, "float64", "optimal")
+    svg = side_by_side(greedy, best)
+    root = ET.fromstring(svg)
+    trees = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "tree"]
+    assert [t.get("data-title") for t in trees] == ["greedy", "optimal"]
+    for tree, p in zip(trees, (greedy, best)):
+        texts = [t.text for t in tree.iter("{http://www.w3.org/2000/svg}text")]
+        assert any(t and t.startswith(f"FLOPs {p.flops:,}") for t in texts)
+        marked = [g for g in tree.iter("{http://www.w3.org/2000/svg}g")
+                  if g.get("class") == "step largest"]
+        assert len(marked) >= 1
+    assert f"({greedy.flops / best.flops:.2f}× the FLOPs of optimal)" in svg
+    with pytest.raises(IndexnetError, match="two plans of one einsum"):
+        side_by_side(greedy, cached_plan("nd,dh->nh", shapes[:2], "float64", "greedy"))

@@ -69,3 +69,34 @@ def test_explain_to_a_path_that_cannot_be_written_is_exit_2(tmp_path, capsys, na
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error" in err
     assert os.listdir(tmp_path) == []
+
+
+def test_gradcheck_report_is_a_table_with_pass_and_fail_marked():
+    import numpy as np
+
+    from indexnet import gradcheck
+
+    def f(p):
+        return float(np.sum(p["W"] ** 2) + np.sum(p["b"]))
+
+    def wrong(p):  # b's gradient is right, W's off by a factor 2
+        return {"W": p["W"], "b": np.ones_like(p["b"])}
+
+    rng = np.random.default_rng(0)
+    point = {"W": rng.standard_normal((2, 3)), "b": rng.standard_normal(3)}
+    report = gradcheck(f, point, wrong, mode="full")
+    html = report._repr_html_()
+    ET.fromstring(html.replace("&#1", "&amp;#1"))
+    assert html.count('class="fail"') == 1 and html.count('class="pass"') == 1
+    failed = report.failures[0]
+    assert failed.name == "W" and f"{failed.analytic:.10e}" in html
+    assert f"{failed.numeric:.10e}" in html and "FAIL" in html.split("<table>")[0]
+
+
+def test_explain_results_show_as_html():
+    from indexnet.cli.explain import explain
+
+    info = explain("^d(g)_h = _n(x^T)^d ^n(δ)_h", {"n": 5, "d": 3, "h": 4})
+    html = info._repr_html_()
+    assert 'class="indexnet-explain"' in html and "<svg" in html
+    assert "nd,nh-&gt;dh" in html and "g = xᵀ δ" in html

@@ -39,11 +39,11 @@ def test_compact_and_document_forms() -> None:
     ]
     assert program.render("document").splitlines() == [
         "input ^n(x)_d",
-        "param (w)^d_h",
+        "param (w)_h^d",
         "param (b)_h",
         "const λ = 0.5",
-        "^n(a)_h = ^n(x)_d (w)^d_h + (b)_h",
-        "L = λ/2 Σ_{dh} (w)^d_h (w)^d_h",
+        "^n(a)_h = ^n(x)_d (w)_h^d + (b)_h",
+        "L = λ/2 Σ_{dh} (w)_h^d (w)_h^d",
     ]
 
 
@@ -71,7 +71,7 @@ def test_latex_is_katex_friendly() -> None:
     program = parse(SEED_NET)
     latex = render_latex(program)
     assert latex.count("{") == latex.count("}")
-    assert "{}^{n}(a)_{h} &= {}^{n}(x)_{d}\\,(w)^{d}_{h} + (b)_{h}" in latex
+    assert "{}^{n}(a)_{h} &= {}^{n}(x)_{d}\\,(w)_{h}^{d} + (b)_{h}" in latex
     assert "\\frac{\\lambda}{2}" in latex and "\\sum_{dh}" in latex
     assert "−" not in latex
     softmax = render_latex(eq("p^n_k = softmax[k](a^n_k) / sqrt(s) + abs(x^n_k)"))

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..render.html import cell, table_html, verdict_cell
+
 __all__ = [
     "JOINT",
     "GradcheckReport",
@@ -25,6 +27,7 @@ __all__ = [
 
 #: Name of the row that reports the directions taken over all tensors jointly.
 JOINT = "(all jointly)"
+_HEADER = ("tensor", "shape", "max rel error", "status", "worst", "analytic", "numeric")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,9 @@ class GradcheckReport:
     not vacuous (``vacuous``: nothing checked, every value ~0, or a point of
     all zeros; ``messages`` says which). ``bool(report)``
     is ``report.ok``; ``str(report)`` is a table with one row per tensor,
-    showing for a failure the analytic and numeric values side by side.
+    showing for a failure the analytic and numeric values side by side, and
+    ``_repr_html_`` the same table for notebooks, each status marked pass or
+    fail.
 
     >>> r = GradcheckReport(True, "full", [TensorCheck("x", (2,), 0.0, True, (0,), 1.0, 1.0)])
     >>> bool(r), r.failures
@@ -105,40 +110,58 @@ class GradcheckReport:
     @property
     def failures(self) -> list[TensorCheck]:
         """The failing rows: tensors first, then the joint check if it failed."""
-        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
-        return [row for row in rows if not row.ok]
+        return [row for row in self.rows if not row.ok]
 
-    def __str__(self) -> str:
+    @property
+    def rows(self) -> list[TensorCheck]:
+        """Every row of the table: the tensors, then the joint check if there is one."""
+        return [*self.entries, *([self.joint] if self.joint is not None else [])]
+
+    def _heading(self) -> list[str]:
+        """The verdict line, ``f(params)``, and the report's messages."""
         how = f"{self.directions} directions, " if self.mode == "directional" else ""
         verdict = "ok" if self.ok else ("VACUOUS" if self.vacuous else "FAIL")
-        lines = [
-            f"gradcheck ({self.mode}, {how}eps={self.eps:g}, rtol={self.rtol:g}, "
-            f"atol={self.atol:g}): {verdict}",
-            f"f(params) = {self.value!r}",
-            *self.messages,
-        ]
-        rows = [*self.entries, *([self.joint] if self.joint is not None else [])]
-        header = ("tensor", "shape", "max rel error", "status", "worst", "analytic", "numeric")
-        table = [header]
-        for row in rows:
+        return [f"gradcheck ({self.mode}, {how}eps={self.eps:g}, rtol={self.rtol:g}, "
+                f"atol={self.atol:g}): {verdict}", f"f(params) = {self.value!r}",
+                *self.messages]
+
+    def _cells(self) -> list[tuple[str, ...]]:
+        """The table's rows as text, the analytic and numeric values shown for a failure."""
+        out: list[tuple[str, ...]] = []
+        for row in self.rows:
             failed = not row.ok
-            table.append(
-                (
-                    row.name,
-                    str(row.shape),
-                    f"{row.max_rel_error:.3e}" if row.checks else "-",
-                    row.label,
-                    index_text(row.worst_index) if failed else "",
-                    f"{row.analytic:.10e}" if failed else "",
-                    f"{row.numeric:.10e}" if failed else "",
-                )
-            )
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+            out.append((row.name, str(row.shape),
+                        f"{row.max_rel_error:.3e}" if row.checks else "-", row.label,
+                        index_text(row.worst_index) if failed else "",
+                        f"{row.analytic:.10e}" if failed else "",
+                        f"{row.numeric:.10e}" if failed else ""))
+        return out
+
+    def __str__(self) -> str:
+        lines = self._heading()
+        table = [_HEADER, *self._cells()]
+        widths = [max(len(r[i]) for r in table) for i in range(len(_HEADER))]
         for r in table:
-            cells = (cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+            cells = (text.ljust(w) for text, w in zip(r, widths, strict=True))
             lines.append("  ".join(cells).rstrip())
-        lines.extend(f"{row.name}: {row.message}" for row in rows if row.message)
+        lines.extend(f"{row.name}: {row.message}" for row in self.rows if row.message)
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The table for notebooks: each tensor's status marked pass or fail.
+
+        >>> r = GradcheckReport(False, "full", [TensorCheck("W", (2,), 0.5, False, (1,), 2.0, 1.0)])
+        >>> html = r._repr_html_()
+        >>> html.count('class="fail"'), "2.0000000000e+00" in html
+        (1, True)
+        """
+        rows = []
+        for row, texts in zip(self.rows, self._cells()):
+            status = verdict_cell(row.ok, texts[3])
+            rows.append([cell(texts[0]), cell(texts[1]), cell(texts[2]), status,
+                         *(cell(t, code=True) for t in texts[4:])])
+        return table_html("gradcheck", _HEADER, rows, before=self._heading(), after=[
+            f"{row.name}: {row.message}" for row in self.rows if row.message])
 
 
 def index_text(index: tuple[int, ...] | int | None) -> str:

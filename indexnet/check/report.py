@@ -15,10 +15,13 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
+from ..render.html import cell, table_html, verdict_cell
+
 __all__ = ["CheckReport", "ClaimResult"]
+
+_HEADER = ("line", "claim", "einsum", "result", "max rel error", "diagnosis")
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ class CheckReport:
         return [r.to_json() for r in self.results]
 
     def __str__(self) -> str:
-        rows = [("line", "claim", "einsum", "result", "max rel error", "diagnosis")]
+        rows = [_HEADER]
         for r in self.results:
             err = "-" if r.max_rel_error is None else f"{r.max_rel_error:.2e}"
             rows.append((str(r.line), r.claim, "; ".join(r.einsums) or "-",
@@ -112,20 +115,15 @@ class CheckReport:
 
     def _repr_html_(self) -> str:
         """The verdicts as an HTML table for notebooks, each row marked pass or FAIL."""
-        head = "".join(f"<th>{h}</th>" for h in
-                       ("line", "claim", "einsum", "result", "max rel error", "diagnosis"))
         rows = []
         for r in self.results:
             err = "-" if r.max_rel_error is None else f"{r.max_rel_error:.2e}"
-            mark = ('<td class="pass" style="color:#1e7d32">&#10003; pass</td>' if r.ok else
-                    '<td class="fail" style="color:#c0392b;font-weight:bold">&#10007; FAIL</td>')
-            rows.append(f"<tr><td>{r.line}</td><td>{escape(r.claim)}</td>"
-                        f"<td><code>{escape('; '.join(r.einsums) or '-')}</code></td>{mark}"
-                        f"<td>{err}</td><td>{escape(r.diagnosis)}</td></tr>")
-        defects = "".join(f"<p><b>INDEXNET DEFECT:</b> {escape(d)}</p>" for d in self.defects)
-        return (f'<div class="indexnet-check"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table><p>{escape(self._summary())}</p>"
-                f"{defects}</div>")
+            rows.append([cell(str(r.line)), cell(r.claim), cell("; ".join(r.einsums) or "-",
+                                                                code=True),
+                         verdict_cell(r.ok, "pass" if r.ok else "FAIL"), cell(err),
+                         cell(r.diagnosis)])
+        return table_html("check", _HEADER, rows, after=[
+            self._summary(), *(f"INDEXNET DEFECT: {d}" for d in self.defects)])
 
     def json(self) -> str:
         """``to_json()`` as strict JSON text: never a bare ``NaN`` or ``Infinity``."""

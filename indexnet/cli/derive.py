@@ -2,7 +2,9 @@
 
 ``derive FILE`` prints the simplified derivative of the scalar the file
 defines last, for every param (or ``--wrt NAME``), each equation with its
-einsum strings; ``--latex`` and ``--doc`` choose the notation. ``check FILE``
+einsum strings; ``--latex`` and ``--doc`` choose the notation (``--latex``
+prints one ``aligned`` block that pastes into a LaTeX document, the einsum
+strings as ``\\quad`` comments; ``--no-einsum`` leaves them out). ``check FILE``
 prints one row per claim (line, claim, einsum strings, pass or fail, largest
 relative error, diagnosis), or with ``--json`` a list of objects (strict
 JSON: a NaN or an infinity prints as ``null``, see
@@ -33,7 +35,7 @@ from ..derive.steps import steps
 from ..errors import InvalidArgumentError
 from ..fileio import read_text
 from ..program import Program, parse
-from ..render import post_scripted, render
+from ..render import latex_aligned, post_scripted, render, spelling
 from .argtypes import non_negative_int, positive_int
 from .options import add_json_option, add_sizes_option, json_text, sizes_of
 
@@ -55,9 +57,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--of", metavar="SCALAR", help="the scalar to differentiate (default: the "
                    "last one defined)")
     form = p.add_mutually_exclusive_group()
-    form.add_argument("--latex", action="store_true", help="print LaTeX")
+    form.add_argument("--latex", action="store_true",
+                      help="print one LaTeX aligned block (amsmath), the einsum strings as "
+                      "\\quad comments")
     form.add_argument("--doc", action="store_true", help="print the document form (default)")
     form.add_argument("--compact", action="store_true", help="print the compact form")
+    p.add_argument("--no-einsum", action="store_true",
+                   help="leave the einsum strings out")
     p.add_argument("--steps", action="store_true",
                    help="show each derivative step by step: the chain rule, the local "
                    "derivatives, then the simplified result")
@@ -91,8 +97,9 @@ def _print_warnings(program: Program, path: str) -> None:
     >>> err.getvalue().startswith("f.ix: line 1, column 8: n occurs once (delta^n_k)")
     True
     """
-    for warning in program.warnings:
-        print(f"{path}: {warning}", file=sys.stderr)
+    with spelling(program):  # a warning spells each tensor as derive and check do
+        for warning in program.warnings:
+            print(f"{path}: {warning}", file=sys.stderr)
 
 
 def _read(path: str) -> Program:
@@ -118,7 +125,8 @@ def run_derive(args: argparse.Namespace) -> int:
     params = post_scripted(program)
     rows = []
     shown = derived.derivations if args.wrt is None else shown_for(derived, args.wrt)
-    worked = {s.key: s for s in steps(program, derived, "compact")} if args.steps else {}
+    with spelling(program):  # the steps spell each tensor as the program does
+        worked = {s.key: s for s in steps(program, derived, "compact")} if args.steps else {}
     for d in shown:
         text = render(d, form, params=params)
         row: dict[str, Any] = {"derivative": d.key, "equation": render(d, "compact",
@@ -131,8 +139,13 @@ def run_derive(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(rows))
         return 0
+    if args.latex and not args.steps:
+        notes = None if args.no_einsum else ["; ".join(row["einsum"]) for row in rows]
+        print(latex_aligned(shown, params=params, notes=notes))
+        return 0
     for row in rows:
-        einsums = f"    [{'; '.join(row['einsum'])}]" if row["einsum"] else ""
+        einsums = f"    [{'; '.join(row['einsum'])}]" if row["einsum"] and not args.no_einsum \
+            else ""
         if "steps" in row:
             lhs = row["equation"].split(" = ", 1)[0]
             pad = " " * len(lhs)
@@ -152,7 +165,8 @@ def run_check(args: argparse.Namespace) -> int:
     program.check_letters(sizes, "--sizes")
     if args.draws < 1:
         raise InvalidArgumentError("--draws must be at least 1")
-    report = program.check(sizes, draws=args.draws, seed=args.seed)
+    with spelling(program):  # the claims named as derive names the derivatives
+        report = program.check(sizes, draws=args.draws, seed=args.seed)
     if args.json:
         print(json_text(report.to_json()))
     else:

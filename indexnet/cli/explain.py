@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import ir
 from ..einsum.plan import plan
-from ..errors import DataError, InvalidArgumentError
+from ..errors import DataError, IndexnetError, InvalidArgumentError
 from ..fileio import atomic_write_bytes, check_output_path, read_text
 from ..notation.parser import KEYWORDS
 from ..program import Program, parse
@@ -43,11 +43,13 @@ from ..render import (
     contraction_tree,
     diagram,
     einsum_equation,
+    explain_html,
     loop_nest,
     matrix_form,
     post_scripted,
     render,
     render_latex,
+    spelling,
 )
 from .argtypes import non_negative_int
 from .options import (
@@ -59,7 +61,7 @@ from .options import (
     sizes_of,
 )
 
-__all__ = ["explain", "explain_svg", "register", "run_eval", "run_explain"]
+__all__ = ["Explanation", "explain", "explain_svg", "register", "run_eval", "run_explain"]
 
 _EINSUM = re.compile(r"^[A-Za-z,.\->\s]*$")
 
@@ -122,18 +124,21 @@ def explain(text: str, sizes: dict[str, int] | None = None, *, strict: bool = Fa
             raise InvalidArgumentError(
                 f"{text.strip()!r} is neither an einsum string (nd,dh->nh) nor an equation "
                 "(a^n_h = x^n_d W^d_h): an equation needs '='")
-        program = parse(einsum_equation(text), strict=strict)
+        # An einsum string has no upper or lower indices: the equation's are chosen here
+        # (the cleanest spelling), so its variance is indexnet's, never linted or --strict.
+        program = parse(einsum_equation(text, clean=True))
     else:
         program = parse(text, strict=strict)
     statements = [s for s in program.statements if isinstance(s, (ir.Equation, ir.Claim))]
     if not statements:
         raise InvalidArgumentError("nothing to explain: the text holds no equation")
     plans = _plans(program, sizes, optimize) if sizes is not None else None
-    items = [_describe(program, s, plans) for s in statements]
+    items = [_describe(program, s, plans, lint=not einsum_input) for s in statements]
+    out: Explanation
     if len(items) == 1:
-        out = {"input": text, **items[0]}
+        out = Explanation({"input": text, **items[0]})
     else:
-        out = {
+        out = Explanation({
             "input": text,
             "equations": items,
             "einsum": [e for item in items for e in item["einsum"]],
@@ -142,10 +147,27 @@ def explain(text: str, sizes: dict[str, int] | None = None, *, strict: bool = Fa
             "matrix_form": None,
             "warnings": [w for item in items for w in item["warnings"]],
             "flops": None if plans is None else sum(item["flops"] or 0 for item in items),
-        }
+        })
     if sizes is not None:
         out["sizes"] = program.index_sizes(sizes)
     return out
+
+
+class Explanation(dict):
+    """What :func:`explain` finds: the ``--json`` object, shown as a table in notebooks.
+
+    >>> info = explain("nd,dh->nh")
+    >>> info["einsum"], 'class="indexnet-explain"' in info._repr_html_()
+    (['nd,dh->nh'], True)
+    """
+
+    def _repr_html_(self) -> str:
+        """The explanation as a table, and the formula's diagram when it can be drawn."""
+        try:
+            picture, kind = explain_svg(self["input"], self.get("sizes"))
+        except IndexnetError:  # networkx missing, several equations: the table alone
+            picture, kind = "", ""
+        return explain_html(self, picture, kind)
 
 
 def _plans(program: Program, sizes: dict[str, int], optimize: Any) -> dict[int, list[Any]]:
@@ -163,13 +185,14 @@ def _plans(program: Program, sizes: dict[str, int], optimize: Any) -> dict[int, 
 
 
 def _describe(program: Program, stmt: ir.Equation | ir.Claim,
-              plans: dict[int, list[Any]] | None) -> dict[str, Any]:
+              plans: dict[int, list[Any]] | None, lint: bool = True) -> dict[str, Any]:
     params = post_scripted(program)
     form = matrix_form(stmt)
-    warnings = [str(w) for w in program.warnings if w.line == stmt.line]
+    with spelling(program):
+        warnings = [str(w) for w in program.warnings if w.line == stmt.line] if lint else []
     item: dict[str, Any] = {
         "line": stmt.line,
-        "equation": render(stmt),
+        "equation": render(stmt, params=params),
         "document": render(stmt, "document", params=params),
         "latex": render_latex(stmt, params=params),
         "einsum": stmt.einsums(),
@@ -256,29 +279,12 @@ def explain_svg(text: str, sizes: dict[str, int] | None = None, *, strict: bool 
 
 def _page(info: dict[str, Any], picture: str, kind: str) -> str:
     """A self-contained HTML page (no scripts, no fonts from the network) of ``explain``."""
-    items = info.get("equations", [info])
-    rows = []
-    for item in items:
-        for label, key in (("equation", "equation"), ("document", "document"),
-                           ("LaTeX", "latex"), ("einsum", "einsum"), ("matrix", "matrix_form"),
-                           ("loops", "loops"), ("warnings", "warnings"), ("FLOPs", "flops")):
-            value = item.get(key)
-            if isinstance(value, list):
-                value = "\n".join(map(str, value))
-            if value in (None, ""):
-                continue
-            text = f"{value:,}" if isinstance(value, int) else str(value)
-            rows.append(f"<tr><th>{label}</th><td><pre>{html.escape(text)}</pre></td></tr>")
-        rows.append(f"<tr><th>free</th><td>{html.escape(', '.join(item['free']) or 'none')}"
-                    f"</td></tr><tr><th>summed</th><td>"
-                    f"{html.escape(', '.join(item['summed']) or 'none')}</td></tr>")
     title = html.escape(info["input"])
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>indexnet explain: {title}</title><style>body{{font:15px sans-serif;"
             "margin:2em}th{text-align:left;vertical-align:top;padding-right:1em}"
             "pre{margin:0}</style></head><body>"
-            f"<h1>{title}</h1><table>{''.join(rows)}</table>"
-            f"<h2>{html.escape(kind)}</h2><figure>{picture}</figure></body></html>\n")
+            f"{explain_html(info, picture, kind)}</body></html>\n")
 
 
 def _write(path: str, text: str, what: str) -> None:
@@ -407,8 +413,9 @@ def _evaluate(args: argparse.Namespace) -> tuple[Program, dict[str, np.ndarray],
     text = read_text(args.file, "program")
     program = parse(text, strict=args.strict)
     if not args.json:  # before evaluating: a warning often explains a size conflict
-        for warning in program.warnings:
-            print(f"{args.file}: {warning}", file=sys.stderr)
+        with spelling(program):
+            for warning in program.warnings:
+                print(f"{args.file}: {warning}", file=sys.stderr)
     if not program.equations and not program.claims:
         what = "is empty" if not text.strip() else "holds no equation"
         raise InvalidArgumentError(f"program {args.file!r} {what}: nothing to evaluate")

@@ -15,7 +15,8 @@ all-ones vector), class ``sum``; a Kronecker delta (``eye^i_j``) is a black
 dot, class ``delta``. A plain einsum string has no upper or lower indices:
 its nodes are placed by a force layout and its legs point away from the
 middle. Layout uses networkx (the ``diagrams`` extra), imported when a
-diagram is drawn. The SVG needs no network access: no scripts, no fonts.
+diagram is drawn. The SVG needs no network access: no scripts, no fonts. The graph and its
+layout are :mod:`indexnet.render.network`'s; this module draws them.
 
 >>> svg = diagram("nd,dh->nh", {"n": 5, "d": 3, "h": 4})  # doctest: +SKIP
 >>> svg.startswith("<svg") and 'data-index="d"' in svg  # doctest: +SKIP
@@ -24,28 +25,36 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
-from dataclasses import dataclass, field
 from html import escape
-from typing import Any, Union
+from typing import Union
 
 from .. import ir
-from ..einsum.subscripts import parse as parse_subscripts
 from ..errors import InvalidArgumentError
+from .network import (
+    DOWN,
+    FREE,
+    MAX_OPERANDS,
+    UP,
+    Link,
+    Net,
+    Node,
+    Point,
+    Port,
+    einsum_net,
+    layout,
+    links_of,
+    product_net,
+    require_networkx,
+    target_sides,
+)
 from .text import render, scalar_text
 
 __all__ = ["MAX_OPERANDS", "diagram", "require_networkx"]
 
-#: An einsum of more operands than this is too large to draw legibly.
-MAX_OPERANDS = 30
-
-Point = tuple[float, float]
 Drawable = Union[str, ir.Product, ir.Equation, ir.Claim, ir.Derivation]  # noqa: UP007
 
-_UP, _DOWN, _FREE = "up", "down", ""
 _CHAR = 7.0  # width of one character of 12px text, roughly
-_ROW = 110.0  # distance between layers of a Penrose layout
 _LEG = 34.0  # length of a dangling leg
 _STYLE = (
     "<style>text{font:12px sans-serif;fill:#222}.node rect{fill:#eef3fb;stroke:#2b5797;"
@@ -55,49 +64,6 @@ _STYLE = (
     ".junction circle{fill:#444}.sum circle{fill:#fff;stroke:#444}.leg-label{font-weight:bold}"
     ".title{font-size:13px}</style>"
 )
-
-
-def require_networkx() -> Any:
-    """The networkx module, or an :class:`~indexnet.InvalidArgumentError` saying how to get it.
-
-    >>> require_networkx().__name__  # doctest: +SKIP
-    'networkx'
-    """
-    try:  # deferred: networkx is an optional dependency (the ``diagrams`` extra)
-        import networkx
-    except ImportError:
-        raise InvalidArgumentError(
-            "drawing a diagram needs networkx: pip install 'indexnet[diagrams]'") from None
-    return networkx
-
-
-@dataclass
-class _Port:
-    node: int
-    letter: str
-    side: str  # _UP, _DOWN or _FREE (no variance: a plain einsum string)
-    at: Point = (0.0, 0.0)
-
-
-@dataclass
-class _Node:
-    label: str
-    kind: str  # tensor, delta, call, hadamard, junction
-    ports: list[_Port] = field(default_factory=list)
-    center: Point = (0.0, 0.0)
-    width: float = 0.0
-    height: float = 28.0
-    extra: float = 0.0  # room on the right for a trace's loop
-
-
-@dataclass
-class _Net:
-    """One product as a graph: factor nodes, and the letters that are free."""
-
-    nodes: list[_Node]
-    free: str
-    penrose: bool
-    output_side: dict[str, str] = field(default_factory=dict)
 
 
 def diagram(obj: Drawable, sizes: dict[str, int] | None = None) -> str:
@@ -115,267 +81,16 @@ def diagram(obj: Drawable, sizes: dict[str, int] | None = None) -> str:
     """
     sizes = dict(sizes or {})
     if isinstance(obj, str):
-        return _svg([("", _einsum_net(obj))], "", sizes)
+        return _svg([("", einsum_net(obj))], "", sizes)
     if isinstance(obj, ir.Product):
-        return _svg([(scalar_text(obj.coefficient, obj.consts), _product_net(obj))], "", sizes)
+        return _svg([(scalar_text(obj.coefficient, obj.consts), product_net(obj))], "", sizes)
     if isinstance(obj, (ir.Equation, ir.Claim, ir.Derivation)):
-        panels = [(scalar_text(t.coefficient, t.consts), _product_net(t, _target_sides(obj)))
+        panels = [(scalar_text(t.coefficient, t.consts), product_net(t, target_sides(obj)))
                   for t in obj.rhs.terms]
         return _svg(panels, render(obj), sizes)
     raise InvalidArgumentError(
         f"diagram draws an einsum string, a product or an equation, not {type(obj).__name__}")
 
-
-# -- building the graph --------------------------------------------------------------------
-
-
-def _too_large(count: int) -> None:
-    if count > MAX_OPERANDS:
-        raise InvalidArgumentError(
-            f"an einsum of {count} operands is too large to draw legibly (at most "
-            f"{MAX_OPERANDS}); draw its contraction tree instead")
-
-
-def _einsum_net(subscripts: str) -> _Net:
-    parsed = parse_subscripts(subscripts)
-    if any("..." in t for t in (*parsed.inputs, parsed.output)):
-        raise InvalidArgumentError("write the letters for '...' to draw an einsum string")
-    _too_large(len(parsed.inputs))
-    nodes = []
-    for k, term in enumerate(parsed.inputs):
-        name = chr(ord("A") + k) if k < 26 else f"T{k}"
-        nodes.append(_Node(name, "tensor", [_Port(k, c, _FREE) for c in term]))
-    return _Net(nodes, parsed.output, penrose=False)
-
-
-def _target_sides(stmt: ir.Equation | ir.Claim | ir.Derivation) -> dict[str, str]:
-    """Which way each free letter of a statement points: as the left-hand side writes it."""
-    if isinstance(stmt, ir.Equation):
-        refs = [(stmt.target, False)]
-    else:  # dL/dW^d: W's upper letters are lower in the derivative, and back
-        refs = [(stmt.top, False)] if stmt.top is not None else []
-        refs.append((stmt.wrt, True))
-    sides: dict[str, str] = {}
-    for ref, flip in refs:
-        if ref is None:
-            continue
-        for c in ref.upper:
-            sides.setdefault(c, _DOWN if flip else _UP)
-        for c in ref.lower:
-            sides.setdefault(c, _UP if flip else _DOWN)
-    return sides
-
-
-def _product_net(product: ir.Product, output_side: dict[str, str] | None = None) -> _Net:
-    _too_large(len(product.factors))
-    nodes = []
-    for k, factor in enumerate(product.factors):
-        label, kind, legs = _factor_legs(factor)
-        nodes.append(_Node(label, kind, [_Port(k, c, side) for c, side in legs]))
-    return _Net(nodes, product.output, penrose=True, output_side=dict(output_side or {}))
-
-
-def _factor_legs(factor: ir.Factor) -> tuple[str, str, list[tuple[str, str]]]:
-    """A factor's label, kind of node and legs (letter, side)."""
-    wrap = ""
-    while isinstance(factor, (ir.Power, ir.Inverse)):
-        wrap = wrap or ("1/" if isinstance(factor, ir.Inverse) else "^" + str(factor.exponent))
-        factor = factor.base
-    legs: list[tuple[str, str]]
-    if isinstance(factor, ir.Eye):
-        return "δ", "delta", _sided(factor.upper, factor.lower)
-    if isinstance(factor, ir.Ref):
-        label = factor.key + ("ᵀ" if factor.transposed else "")
-        legs = _sided(factor.upper, factor.lower)
-    elif isinstance(factor, ir.Window):
-        letters = ["".join(c for c, _ in slot) for slot, _ in factor.slots]
-        legs = _sided("".join(letters[:factor.upper]), "".join(letters[factor.upper:]))
-        label = "eye" if factor.eye else factor.key
-    elif isinstance(factor, ir.DerivRef):
-        legs = _sided(factor.top.upper, factor.top.lower) if factor.top is not None else []
-        legs += _sided(factor.wrt.lower, factor.wrt.upper)
-        label = f"d{factor.of}/d{factor.wrt.key}"
-    else:
-        inner = factor.args if isinstance(factor, ir.Call) else (factor.sum,)
-        label = f"{factor.function}(…)" if isinstance(factor, ir.Call) else "(…)"
-        legs = [(c, _inner_side(inner, c)) for c in ir.factor_output(factor)]
-        return _wrapped(label, wrap), "call", legs
-    return _wrapped(label, wrap), "tensor", legs
-
-
-def _wrapped(label: str, wrap: str) -> str:
-    if wrap == "1/":
-        return "1/" + label
-    return label + wrap if wrap else label
-
-
-def _sided(upper: str, lower: str) -> list[tuple[str, str]]:
-    return [(c, _UP) for c in upper] + [(c, _DOWN) for c in lower]
-
-
-def _inner_side(sums: tuple[ir.Sum, ...], letter: str) -> str:
-    """The side of ``letter`` where a sum inside a call first writes it (down if nowhere)."""
-    for expr in sums:
-        for ref in ir.iter_refs(expr):
-            if letter in ref.upper:
-                return _UP
-            if letter in ref.lower:
-                return _DOWN
-    return _DOWN
-
-
-@dataclass
-class _Link:
-    """How the ports of one letter are joined."""
-
-    letter: str
-    kind: str  # edge, trace, leg, sum, hadamard, junction
-    ports: list[_Port]
-    junction: int | None = None  # the index of the dot's node, for hadamard and junction
-
-
-def _links(net: _Net) -> list[_Link]:
-    """One link per letter; a letter shared three ways, or free and shared, gets a dot node."""
-    by_letter: dict[str, list[_Port]] = {}
-    for node in net.nodes:
-        for port in node.ports:
-            by_letter.setdefault(port.letter, []).append(port)
-    links = []
-    for letter, ports in by_letter.items():
-        free = letter in net.free
-        if len(ports) == 1:
-            kind = "leg" if free else "sum"
-        elif len(ports) == 2 and not free:
-            kind = "trace" if ports[0].node == ports[1].node else "edge"
-        else:
-            kind = "hadamard" if free else "junction"
-        link = _Link(letter, kind, ports)
-        if kind in ("hadamard", "junction"):
-            link.junction = len(net.nodes)
-            net.nodes.append(_Node("", kind, [], width=10.0, height=10.0))
-        links.append(link)
-    return links
-
-
-# -- layout -----------------------------------------------------------------------------------
-
-
-def _layout(net: _Net, links: list[_Link]) -> None:
-    """Place every node (networkx), then every port on its node."""
-    nx = require_networkx()
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(net.nodes)))
-    down = nx.DiGraph()  # u → v: u sits above v (u's lower leg meets v's upper leg)
-    down.add_nodes_from(range(len(net.nodes)))
-    for link in links:
-        ends = [(p.node, p.side) for p in link.ports]
-        if link.junction is not None:
-            pairs = [((n, s), (link.junction, _FREE)) for n, s in ends]
-        elif link.kind == "edge":
-            pairs = [(ends[0], ends[1])]
-        else:
-            pairs = []
-        for (u, su), (v, sv) in pairs:
-            graph.add_edge(u, v)
-            order = _above(u, su, v, sv) if net.penrose else None
-            if order is not None:
-                down.add_edge(*order)
-    for link in links:
-        if link.kind == "trace":
-            net.nodes[link.ports[0].node].extra = 44.0
-    for node in net.nodes:
-        if node.kind in ("tensor", "call"):
-            node.width = max(34.0, _CHAR * len(node.label) + 16,
-                             18.0 * max(_count(node, _UP), _count(node, _DOWN)) + 10)
-        elif node.kind == "delta":
-            node.width = node.height = 22.0
-    if net.penrose:
-        _layered(nx, graph, down, net)
-    else:
-        _spring(nx, graph, net)
-    for node in net.nodes:
-        _place_ports(node)
-
-
-def _count(node: _Node, side: str) -> int:
-    return sum(p.side == side for p in node.ports)
-
-
-def _above(u: int, su: str, v: int, sv: str) -> tuple[int, int] | None:
-    """(upper node, lower node) when a line joins ``u``'s leg on ``su`` to ``v``'s on ``sv``.
-
-    A lower leg runs down into an upper one; a dot (no side) sits below a
-    lower leg and above an upper one; two upper (or two lower) legs say nothing.
-    """
-    if u == v or su == sv:
-        return None
-    if su == _DOWN or sv == _UP:
-        return (u, v)
-    return (v, u)
-
-
-def _layered(nx: Any, graph: Any, down: Any, net: _Net) -> None:
-    """Penrose layout: a node lies above every node its lower legs run into.
-
-    networkx finds the layers (the generations of the graph of "runs down
-    into", its cycles condensed); within a layer, nodes go in the order of
-    their neighbours above them (their barycentre), else as written.
-    """
-    dag = nx.condensation(down)
-    layer_of: dict[int, int] = {}
-    for depth, members in enumerate(nx.topological_generations(dag)):
-        for scc in members:
-            for node in dag.nodes[scc]["members"]:
-                layer_of[node] = depth
-    rows: dict[int, list[int]] = {}
-    for k in range(len(net.nodes)):
-        rows.setdefault(layer_of.get(k, 0), []).append(k)
-    for depth in sorted(rows):
-        row = sorted(rows[depth], key=functools.partial(_barycentre, graph, net, layer_of,
-                                                        depth=depth))
-        total = sum(net.nodes[k].width + net.nodes[k].extra for k in row) + 50.0 * (len(row) - 1)
-        x = -total / 2
-        for k in row:
-            node = net.nodes[k]
-            node.center = (x + node.width / 2, depth * _ROW)
-            x += node.width + node.extra + 50.0
-
-
-def _barycentre(graph: Any, net: _Net, layer_of: dict[int, int], k: int,
-                depth: int) -> tuple[float, int]:
-    """Where node ``k``'s neighbours in the layers above lie, on average (then ``k``)."""
-    placed = [net.nodes[m].center[0] for m in graph.neighbors(k) if layer_of.get(m, 0) < depth]
-    return (sum(placed) / len(placed) if placed else 0.0, k)
-
-
-def _spring(nx: Any, graph: Any, net: _Net) -> None:
-    """A plain einsum: a force layout (deterministic) per connected part, parts side by side."""
-    x = 0.0
-    for part in sorted(nx.connected_components(graph), key=min):
-        members = sorted(part)
-        if len(members) == 1:
-            pos = {members[0]: (0.0, 0.0)}
-        else:
-            pos = nx.spring_layout(graph.subgraph(members), seed=1, iterations=60)
-        scale = 45.0 * math.sqrt(len(members)) + 30
-        left = min(float(pos[k][0]) * scale - net.nodes[k].width / 2 for k in members)
-        right = max(float(pos[k][0]) * scale + net.nodes[k].width / 2 for k in members)
-        for k in members:
-            net.nodes[k].center = (x - left + float(pos[k][0]) * scale, float(pos[k][1]) * scale)
-        x += right - left + 90.0
-
-
-def _place_ports(node: _Node) -> None:
-    cx, cy = node.center
-    if node.kind in ("hadamard", "junction"):
-        return
-    for side, y in ((_UP, cy - node.height / 2), (_DOWN, cy + node.height / 2)):
-        mine = [p for p in node.ports if p.side == side]
-        for i, port in enumerate(mine):
-            port.at = (cx + (i - (len(mine) - 1) / 2) * 18.0, y)
-    for port in node.ports:
-        if port.side == _FREE:
-            port.at = (cx, cy)
 
 
 # -- drawing ------------------------------------------------------------------------------
@@ -406,12 +121,12 @@ def _label(letter: str, sizes: dict[str, int]) -> str:
     return f"{letter}={sizes[letter]}" if letter in sizes else letter
 
 
-def _direction(port: _Port) -> Point:
+def _direction(port: Port) -> Point:
     """Which way a line leaves a port: up, down, or nowhere in particular (no variance)."""
-    return {_UP: (0.0, -1.0), _DOWN: (0.0, 1.0)}.get(port.side, (0.0, 0.0))
+    return {UP: (0.0, -1.0), DOWN: (0.0, 1.0)}.get(port.side, (0.0, 0.0))
 
 
-def _aims(net: _Net, links: list[_Link]) -> dict[int, list[Point]]:
+def _aims(net: Net, links: list[Link]) -> dict[int, list[Point]]:
     """For each node, the ways its legs without variance point, in the order they are drawn.
 
     They point away from the node's neighbours (else from the middle of the
@@ -427,7 +142,7 @@ def _aims(net: _Net, links: list[_Link]) -> dict[int, list[Point]]:
         for u in ends:
             near[u] |= ends - {u}
         if link.kind in ("leg", "sum"):
-            wanted[link.ports[0].node] += link.ports[0].side == _FREE
+            wanted[link.ports[0].node] += link.ports[0].side == FREE
         elif link.kind == "hadamard" and link.letter not in net.output_side:
             wanted[link.junction or 0] += 1
     middle = (sum(n.center[0] for n in nodes) / len(nodes),
@@ -472,7 +187,7 @@ def _curve(a: Point, da: Point, b: Point, db: Point) -> tuple[str, Point]:
     return d, mid
 
 
-def _draw_net(canvas: _Canvas, net: _Net, links: list[_Link], sizes: dict[str, int]) -> None:
+def _draw_net(canvas: _Canvas, net: Net, links: list[Link], sizes: dict[str, int]) -> None:
     nodes = net.nodes
     aims = _aims(net, links)
     for link in links:
@@ -481,7 +196,7 @@ def _draw_net(canvas: _Canvas, net: _Net, links: list[_Link], sizes: dict[str, i
         _draw_node(canvas, k, node)
 
 
-def _draw_link(canvas: _Canvas, net: _Net, link: _Link, aims: dict[int, list[Point]],
+def _draw_link(canvas: _Canvas, net: Net, link: Link, aims: dict[int, list[Point]],
                label: str) -> None:
     nodes = net.nodes
     ends = [(p.at, _direction(p)) for p in link.ports]
@@ -497,7 +212,7 @@ def _draw_link(canvas: _Canvas, net: _Net, link: _Link, aims: dict[int, list[Poi
         node = nodes[link.ports[0].node]
         right = node.center[0] + node.width / 2 + 26
         (a, da), (b, db) = ends
-        if link.ports[0].side == _FREE:  # a plain einsum: a loop off the node's right side
+        if link.ports[0].side == FREE:  # a plain einsum: a loop off the node's right side
             edge = node.center[0] + node.width / 2
             a, b = (edge - 4, node.center[1] - 6), (edge - 4, node.center[1] + 6)
             da, db = (0.0, -1.0), (0.0, 1.0)
@@ -510,19 +225,19 @@ def _draw_link(canvas: _Canvas, net: _Net, link: _Link, aims: dict[int, list[Poi
         canvas.text(right + 4, node.center[1] + 4, f"tr {label}", anchor="start")
     elif link.kind in ("leg", "sum"):
         (a, da), = ends
-        if link.ports[0].side == _FREE:
+        if link.ports[0].side == FREE:
             da = aims[link.ports[0].node].pop(0)
         _draw_leg(canvas, link, a, da, label)
     else:
         _draw_junction(canvas, net, link, ends, aims, label)
 
 
-def _draw_leg(canvas: _Canvas, link: _Link, a: Point, da: Point, label: str,
+def _draw_leg(canvas: _Canvas, link: Link, a: Point, da: Point, label: str,
               node: int | None = None) -> None:
     port = link.ports[0] if link.ports else None
-    side = {_UP: "upper", _DOWN: "lower"}.get(port.side if port and node is None else "", "")
+    side = {UP: "upper", DOWN: "lower"}.get(port.side if port and node is None else "", "")
     start = a
-    if port is not None and port.side == _FREE and node is None:
+    if port is not None and port.side == FREE and node is None:
         start = (a[0] + da[0] * 18, a[1] + da[1] * 18)  # from the node's edge, not its middle
     end = (start[0] + da[0] * _LEG, start[1] + da[1] * _LEG)
     origin = port.node if node is None and port is not None else node
@@ -540,7 +255,7 @@ def _draw_leg(canvas: _Canvas, link: _Link, a: Point, da: Point, label: str,
                 "leg-label" if cls == "leg" else "")
 
 
-def _draw_junction(canvas: _Canvas, net: _Net, link: _Link, ends: list[tuple[Point, Point]],
+def _draw_junction(canvas: _Canvas, net: Net, link: Link, ends: list[tuple[Point, Point]],
                    aims: dict[int, list[Point]], label: str) -> None:
     assert link.junction is not None
     dot = net.nodes[link.junction]
@@ -551,15 +266,15 @@ def _draw_junction(canvas: _Canvas, net: _Net, link: _Link, ends: list[tuple[Poi
                             f'"{port.node}" data-to="{link.junction}" d="{d}"/>')
         canvas.extend(a, center)
     if link.kind == "hadamard":
-        side = net.output_side.get(link.letter, _FREE)
-        direction = {_UP: (0.0, -1.0), _DOWN: (0.0, 1.0)}.get(side) or aims[link.junction].pop(0)
-        _draw_leg(canvas, _Link(link.letter, "hadamard", []), center, direction, label,
+        side = net.output_side.get(link.letter, FREE)
+        direction = {UP: (0.0, -1.0), DOWN: (0.0, 1.0)}.get(side) or aims[link.junction].pop(0)
+        _draw_leg(canvas, Link(link.letter, "hadamard", []), center, direction, label,
                   node=link.junction)
     else:
         canvas.text(center[0] + 8, center[1] - 6, label, anchor="start")
 
 
-def _draw_node(canvas: _Canvas, k: int, node: _Node) -> None:
+def _draw_node(canvas: _Canvas, k: int, node: Node) -> None:
     cx, cy = node.center
     head = f'<g class="node {node.kind}" data-node="{k}" data-name="{escape(node.label)}" ' \
            f'data-cx="{cx:.1f}" data-cy="{cy:.1f}">'
@@ -579,13 +294,13 @@ def _draw_node(canvas: _Canvas, k: int, node: _Node) -> None:
                   (cx + node.width / 2, cy + node.height / 2))
 
 
-def _panel(net: _Net, scalar: str, sizes: dict[str, int]) -> _Canvas:
+def _panel(net: Net, scalar: str, sizes: dict[str, int]) -> _Canvas:
     canvas = _Canvas()
     if not net.nodes:
         canvas.text(0, 0, scalar or "1")
         return canvas
-    links = _links(net)
-    _layout(net, links)
+    links = links_of(net)
+    layout(net, links)
     _draw_net(canvas, net, links, sizes)
     if scalar:
         canvas.text(canvas.box[0] - 8, sum(n.center[1] for n in net.nodes) / len(net.nodes),
@@ -593,7 +308,7 @@ def _panel(net: _Net, scalar: str, sizes: dict[str, int]) -> _Canvas:
     return canvas
 
 
-def _svg(panels: list[tuple[str, _Net]], title: str, sizes: dict[str, int]) -> str:
+def _svg(panels: list[tuple[str, Net]], title: str, sizes: dict[str, int]) -> str:
     """Lay the panels (the terms of a sum) side by side, ``+`` between, under ``title``."""
     parts: list[str] = []
     x = 0.0

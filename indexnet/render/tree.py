@@ -17,13 +17,15 @@ no two lines cross. The SVG needs no network access.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from math import prod
 
 from ..einsum.compiled import Plan
+from ..errors import InvalidArgumentError
 
-__all__ = ["contraction_tree", "plan_html"]
+__all__ = ["contraction_tree", "plan_html", "side_by_side"]
 
 _CHAR = 7.0
 _LINE = 15.0
@@ -31,7 +33,7 @@ _STYLE = (
     "<style>text{font:12px monospace;fill:#222}.leaf rect{fill:#eef3fb;stroke:#2b5797}"
     ".step rect{fill:#fff;stroke:#444}.step.largest rect{stroke:#c0392b;stroke-width:2.5;"
     "fill:#fdecea}.largest .mark{fill:#c0392b;font-weight:bold}line{stroke:#666;"
-    "stroke-width:1.5}</style>"
+    "stroke-width:1.5}.title{font:bold 14px sans-serif}.flops{font:13px sans-serif}</style>"
 )
 
 
@@ -101,12 +103,8 @@ def _height(box: _Box) -> int:
     return 0 if not box.children else 1 + max(_height(c) for c in box.children)
 
 
-def contraction_tree(plan: Plan) -> str:
-    """An SVG of ``plan``'s contraction tree, the largest intermediate marked.
-
-    The output is at the top and the operands at the bottom; a plan of a
-    single operand with no steps is that operand alone.
-    """
+def _drawing(plan: Plan) -> tuple[str, float, float]:
+    """The SVG elements of ``plan``'s tree (from (-10, -10)), its width and its height."""
     root = _tree(plan)
     levels = _height(root)
     row = max(b.height for b in _walk(root)) + 36
@@ -129,9 +127,73 @@ def contraction_tree(plan: Plan) -> str:
                          f'text-anchor="middle"{mark}>{escape(line)}</text>')
         parts.append(f'<g class="{cls}"{data}>{"".join(items)}</g>')
     width, height = right + 20, levels * row + max(b.height for b in _walk(root)) + 20
+    return "".join(parts), width, height
+
+
+def contraction_tree(plan: Plan) -> str:
+    """An SVG of ``plan``'s contraction tree, the largest intermediate marked.
+
+    The output is at the top and the operands at the bottom; a plan of a
+    single operand with no steps is that operand alone.
+    """
+    parts, width, height = _drawing(plan)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="indexnet-tree" width="{width:.0f}" '
             f'height="{height:.0f}" viewBox="-10 -10 {width:.1f} {height:.1f}">{_STYLE}'
-            f"{''.join(parts)}</svg>")
+            f"{parts}</svg>")
+
+
+def side_by_side(plan_a: Plan, plan_b: Plan, titles: Sequence[str] | None = None) -> str:
+    """One SVG with the contraction trees of two plans of one einsum, side by side.
+
+    Each tree is headed by its title (default: the plan's optimizer) and its
+    total FLOPs; the plan with more FLOPs also says how many times the
+    other's it takes (``13.0× the FLOPs of optimal``). Each tree marks its
+    own largest intermediate. ``bench --svg`` draws the slowest-planned and
+    the best path this way.
+
+    >>> from indexnet.einsum.compiled import cached_plan
+    >>> shapes = ((256, 784), (784, 256), (256, 10))
+    >>> greedy = cached_plan("nd,dh,hk->nk", shapes, "float64", "greedy")
+    >>> best = cached_plan("nd,dh,hk->nk", shapes, "float64", "optimal")
+    >>> svg = side_by_side(greedy, best)
+    >>> svg.count('class="tree"'), "12.96× the FLOPs of optimal" in svg
+    (2, True)
+    """
+    if str(plan_a.subscripts) != str(plan_b.subscripts) or plan_a.shapes != plan_b.shapes:
+        raise InvalidArgumentError(
+            f"side_by_side compares two plans of one einsum; got {plan_a.subscripts} "
+            f"{plan_a.shapes} and {plan_b.subscripts} {plan_b.shapes}")
+    names = list(titles) if titles is not None else [_optimizer(plan_a), _optimizer(plan_b)]
+    if len(names) != 2:
+        raise InvalidArgumentError(f"side_by_side takes two titles, got {len(names)}")
+    plans = (plan_a, plan_b)
+    heads = []
+    for k, p in enumerate(plans):
+        other = plans[1 - k]
+        ratio = p.flops / max(other.flops, 1)
+        more = f" ({ratio:.2f}× the FLOPs of {names[1 - k]})" if p.flops > other.flops else ""
+        heads.append((names[k], f"FLOPs {p.flops:,}{more}"))
+    drawn = [_drawing(p) for p in plans]
+    header = 2 * _LINE + 14
+    x, groups = 0.0, []
+    for (title, flops), (parts, width, _) in zip(heads, drawn):
+        width = max(width, _CHAR * max(len(title), len(flops)) + 20)
+        groups.append(f'<g class="tree" data-title="{escape(title)}" transform="translate('
+                      f'{x:.1f},0)"><text x="0" y="{_LINE - 10:.1f}" class="title">'
+                      f'{escape(title)}</text><text x="0" y="{2 * _LINE - 10:.1f}" class="flops">'
+                      f'{escape(flops)}</text><g transform="translate(0,{header:.1f})">{parts}</g>'
+                      "</g>")
+        x += width + 40
+    width = x - 40 + 20
+    height = max(h for _, _, h in drawn) + header + 10
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="indexnet-trees" '
+            f'width="{width:.0f}" height="{height:.0f}" viewBox="-10 -10 {width:.1f} '
+            f'{height:.1f}">{_STYLE}{"".join(groups)}</svg>')
+
+
+def _optimizer(plan: Plan) -> str:
+    """The name a plan's optimizer goes by (its path, when it was given one)."""
+    return plan.optimize if isinstance(plan.optimize, str) else "given path"
 
 
 def plan_html(plan: Plan) -> str:
