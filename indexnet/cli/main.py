@@ -1,7 +1,7 @@
 """The ``indexnet`` command: its parser, and the one error policy of every subcommand.
 
 Subcommands (``demo``, ``train``, ``explain``, ``eval``, ``derive``,
-``check``, ``bench``, ``plan``; one module each) only raise; :func:`main`
+``check``, ``bench``, ``plan``, ``report``; one module each) only raise; :func:`main`
 runs them through :func:`run_command`, which turns what they raise into an
 exit status and at most one line on stderr, never a traceback:
 
@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "benchmark every optimizer's contraction path: FLOPs against measured "
               "time"),
     "plan": ("plan", "show the contraction plan of an einsum string"),
+    "report": ("report", "write a program's report: one self-contained HTML page"),
 }
 
 
