@@ -170,3 +170,12 @@ def test_loop_nest_hoists_inner_products() -> None:
 def test_einsum_strings_as_equations(subscripts: str, text: str) -> None:
     assert einsum_equation(subscripts) == text
     assert eq(text).einsums() in ([subscripts], [])
+
+
+def test_loop_nest_of_a_claim_that_does_not_fit_names_its_problem() -> None:
+    # once an IndexError (the claim's right-hand side is empty when it does not fit)
+    from indexnet.render import loop_nest
+
+    p = parse("param b\ninput x^n\nL = sum_n (b + x^n)\nclaim dL/db^n = 1\n")
+    text = loop_nest(p.claims[0])
+    assert text.startswith("# no loops: ") and "b has 0 indices" in text

@@ -59,6 +59,9 @@ class _Loops:
         indent = "    " if out else ""
         if out:
             self.lines.append(f"for {', '.join(out)}:")
+        if not bodies:  # an empty sum: the statement is zero
+            self.lines.append(f"{indent}{target} = 0")
+            return
         first, text = bodies[0]
         if not first.summed and first.output == out:
             minus = "-" if first.coefficient < 0 else ""
@@ -179,6 +182,8 @@ def loop_nest(statement: ir.Equation | ir.Claim) -> str:
     for n:
         s += lambda·x[n]
     """
+    if isinstance(statement, ir.Claim) and statement.problem:
+        return f"# no loops: {statement.problem}"
     loops = _Loops()
     if isinstance(statement, ir.Equation):
         name, out = _name(statement.target), statement.free
