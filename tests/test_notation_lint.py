@@ -109,7 +109,7 @@ def test_swapped_letters_of_a_declared_tensor_warn_naming_both_lines() -> None:
     ("input A^i_j\nS^i_j = A^i_j + A^j_i", "A^j_i names A's axes j, i"),
     # document form, labelled names
     ("input ^n(x)_d\nparam (w_ℓ)^d_h\n^n(a)_h = ^n(x)_d (w_ℓ)^h_d",
-     "^h(w_ℓ)_d names w_ℓ's axes h, d but w_ℓ is declared ^d(w_ℓ)_h (line 2)"),
+     "(w_ℓ)_d^h names w_ℓ's axes h, d but w_ℓ is declared (w_ℓ)_h^d (line 2)"),
 ])
 def test_axes_named_as_another_axis_warn(text: str, start: str) -> None:
     (warning,) = axes(text)
