@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what the names below load on first use, for type checkers
     from .bench import BenchReport, bench_paths
     from .check.gradcheck import GradcheckReport, TensorCheck, gradcheck
     from .check.judge import CheckReport, ClaimResult
+    from .einsum.backprop import Pullback, value_and_grad, value_and_vjp
     from .einsum.plan import Plan, Step, contract, plan
     from .einsum.subscripts import Subscripts
     from .einsum.subscripts import parse as parse_subscripts
@@ -56,6 +57,8 @@ _LAZY = {
     "plan": "einsum.plan",
     "Subscripts": "einsum.subscripts", "parse_subscripts": "einsum.subscripts:parse",
     "Derivative": "einsum.vjp", "derivative": "einsum.vjp", "vjp": "einsum.vjp",
+    "Pullback": "einsum.backprop", "value_and_grad": "einsum.backprop",
+    "value_and_vjp": "einsum.backprop",
     "Program": "program", "parse": "program",
     "Network": "seednet.nn",
     "SEED": "seednet.seed", "SeedFormula": "seednet.seed",
@@ -106,6 +109,7 @@ __all__ = [
     "ProgramError",
     "ProgramSizeError",
     "ProgramSyntaxError",
+    "Pullback",
     "SeedFormula",
     "SizeMismatchError",
     "Step",
@@ -120,5 +124,7 @@ __all__ = [
     "parse",
     "parse_subscripts",
     "plan",
+    "value_and_grad",
+    "value_and_vjp",
     "vjp",
 ]

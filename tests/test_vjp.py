@@ -279,8 +279,9 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 def test_an_unexpected_error_in_vjp_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     vjp_module = importlib.import_module("indexnet.einsum.vjp")
+    tape_module = importlib.import_module("indexnet.einsum.tape")
     vjp_module.clear_call_cache()  # a remembered call would not compile anything
-    monkeypatch.setattr(vjp_module, "_compile_gradient", _boom)
+    monkeypatch.setattr(tape_module, "finisher", _boom)
     with pytest.raises(InternalError, match="internal error, please report: computing einsum "
                        "gradients") as caught:
         vjp("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)), cotangent=np.ones((2, 4)))
@@ -291,7 +292,7 @@ def test_an_unexpected_error_on_the_remembered_path_is_an_internal_error() -> No
     vjp_module = importlib.import_module("indexnet.einsum.vjp")
     a, b, g = np.ones((2, 5)), np.ones((5, 4)), np.ones((2, 4))
     vjp("ij,jk->ik", a, b, cotangent=g)  # remembered
-    key = next(k for k in vjp_module._CALLS if k[0] == "ij,jk->ik" and k[3][1] == (2, 5))
+    key = next(k for k in vjp_module._CALLS if k[0] == "ij,jk->ik" and k[4][1] == (2, 5))
     saved = vjp_module._CALLS[key]
     vjp_module._CALLS[key] = (_boom, _boom)
     try:
@@ -321,8 +322,8 @@ def test_a_remembered_call_gives_what_the_checked_path_gives(
 def test_an_unexpected_error_in_derivative_is_an_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    vjp_module = importlib.import_module("indexnet.einsum.vjp")
-    monkeypatch.setattr(vjp_module, "parse", _boom)
+    rule_module = importlib.import_module("indexnet.einsum.rule")
+    monkeypatch.setattr(rule_module, "parse", _boom)
     with pytest.raises(InternalError, match="internal error, please report: deriving an "
                        "einsum's gradient formula: ZeroDivisionError") as caught:
         derivative("ij,jk->ik", wrt=0)

@@ -12,5 +12,11 @@ listed before it:
 * :mod:`~indexnet.einsum.measured`: ``optimize="measured"`` and its disk cache;
 * :mod:`~indexnet.einsum.plan`: the entry points :func:`~indexnet.einsum.plan.plan` and
   :func:`~indexnet.einsum.plan.contract`;
-* :mod:`~indexnet.einsum.vjp`: the einsum derivative rule and vector-Jacobian products.
+* :mod:`~indexnet.einsum.rule`: the einsum derivative rule (one operand's gradient as an
+  einsum) and what turns its result into that gradient;
+* :mod:`~indexnet.einsum.tape`: the compiled reverse pass of one plan's contraction tree;
+* :mod:`~indexnet.einsum.backprop`: :func:`~indexnet.einsum.backprop.value_and_vjp` and
+  :func:`~indexnet.einsum.backprop.value_and_grad`, the forward pass and every gradient by
+  reverse accumulation, reusing the forward intermediates;
+* :mod:`~indexnet.einsum.vjp`: :func:`~indexnet.einsum.vjp.vjp`, the gradients alone.
 """
