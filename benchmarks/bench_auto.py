@@ -7,8 +7,11 @@ planning time (median over seeds, wall clock). Contenders: indexnet's
 ``auto`` (dp within a planning budget, then greedy/random-greedy), opt_einsum's
 ``auto`` (``oe-auto`` in indexnet), ``greedy``, ``random-greedy-128`` and, up
 to 20 operands, an unbounded ``dp`` (exact among paths without outer
-products). cotengra joins when installed. Targets (issue 11): FLOPs within
-1.1× of the best, planning under 50 ms for n ≤ 20 and under 1 s for n ≤ 50.
+products). cotengra's hyper-optimizer (5 s a network) joins when installed,
+and then indexnet's auto also refines its heuristic paths with cotengra
+(subtree reconfiguration; beyond 20 operands its hyper-optimizer too).
+Targets (issue 11): FLOPs within 1.1× of the best, planning under 50 ms for
+n ≤ 20 and under 1 s for n ≤ 50.
 
 "Best" is the fewest FLOPs among the contenders of this run only; beyond 20
 operands no exact search finishes here, so it may not be the optimum.
@@ -42,7 +45,11 @@ def contenders(n: int) -> dict[str, Any]:
     try:
         import cotengra  # optional: the anchor when installed
 
-        found["cotengra"] = cotengra.HyperOptimizer(max_time=5.0, progbar=False)
+        from indexnet.einsum.cotengra_paths import _methods
+
+        # a stateful searcher: a fresh one for each network (plan_once calls the factory)
+        found["cotengra"] = lambda: cotengra.HyperOptimizer(
+            methods=_methods(), max_time=5.0, parallel=False, progbar=False)
     except ImportError:
         pass
     return found
@@ -53,8 +60,8 @@ def plan_once(name: str, optimizer: Any, eq: str, shapes: list[Any]) -> tuple[fl
     if optimizer is None:
         _, info, _ = auto_path(eq, shapes, None, auto_budget(len(shapes)))
     else:
-        if hasattr(optimizer, "best"):  # a stateful searcher: a fresh one each time
-            optimizer = type(optimizer)(**getattr(optimizer, "_init_kwargs", {}))
+        if callable(optimizer) and not hasattr(optimizer, "best"):  # a factory
+            optimizer = optimizer()
         _, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimizer)
     return float(info.opt_cost), time.perf_counter() - start
 

@@ -383,6 +383,10 @@ def test_cli_ix_file_prints_a_json_list(main: Callable[[list[str]], int], capsys
         (["bench", "nd,dh->nH", "--sizes", "n=2,d=3,h=4"], "output index 'H'"),
         (["bench", "missing.ix"], "cannot read program 'missing.ix': no such file"),
         (["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--plot", "out.svg"], "PNG"),
+        (["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--memory-limit", "8", "--plot",
+          "out.png"], "--plot does not apply to --memory-limit"),
+        (["bench", "nd,dh->nh", "--sizes", "n=2,d=3,h=4", "--memory-limit", "8", "--backend",
+          "dask"], "leave out --backend dask"),
     ],
 )
 def test_cli_errors_are_one_line_exit_2(
@@ -417,6 +421,7 @@ def test_report_without_runs_has_no_fastest() -> None:
 @pytest.mark.parametrize(("option", "value"), [
     ("--seed", "-1"), ("--repeats", "0"), ("--random", "0"), ("--threads", "-1"),
     ("--output-indices", "-2"), ("--regularity", "0"), ("--budget", "inf"),
+    ("--memory-limit", "0"), ("--memory-limit", "lots"),
 ])
 def test_cli_bounded_options_are_usage_errors(main: Callable[[list[str]], int], capsys: Any,
                                               option: str, value: str) -> None:
@@ -492,3 +497,42 @@ def test_plot_reports_checks_the_path_and_writes_atomically(tmp_path: Any) -> No
     plot_reports([report], str(target))
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".indexnet-")] == []
+
+
+# -- sliced plans under --memory-limit (run locally; on a cluster: test_sliced_dask.py) ------
+
+SLICED_KEYS = {"expression", "sizes", "memory_limit", "where", "unsliced", "results", "notes"}
+SLICED_ROW_KEYS = {"optimizer", "flops", "unsliced_flops", "overhead", "slices", "sliced",
+                   "largest_intermediate", "plan_seconds", "run_seconds", "max_rel_diff",
+                   "skipped", "note"}
+
+
+@pytest.mark.skipif(not HAVE_COTENGRA, reason="slicing needs cotengra")
+def test_cli_memory_limit_reports_the_sliced_plans(main: Callable[[list[str]], int],
+                                                   capsys: Any) -> None:
+    argv = ["bench", "nd,dh,hk->nk", "--sizes", "n=64,d=96,h=64,k=4", "--memory-limit", "256",
+            "--repeats", "2", "--budget", "2", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == SLICED_KEYS and out["where"] == "locally"
+    assert [r["optimizer"] for r in out["results"]] == ["auto", "cotengra"]
+    assert out["unsliced"]["largest_intermediate"] > 256 and out["unsliced"]["slices"] == 1
+    for row in out["results"]:
+        assert set(row) == SLICED_ROW_KEYS and row["skipped"] is None
+        assert row["slices"] > 1 and row["largest_intermediate"] <= 256
+        assert row["overhead"] >= 1.0 and row["max_rel_diff"] < 1e-12
+        assert isinstance(row["run_seconds"], float)
+
+
+@pytest.mark.skipif(not HAVE_COTENGRA, reason="slicing needs cotengra")
+def test_cli_memory_limit_table_and_a_limit_below_the_output(
+    main: Callable[[list[str]], int], capsys: Any
+) -> None:
+    argv = ["bench", "ab,bc,cd->ad", "--sizes", "a=8,b=40,c=40,d=8", "--memory-limit", "32",
+            "--optimizers", "greedy", "--repeats", "1"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "memory_limit 32 elements, slices run locally" in lines[1]
+    assert lines[4].startswith("unsliced") and lines[5].startswith("greedy")
+    assert "skipped: memory_limit=32 elements cannot be met" in lines[5]
+    assert "the output alone has 64" in lines[5]

@@ -12,7 +12,9 @@ Exponential optimizers search in a worker process that is killed when it
 exceeds the time budget (:mod:`indexnet.bench.search`), so nothing ever
 hangs; a path predicted to run longer than the budget is reported with its
 predicted cost and not run. :func:`ix_terms` lists the product terms of an
-index-language program, to benchmark each.
+index-language program, to benchmark each. :func:`bench_sliced` compares the
+plans sliced to fit a memory limit, run locally or on a Dask cluster, with
+the unsliced plan.
 
 >>> report = bench_paths("nd,dh,hk->nk", {"n": 8, "d": 6, "h": 4, "k": 2},
 ...                      optimizers=["left-to-right", "optimal"], repeats=3)
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -34,7 +37,10 @@ import numpy as np
 
 from .. import ir
 from ..einsum.compiled import Plan, cached_plan
+from ..einsum.cotengra_paths import cotengra_installed
 from ..einsum.measured import Path
+from ..einsum.memory import resolve_limit
+from ..einsum.plan import plan as make_plan
 from ..einsum.subscripts import index_sizes, operand_shapes, parse
 from ..einsum.timing import (
     backend_runner,
@@ -46,14 +52,17 @@ from ..einsum.timing import (
     time_paths,
     to_numpy,
 )
-from ..errors import InvalidArgumentError
+from ..errors import IndexnetError, InvalidArgumentError
 from ..program import parse as parse_program
 from ..typing import Shape
 from .equations import shapes_from_sizes
-from .report import BenchReport, PathResult
+from .report import BenchReport, PathResult, SlicedReport, SlicedResult
 from .search import BENCH_OPTIMIZERS, BUDGET_S, check_optimizers, find_path
 
-__all__ = ["CLOCKS", "bench_paths", "ix_terms"]
+__all__ = ["CLOCKS", "SLICED_OPTIMIZERS", "bench_paths", "bench_sliced", "ix_terms"]
+
+#: The optimizers :func:`bench_sliced` compares by default (cotengra when installed).
+SLICED_OPTIMIZERS: tuple[str, ...] = ("auto", "cotengra")
 
 #: The clocks ``bench_paths(clock=...)`` can time with.
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -156,6 +165,148 @@ def bench_paths(
         row.predicted_seconds = predicted_seconds(p)
     _run_rows(report, plans, shape_list, seed, say)
     return report
+
+
+def bench_sliced(
+    subscripts: str,
+    sizes: Mapping[str, int] | None = None,
+    *,
+    shapes: Sequence[Shape] | None = None,
+    memory_limit: Any = "max_input",
+    optimizers: Sequence[str] | None = None,
+    client: Any = None,
+    repeats: int = 7,
+    budget: float = BUDGET_S,
+    dtype: Any = "float64",
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> SlicedReport:
+    """Plan ``subscripts`` under ``memory_limit`` (sliced where no path fits) and time it.
+
+    Give index ``sizes`` or operand ``shapes``. Each of ``optimizers``
+    (default: ``auto``, and ``cotengra`` when installed) plans within the
+    limit; each plan runs on random arrays, on the Dask ``client``'s cluster
+    (a ``distributed.Client``) or, without one, locally, one slice in memory
+    at a time. The unsliced plan (``auto``) is the reference: its FLOPs, and,
+    when its largest intermediate fits in a quarter of this machine's
+    memory and its predicted time in ``budget``, its result and time. Every
+    row reports its slices, the FLOPs overhead of slicing, its planning time
+    and the median of up to ``repeats`` runs (as many as fit ``budget``).
+    """
+    if repeats < 1:
+        raise InvalidArgumentError(f"repeats must be >= 1, got {repeats}")
+    if not budget > 0:
+        raise InvalidArgumentError(f"budget must be > 0 seconds, got {budget}")
+    if shapes is None and sizes is None:
+        raise InvalidArgumentError("give index sizes or operand shapes")
+    shape_list = shapes_from_sizes(subscripts, sizes or {}) if shapes is None else \
+        [tuple(int(n) for n in s) for s in shapes]
+    parsed = parse(subscripts, ndims=[len(s) for s in shape_list])
+    all_sizes = index_sizes(parsed, shape_list)
+    expression = str(parsed)
+    dtype_name = str(np.dtype(dtype))
+    limit = resolve_limit(memory_limit, shape_list)
+    names = list(optimizers) if optimizers is not None else \
+        [o for o in SLICED_OPTIMIZERS if o != "cotengra" or cotengra_installed()]
+    say = progress or (lambda _msg: None)
+    where = "locally" if client is None else \
+        f"on the Dask cluster at {getattr(client.scheduler, 'address', client)}"
+    report = SlicedReport(expression, {c: all_sizes[c] for c in parsed.letters}, limit, where,
+                          SlicedResult("unsliced"), [], dtype_name, repeats, budget)
+    arrays = random_arrays(shape_list, dtype_name, seed=seed)
+    say("planning and running the unsliced plan")
+    reference, expected = _unsliced_row(expression, shape_list, dtype_name, arrays, repeats,
+                                         budget)
+    report.reference = reference
+    if expected is None:
+        report.notes.append(f"the unsliced plan was not run ({reference.skipped}); the sliced "
+                            "results are not checked")
+    for name in names:
+        say(f"planning and running: {name}")
+        report.results.append(_sliced_row(name, expression, shape_list, dtype_name, limit,
+                                          arrays, expected, client, repeats, budget))
+    return report
+
+
+def _unsliced_row(
+    expression: str, shapes: Sequence[Shape], dtype: str, arrays: Sequence[Any], repeats: int,
+    budget: float,
+) -> tuple[SlicedResult, Any]:
+    """The unsliced plan's row, and its result (None when it was too big or slow to run)."""
+    start = time.perf_counter()
+    p = cached_plan(expression, tuple(shapes), dtype, "auto", None)
+    row = SlicedResult("unsliced", p.flops, None, 1, None, p.largest_intermediate,
+                       time.perf_counter() - start)
+    nbytes = p.largest_intermediate * np.dtype(dtype).itemsize
+    if nbytes > _memory_cap():
+        row.skipped = (f"largest intermediate {nbytes / 2**30:.3g} GiB: over the "
+                       f"{_memory_cap() / 2**30:.3g} GiB memory cap, not run")
+        return row, None
+    if predicted_seconds(p) > budget:
+        row.skipped = f"predicted {predicted_seconds(p):.3g} s a call: over the budget, not run"
+        return row, None
+    expected = p(*arrays)
+    row.run_seconds = _median_time(lambda: p(*arrays), repeats, budget)
+    return row, expected
+
+
+def _median_time(run: Callable[[], Any], repeats: int, budget: float) -> float:
+    """The median wall-clock time of ``run``: up to ``repeats`` calls after a warm-up.
+
+    As many calls as fit ``budget``, at least one.
+    """
+    start = time.perf_counter()
+    run()
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(max(1, min(repeats, int(budget / max(first, 1e-9)) - 1))):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _sliced_row(
+    name: str, expression: str, shapes: Sequence[Shape], dtype: str, limit: int,
+    arrays: Sequence[Any], expected: Any, client: Any, repeats: int, budget: float,
+) -> SlicedResult:
+    """One optimizer's plan under ``limit``: planned, checked, then timed."""
+    row = SlicedResult(name)
+    optimize: Any = name  # "cotengra" too, which OptimizeKind does not list
+    start = time.perf_counter()
+    try:
+        p = make_plan(expression, *shapes, optimize=optimize, dtype=dtype, memory_limit=limit,
+                      budget=budget)
+    except IndexnetError as err:  # the limit cannot be met, cotengra missing...
+        row.skipped = str(err)
+        return row
+    row.plan_seconds = time.perf_counter() - start
+    row.flops, row.largest_intermediate, row.note = p.flops, p.largest_intermediate, p.note
+    slicing = p.slicing
+    row.slices = 1 if slicing is None else slicing.n_slices
+    row.unsliced_flops = p.flops if slicing is None else slicing.unsliced_flops
+    if slicing is not None:
+        row.sliced = ", ".join(f"{c} {n}/{k}" for c, n, k in
+                               zip(slicing.indices, slicing.sizes, slicing.chunks))
+    if predicted_seconds(p) * row.slices > budget:  # the steps' prediction is one slice's
+        row.skipped = f"predicted {p.flops:.3g} FLOPs: over the {budget:g} s budget, not run"
+        return row
+    if client is None:
+        def run() -> Any:
+            return p(*arrays)
+    else:
+        from ..einsum.distributed import run_on_cluster
+
+        def run() -> Any:
+            return run_on_cluster(p, arrays, client)
+    got = np.asarray(run())  # checked against the unsliced result before anything is timed
+    if expected is not None and got.size:
+        scale = max(float(np.max(np.abs(expected))), np.finfo(np.float64).tiny)
+        row.max_rel_diff = float(np.max(np.abs(got - expected))) / scale
+    elif expected is not None:
+        row.max_rel_diff = 0.0
+    row.run_seconds = _median_time(run, repeats, budget)
+    return row
 
 
 def _run_rows(

@@ -1,5 +1,9 @@
 """Benchmark reports: one row per optimizer, as a plain-text table, markdown or JSON.
 
+:class:`BenchReport` compares every optimizer's path; :class:`SlicedReport`
+compares plans sliced to fit a memory limit (``indexnet bench --memory-limit``,
+``--dask``) with the unsliced plan.
+
 >>> r = BenchReport("ij,jk->ik", {"i": 2, "j": 2, "k": 2},
 ...                 [PathResult("greedy", 16, 4, 1e-4, 2e-6), PathResult("naive", 16)])
 >>> r.fastest, r.as_dict()["results"][1]["run_seconds"]
@@ -13,7 +17,7 @@ from typing import Any
 
 from .search import BUDGET_S
 
-__all__ = ["BenchReport", "PathResult"]
+__all__ = ["BenchReport", "PathResult", "SlicedReport", "SlicedResult"]
 
 
 @dataclass
@@ -182,6 +186,124 @@ class BenchReport:
                 f"{r.skipped or ''} |"
             )
         return "\n".join(lines)
+
+
+@dataclass
+class SlicedResult:
+    """One plan under a memory limit: its slicing, costs and times, or why it was skipped.
+
+    ``sliced`` describes the cut indices (``"d 784/196"``: size 784 in
+    chunks of 196); ``slices`` is 1 for a plan that fits unsliced.
+    ``unsliced_flops`` are the same path's FLOPs unsliced; ``max_rel_diff``
+    (the largest difference over the largest magnitude) compares the result
+    with the unsliced plan's, when that could run.
+    """
+
+    optimizer: str
+    flops: int | None = None
+    unsliced_flops: int | None = None
+    slices: int | None = None
+    sliced: str | None = None
+    largest_intermediate: int | None = None
+    plan_seconds: float | None = None
+    run_seconds: float | None = None
+    max_rel_diff: float | None = None
+    skipped: str | None = None
+    note: str | None = None
+
+    @property
+    def overhead(self) -> float | None:
+        """Sliced FLOPs over the same path's unsliced FLOPs."""
+        if self.flops is None or not self.unsliced_flops:
+            return None
+        return self.flops / self.unsliced_flops
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as ``indexnet bench --memory-limit ... --json`` prints it."""
+        return {
+            "optimizer": self.optimizer, "flops": self.flops,
+            "unsliced_flops": self.unsliced_flops, "overhead": self.overhead,
+            "slices": self.slices, "sliced": self.sliced,
+            "largest_intermediate": self.largest_intermediate,
+            "plan_seconds": self.plan_seconds, "run_seconds": self.run_seconds,
+            "max_rel_diff": self.max_rel_diff, "skipped": self.skipped, "note": self.note,
+        }
+
+
+@dataclass
+class SlicedReport:
+    """Plans of one expression sliced to fit ``memory_limit``, and the unsliced plan.
+
+    ``reference`` is the unsliced plan's row (its run, when it fits in
+    memory, is what the sliced results are checked against); ``where`` says
+    where the slices ran (``"locally"`` or the Dask scheduler's address).
+
+    >>> r = SlicedReport("ij,jk->ik", {"i": 2, "j": 8, "k": 2}, 4, "locally",
+    ...                  SlicedResult("unsliced", 64, None, 1, None, 4),
+    ...                  [SlicedResult("auto", 64, 64, 2, "j 8/4", 4, 0.001, 2e-5, 0.0)])
+    >>> for line in r.table().splitlines()[3:]:
+    ...     print(line)
+    optimizer  FLOPs  overhead  slices  sliced  largest  plan ms  run ms  max rel. diff
+    unsliced      64         -       1  -             4        -       -              -
+    auto          64     1.00x       2  j 8/4         4    1.000   0.020              0
+    """
+
+    expression: str
+    sizes: dict[str, int]
+    memory_limit: int
+    where: str
+    reference: SlicedResult
+    results: list[SlicedResult]
+    dtype: str = "float64"
+    repeats: int = 7
+    budget: float = BUDGET_S
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """One JSON object: expression, sizes, memory_limit, where, unsliced, results."""
+        return {
+            "expression": self.expression, "sizes": dict(self.sizes),
+            "memory_limit": self.memory_limit, "where": self.where,
+            "unsliced": self.reference.as_dict(),
+            "results": [r.as_dict() for r in self.results], "notes": list(self.notes),
+        }
+
+    def table(self) -> str:
+        """A plain-text table: the unsliced plan, then each sliced plan."""
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        head = [
+            f"{self.expression}  ({sizes})",
+            f"memory_limit {self.memory_limit:,} elements, slices run {self.where}; "
+            f"{self.dtype}, median of up to {self.repeats} runs, budget {self.budget:g} s",
+        ]
+        headers = ["optimizer", "FLOPs", "overhead", "slices", "sliced", "largest", "plan ms",
+                   "run ms", "max rel. diff"]
+        rows = []
+        for r in [self.reference, *self.results]:
+            cells = [
+                r.optimizer, _num(r.flops), _ratio(r.overhead),
+                f"{r.slices:,}" if r.slices is not None else "-", r.sliced or "-",
+                f"{r.largest_intermediate:,}" if r.largest_intermediate is not None else "-",
+                f"{r.plan_seconds * 1e3:.3f}" if r.plan_seconds is not None else "-",
+                _ms(r.run_seconds),
+                f"{r.max_rel_diff:.3g}" if r.max_rel_diff is not None else "-",
+            ]
+            if r.skipped:
+                cells.append(f"skipped: {r.skipped}")
+            rows.append(cells)
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+
+        def line(cells: list[str]) -> str:
+            parts = [cells[0].ljust(widths[0])]
+            parts += [c.ljust(w) if i == 3 else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(cells[1:9], widths[1:]))]
+            parts += cells[9:]
+            return "  ".join(parts).rstrip()
+
+        out = [*head, "", line(headers), *(line(row) for row in rows)]
+        out += [f"note: {r.optimizer}: {r.note}" for r in self.results if r.note]
+        out += [f"note: {n}" for n in self.notes]
+        return "\n".join(out)
 
 
 def _ratio(value: float | None, missing: str = "-", sign: str = "x") -> str:

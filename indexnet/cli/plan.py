@@ -46,8 +46,30 @@ def register(subparsers: Any) -> None:
                    help="time allowed to an exponential path search (optimal, branch-*, dp, "
                    "auto-hq) on more than six operands, after which the best path found "
                    "is used and the plan says so; default 10")
+    p.add_argument("--memory-limit", type=memory_limit_arg, metavar="ELEMENTS",
+                   help="largest intermediate allowed (elements, or max_input: the largest "
+                   "operand's size); where no path fits it, the plan runs in slices (with "
+                   "cotengra installed) and shows them")
     add_json_option(p)
     p.set_defaults(func=run)
+
+
+def memory_limit_arg(text: str) -> int | str:
+    """``--memory-limit``: a number of elements >= 1, or ``max_input``.
+
+    >>> memory_limit_arg("2,560"), memory_limit_arg("max_input")
+    (2560, 'max_input')
+    """
+    if text == "max_input":
+        return text
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of elements >= 1 or max_input, not {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,13 +89,15 @@ def run(args: argparse.Namespace) -> int:
         )
     shapes = operand_shapes(parsed.inputs, sizes)
     # an exponential search stops at --budget with the best path found; the plan's note says so
-    result = plan(args.subscripts, *shapes, optimize=args.optimize, budget=args.budget)
+    result = plan(args.subscripts, *shapes, optimize=args.optimize, budget=args.budget,
+                  memory_limit=args.memory_limit)
     print(json_text(_as_json(result)) if args.json else result)
     return 0
 
 
 def _as_json(result: Plan) -> dict[str, Any]:
-    """The ``--json`` object of a plan."""
+    """The ``--json`` object of a plan (``slicing`` None unless it runs in slices)."""
+    s = result.slicing
     return {
         "subscripts": str(result.subscripts),
         "shapes": [list(s) for s in result.shapes],
@@ -86,5 +110,11 @@ def _as_json(result: Plan) -> dict[str, Any]:
         "flops": result.flops,
         "naive_flops": result.naive_flops,
         "largest_intermediate": result.largest_intermediate,
+        "memory_limit": result.memory_limit,
+        "slicing": None if s is None else {
+            "indices": list(s.indices), "sizes": list(s.sizes), "chunks": list(s.chunks),
+            "slices": s.n_slices, "flops_per_slice": s.flops_per_slice,
+            "unsliced_flops": s.unsliced_flops, "overhead": s.overhead,
+        },
         "note": result.note,
     }

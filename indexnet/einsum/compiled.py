@@ -33,16 +33,29 @@ import opt_einsum
 from ..errors import (
     AllocationError,
     InvalidArgumentError,
+    MemoryLimitError,
     OperandCountError,
     SizeMismatchError,
 )
 from ..typing import ArrayLike, Shape, StepKind
+from . import cotengra_paths
+from .cotengra_paths import RECONFIGURE_BUDGET_S, is_cotengra_object, slice_path
 from .kernels import Kernel, broadcast_sizes, chain, compile_step
-from .memory import too_large, within_limit
+from .memory import output_limit_error, too_large, within_limit
+from .paths import check_path, cotengra_path, is_optimizer_object, object_path
 from .search import SEARCH_BUDGET_S, find_path
+from .slicing import Slicing, choose_chunks, slice_axes, sliced_cost, step_terms
 from .subscripts import Subscripts, index_sizes, parse
 
-__all__ = ["DISPLAYS", "Plan", "Step", "build_plan", "cached_plan", "check_path"]
+__all__ = [
+    "DISPLAYS",
+    "Plan",
+    "Step",
+    "build_plan",
+    "cached_plan",
+    "check_path",
+    "is_optimizer_object",
+]
 
 #: How a plan shows itself in a notebook (``svg``: its contraction tree, ``html``).
 #: The einsum engine imports no printer; :mod:`indexnet.render` installs them here.
@@ -82,7 +95,11 @@ class Plan:
     (elements), ``memory_limit`` (the limit it was planned under, or None),
     ``measurement`` (for ``optimize="measured"``: the
     :class:`~indexnet.einsum.measured.MeasuredChoice` that picked the path, else
-    None), and ``kernel``: the compiled function itself, which skips the
+    None), ``slicing`` (for a plan that meets ``memory_limit`` only in slices: the
+    :class:`~indexnet.einsum.slicing.Slicing` record of the sliced indices, the
+    number of slices and the FLOPs overhead; then ``steps``, ``largest_intermediate``
+    and the steps' FLOPs are one slice's, ``flops`` all slices'), and
+    ``kernel``: the compiled function itself, which skips the
     argument checks of ``__call__``; use it only in a hot loop whose NumPy
     arrays are known to have the planned shapes (as :class:`~indexnet.Network`
     does). A plan is immutable and cached: two equal requests get the same
@@ -102,11 +119,15 @@ class Plan:
     measurement: Any = None
     note: str | None = None
     refusal: str | None = None
+    slicing: Slicing | None = None
     kernel: Kernel = field(init=False)
 
     def __post_init__(self) -> None:
         schedule = [(step.operands, step.kernel) for step in self.steps]
-        object.__setattr__(self, "kernel", chain(schedule, len(self.shapes)))
+        kernel = chain(schedule, len(self.shapes))
+        if self.slicing is not None:  # the steps are one slice's: loop over slices and sum
+            kernel = self.slicing.wrap(kernel)
+        object.__setattr__(self, "kernel", kernel)
 
     def check_fits(self) -> None:
         """Raise :class:`~indexnet.errors.AllocationError` if a tensor of the plan cannot fit.
@@ -143,6 +164,8 @@ class Plan:
                 )
             arrays.append(op)
         if foreign:
+            if self.slicing is not None:
+                return self.slicing.run(self._expression, arrays)
             return self._expression(*arrays)
         if self.refusal is not None:
             raise AllocationError(self.refusal)
@@ -150,10 +173,9 @@ class Plan:
 
     @functools.cached_property
     def _expression(self) -> Any:
-        """opt_einsum's expression for this path: it runs other libraries' arrays."""
-        return opt_einsum.contract_expression(
-            str(self.subscripts), *self.shapes, optimize=self.path
-        )
+        """opt_einsum's expression for this path (one slice's): it runs other libraries' arrays."""
+        shapes = self.shapes if self.slicing is None else self.slicing.slice_shapes
+        return opt_einsum.contract_expression(str(self.subscripts), *shapes, optimize=self.path)
 
     @property
     def speedup(self) -> float:
@@ -181,8 +203,11 @@ class Plan:
         lines = [
             f"{self.subscripts}  shapes {', '.join(map(str, self.shapes))}",
             f"  FLOPs {self.flops:,} (naive {self.naive_flops:,}, {self.speedup:.3g}x), "
-            f"largest intermediate {self.largest_intermediate:,} elements",
+            f"largest intermediate {self.largest_intermediate:,} elements"
+            + (" per slice" if self.slicing is not None else ""),
         ]
+        if self.slicing is not None:
+            lines.append(f"  {self.slicing}; one slice's steps:")
         lines += [f"  step {i}: {step}" for i, step in enumerate(self.steps)]
         lines += [f"  note: {text}" for text in (self.note, self.refusal) if text]
         return "\n".join(lines)
@@ -212,17 +237,65 @@ def build_plan(
     """Plan ``subscripts`` for ``shapes`` and ``dtype`` (a NumPy dtype's name).
 
     ``optimize`` is an optimizer name (:data:`~indexnet.typing.OPTIMIZERS`),
-    ``"naive"`` or an explicit path as a tuple of tuples; ``memory_limit``
-    (elements) is met or refused (:func:`~indexnet.einsum.memory.within_limit`);
-    an exponential search stops after ``budget`` seconds
-    (:func:`~indexnet.einsum.search.find_path`) and the plan's ``note`` says so.
+    ``"cotengra"``, ``"naive"``, an explicit path as a tuple of tuples, or an
+    optimizer object (opt_einsum's ``PathOptimizer``, cotengra's). An
+    exponential search stops after ``budget`` seconds
+    (:func:`~indexnet.einsum.search.find_path`; cotengra's ``max_time``) and
+    the plan's ``note`` says so. ``memory_limit`` (elements) is met
+    (:func:`~indexnet.einsum.memory.within_limit`), else, when cotengra is
+    installed and the path is not an explicit one, met in slices
+    (:mod:`indexnet.einsum.slicing`), else refused.
     """
     parsed = parse(subscripts, ndims=[len(s) for s in shapes])
     sizes = index_sizes(parsed, shapes)  # raises SizeMismatchError where sizes disagree
+    if optimize == "cotengra" or is_cotengra_object(optimize):
+        if memory_limit is not None and prod(sizes[c] for c in parsed.output) > memory_limit:
+            raise output_limit_error(parsed, shapes, memory_limit)
+        path, sliced, note = cotengra_path(parsed, shapes, sizes, optimize, memory_limit, budget)
+        return _sliced_plan(parsed, shapes, dtype, optimize, path, sliced, memory_limit, note,
+                            budget)
     path, info, note = _contract_path(parsed, shapes, sizes, optimize, memory_limit, budget)
     if memory_limit is not None:
-        path, info = within_limit(parsed, shapes, optimize, path, info, memory_limit)
-    steps = _compile_steps(info, shapes, dtype in _FAST_DTYPES)
+        try:
+            path, info = within_limit(parsed, shapes, optimize, path, info, memory_limit)
+        except MemoryLimitError:
+            explicit = optimize == "naive" or isinstance(optimize, tuple)
+            if explicit or not cotengra_paths.cotengra_installed() or 0 in sizes.values():
+                raise  # an explicit path is only checked; without cotengra, no slicing
+            if prod(sizes[c] for c in parsed.output) > memory_limit:
+                raise output_limit_error(parsed, shapes, memory_limit) from None
+            # no unsliced path fits: slice the optimizer's own best path (found without a limit,
+            # and likely planned already)
+            best = _unlimited(subscripts, parsed, shapes, sizes, dtype, optimize, budget)
+            return _sliced_plan(parsed, shapes, dtype, optimize, best[0], (), memory_limit,
+                                best[1], budget)
+    return _plan_of(parsed, shapes, dtype, optimize, path, info, memory_limit, note)
+
+
+def _unlimited(
+    subscripts: str, parsed: Subscripts, shapes: tuple[Shape, ...], sizes: dict[str, int],
+    dtype: str, optimize: Any, budget: float | None,
+) -> tuple[list[tuple[int, ...]], str | None]:
+    """The path ``optimize`` finds without a memory limit (from the plan cache), and its note."""
+    try:
+        hash(optimize)
+    except TypeError:  # an unhashable optimizer object: searched afresh
+        path, _, note = _contract_path(parsed, shapes, sizes, optimize, None, budget)
+        return path, note
+    found = cached_plan(subscripts, shapes, dtype, optimize, None, budget)
+    return found.path, found.note
+
+
+def _plan_of(
+    parsed: Subscripts, shapes: tuple[Shape, ...], dtype: str, optimize: Any, path: Any,
+    info: Any, memory_limit: int | None, note: str | None, slicing: Slicing | None = None,
+    sizes: dict[str, int] | None = None,
+) -> Plan:
+    """The :class:`Plan` of ``path``; ``info`` is opt_einsum's for it.
+
+    For a sliced plan ``info`` is one slice's and ``sizes`` the whole operands' index sizes.
+    """
+    steps = _compile_steps(info, info_shapes(shapes, slicing), dtype in _FAST_DTYPES)
     return Plan(
         subscripts=parsed,
         shapes=shapes,
@@ -230,13 +303,79 @@ def build_plan(
         optimize=optimize,
         path=[tuple(p) for p in path],
         steps=steps,
-        flops=int(info.opt_cost),
-        naive_flops=_naive_cost(parsed, info.size_dict),
+        flops=int(info.opt_cost) * (1 if slicing is None else slicing.n_slices),
+        naive_flops=_naive_cost(parsed, info.size_dict if sizes is None else sizes),
         largest_intermediate=int(info.largest_intermediate),
         memory_limit=memory_limit,
         note=note,
         refusal=too_large(_tensors(parsed, steps, info.size_dict), dtype),
+        slicing=slicing,
     )
+
+
+def info_shapes(shapes: tuple[Shape, ...], slicing: Slicing | None) -> tuple[Shape, ...]:
+    """The shapes the steps are compiled for: the operands', or one slice's."""
+    return shapes if slicing is None else slicing.slice_shapes
+
+
+def _sliced_plan(
+    parsed: Subscripts,
+    shapes: tuple[Shape, ...],
+    dtype: str,
+    optimize: Any,
+    path: list[tuple[int, ...]],
+    sliced: tuple[str, ...],
+    limit: int | None,
+    note: str | None,
+    budget: float | None = None,
+) -> Plan:
+    """The plan of ``path``: whole if it fits ``limit``, else in slices.
+
+    The slicing is the cheapest (:func:`~indexnet.einsum.slicing.sliced_cost`)
+    of ``sliced`` (the indices cotengra's tree slices, if any) and cotengra's
+    slicings of the path (:func:`~indexnet.einsum.cotengra_paths.slice_path`,
+    the reconfiguring one within ``budget``); each slice as wide as the
+    limit allows (:func:`~indexnet.einsum.slicing.choose_chunks`).
+    """
+    eq = str(parsed)
+    _, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=path)
+    if limit is None or (not sliced and info.largest_intermediate <= limit):
+        return _plan_of(parsed, shapes, dtype, optimize, path, info, limit, note)
+    if 0 in info.size_dict.values():  # an empty index: nothing to slice; met exactly or refused
+        path, info = within_limit(parsed, shapes, optimize, path, info, limit)
+        return _plan_of(parsed, shapes, dtype, optimize, path, info, limit, note)
+    sizes = {c: int(n) for c, n in info.size_dict.items()}
+    seconds = RECONFIGURE_BUDGET_S if budget is None else min(budget, RECONFIGURE_BUDGET_S)
+    candidates = [(path, info, sliced)] if sliced else []
+    for found_path, found_sliced in slice_path(parsed.inputs, parsed.output, sizes, path, limit,
+                                               seconds):
+        _, found = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=found_path)
+        candidates.append((found_path, found, found_sliced))
+    best = None
+    for found_path, found, found_sliced in candidates:
+        steps = step_terms(found.contraction_list)
+        widths = choose_chunks(steps, sizes, found_sliced, limit)
+        if widths is not None:
+            cost = sliced_cost(steps, sizes, found_sliced, widths)[1]
+            if best is None or cost < best[0]:
+                best = (cost, found_path, found, found_sliced, widths)
+    if best is None:
+        raise output_limit_error(parsed, shapes, limit)
+    _, path, info, sliced, chunks = best
+    kept = [(c, k) for c, k in zip(sliced, chunks) if k < sizes[c]]  # a whole index is not cut
+    if not kept:
+        return _plan_of(parsed, shapes, dtype, optimize, path, info, limit, note)
+    letters, widths = tuple(c for c, _ in kept), tuple(k for _, k in kept)
+    axes, slice_shapes = slice_axes(parsed.inputs, shapes, letters, widths, sizes)
+    _, one = opt_einsum.contract_path(eq, *slice_shapes, shapes=True, optimize=path)
+    slicing = Slicing(
+        indices=letters, sizes=tuple(sizes[c] for c in letters), chunks=widths, axes=axes,
+        slice_shapes=slice_shapes, flops_per_slice=int(one.opt_cost),
+        unsliced_flops=int(info.opt_cost),
+    )
+    if one.largest_intermediate > limit:  # choose_chunks counts as opt_einsum does
+        raise output_limit_error(parsed, shapes, limit)
+    return _plan_of(parsed, shapes, dtype, optimize, path, one, limit, note, slicing, sizes)
 
 
 def _contract_path(
@@ -254,6 +393,8 @@ def _contract_path(
     elif isinstance(optimize, tuple):
         check_path(optimize, len(shapes))
         oe_optimize = [tuple(step) for step in optimize]
+    elif is_optimizer_object(optimize):
+        oe_optimize = object_path(parsed, sizes, optimize, memory_limit)
     try:
         return find_path(str(parsed), shapes, oe_optimize, memory_limit, budget)
     except (ValueError, TypeError, KeyError) as err:
@@ -293,30 +434,6 @@ def _compile_steps(info: Any, shapes: tuple[Shape, ...], fast: bool) -> list[Ste
         step_text = f"{','.join(terms)}->{output}"
         steps.append(Step(ascending, step_text, kind, cost, kernel))
     return steps
-
-
-def check_path(path: tuple[tuple[int, ...], ...], n_operands: int) -> None:
-    """An explicit path must name distinct operands that exist, and end with one.
-
-    >>> check_path(((0, 1), (0, 1)), 3)
-    >>> check_path(((0, 1),), 3)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    indexnet.errors.InvalidArgumentError: path [(0, 1)] leaves 2 operands; ...
-    """
-    left = n_operands
-    for k, step in enumerate(path):
-        if not step or len(set(step)) != len(step) or not all(0 <= i < left for i in step):
-            raise InvalidArgumentError(
-                f"path step {k} {step} must name distinct operands among the {left} "
-                f"left (0 to {left - 1})"
-            )
-        left -= len(step) - 1
-    if left != 1:
-        raise InvalidArgumentError(
-            f"path {list(path)} leaves {left} operands; it must contract all "
-            f"{n_operands} into one"
-        )
 
 
 def _naive_cost(parsed: Subscripts, size_dict: dict[str, int]) -> int:

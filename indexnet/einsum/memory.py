@@ -1,10 +1,12 @@
-"""Memory limits: the largest intermediate a plan may hold, met exactly or refused.
+"""Memory limits: the largest intermediate a plan may hold, met exactly, in slices, or refused.
 
 opt_einsum meets a ``memory_limit`` its optimizer cannot by contracting
 whatever is left in one einsum of three or more operands, whose FLOPs can be
 millions of times the path's. indexnet instead looks for the FLOP-optimal
-path within the limit, and raises :class:`~indexnet.errors.MemoryLimitError`
-naming the smallest limit that can be met when there is none.
+path within the limit. When there is none, a plan with cotengra installed
+runs in slices (:mod:`indexnet.einsum.slicing`); without it (or for an
+explicit path) :class:`~indexnet.errors.MemoryLimitError` names the smallest
+limit that can be met.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import opt_einsum
 
 from ..errors import InvalidArgumentError, MemoryLimitError
 from ..typing import Shape
+from . import cotengra_paths
 from .subscripts import Subscripts, index_sizes
 
 __all__ = [
     "EXACT_MAX_OPERANDS",
     "machine_bytes",
+    "output_limit_error",
     "resolve_limit",
     "smallest_intermediate",
     "too_large",
@@ -116,12 +120,31 @@ def _limit_error(
             f"intermediate has {info.largest_intermediate:,} elements"
     else:
         why = "no path keeps every intermediate within it"
+    hint = ""
+    if explicit is None and output <= limit and not cotengra_paths.cotengra_installed():
+        hint = "; with cotengra installed (pip install cotengra) it would run in slices"
     return MemoryLimitError(
         f"memory_limit={limit:,} elements cannot be met for {str(parsed)!r}: {why}; the "
         f"smallest largest intermediate reachable is {smallest:,} elements"
-        + (f" (the output alone has {output:,})" if output > limit else ""),
+        + (f" (the output alone has {output:,})" if output > limit else hint),
         limit=limit,
         smallest=smallest,
+    )
+
+
+def output_limit_error(parsed: Subscripts, shapes: Sequence[Shape], limit: int) -> MemoryLimitError:
+    """The error for a limit below the output's size, which no path nor slicing can meet.
+
+    >>> from indexnet.einsum.subscripts import parse
+    >>> print(output_limit_error(parse("ab,bc->ac"), [(5, 2), (2, 5)], 10))
+    memory_limit=10 elements cannot be met for 'ab,bc->ac': the output alone has 25 elements
+    """
+    output = prod(index_sizes(parsed, shapes)[c] for c in parsed.output)
+    return MemoryLimitError(
+        f"memory_limit={limit:,} elements cannot be met for {str(parsed)!r}: the output "
+        f"alone has {output:,} elements",
+        limit=limit,
+        smallest=output,
     )
 
 

@@ -33,14 +33,19 @@ import numpy as np
 from ..errors import InternalError, InvalidArgumentError, internal_errors
 from ..typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
 from ..validate import numeric_operand
-from .compiled import Plan, Step, build_plan, cached_plan
+from .compiled import Plan, Step, build_plan, cached_plan, is_optimizer_object
 from .kernels import Kernel
 from .measured import measured_path
 from .memory import resolve_limit
 from .search import SEARCH_BUDGET_S
 from .subscripts import from_interleaved, index_sizes, parse
 
-__all__ = ["Plan", "Step", "clear_call_cache", "contract", "optimize_key", "plan"]
+__all__ = ["NAMED_OPTIMIZERS", "Plan", "Step", "clear_call_cache", "contract", "optimize_key",
+           "plan"]
+
+#: Every optimizer name ``plan`` and ``contract`` accept: :data:`~indexnet.typing.OPTIMIZERS`
+#: and ``"cotengra"`` (cotengra's hyper-optimizer, when cotengra is installed).
+NAMED_OPTIMIZERS: tuple[str, ...] = tuple(dict.fromkeys((*OPTIMIZERS, "cotengra")))
 
 
 @internal_errors("planning a contraction")
@@ -57,23 +62,33 @@ def plan(
     Each argument after the subscripts is an array or a shape tuple. The
     dtype is the arrays' common dtype unless given (``float64`` for shapes).
 
-    ``optimize`` is an optimizer name (:data:`~indexnet.typing.OPTIMIZERS`)
-    or an explicit path. ``"measured"`` times the distinct paths of the fast
+    ``optimize`` is an optimizer name (:data:`NAMED_OPTIMIZERS`), an explicit
+    path, or an optimizer object: any opt_einsum ``PathOptimizer`` (such as
+    ``opt_einsum.RandomGreedy(max_repeats=256)``) or cotengra optimizer (such
+    as ``cotengra.HyperOptimizer(...)``), run as given; the plan is cached for
+    that object. ``"measured"`` times the distinct paths of the fast
     optimizers on random arrays of these shapes and dtype (on the arrays'
     backend) and keeps the fastest; the choice is cached for the process
-    and, when ``INDEXNET_CACHE_DIR`` is set, on disk.
+    and, when ``INDEXNET_CACHE_DIR`` is set, on disk. ``"cotengra"`` is
+    cotengra's hyper-optimizer within ``budget`` (a
+    :class:`~indexnet.einsum.cotengra_paths.MissingExtraError` when cotengra
+    is not installed).
 
     ``memory_limit`` caps the largest intermediate, in elements (or
-    ``"max_input"``: the largest operand's size). A limit no path can meet
-    raises :class:`~indexnet.errors.MemoryLimitError` naming the smallest
-    reachable; indexnet never falls back to one slow einsum over all operands
-    as opt_einsum does.
+    ``"max_input"``: the largest operand's size). When no path meets it and
+    cotengra is installed, the plan runs in slices (cotengra's slicing of
+    contracted indices; ``Plan.slicing`` records them, the number of slices
+    and the FLOPs overhead), summed with one slice in memory at a time. A
+    limit below the output's size, an explicit path over it, or any limit no
+    path meets without cotengra raises :class:`~indexnet.errors.MemoryLimitError`
+    naming the smallest reachable; indexnet never falls back to one slow
+    einsum over all operands as opt_einsum does.
 
     ``budget`` (seconds; None for none) bounds an exponential search
-    (:data:`~indexnet.typing.EXPONENTIAL_SEARCHES`) on more than six operands:
-    past it the plan takes the best path found so far, or greedy's, and its
-    ``note`` says so. ``"auto"`` plans within its own smaller budget
-    (:func:`~indexnet.einsum.search.auto_path`).
+    (:data:`~indexnet.typing.EXPONENTIAL_SEARCHES`) on more than six operands,
+    and ``"cotengra"`` on any: past it the plan takes the best path found so
+    far, or greedy's, and its ``note`` says so. ``"auto"`` plans within its
+    own smaller budget (:func:`~indexnet.einsum.search.auto_path`).
 
     A plan is only a description: it is made for any sizes. Running it on
     NumPy arrays first checks that every tensor it would allocate fits
@@ -95,6 +110,7 @@ def contract(
     *operands: ArrayLike,
     optimize: OptimizeKind = "auto",
     memory_limit: MemoryLimit = None,
+    client: Any = None,
 ) -> Any:
     """Evaluate an einsum through a cached :class:`Plan`.
 
@@ -109,12 +125,21 @@ def contract(
     lists, other array libraries, an unhashable ``optimize``) takes the
     checked path, which plans, validates and raises typed errors.
 
+    ``client`` (a ``distributed.Client``, or a scheduler address to connect
+    to for this call) runs the contraction on a Dask cluster: a plan sliced
+    to fit ``memory_limit`` sends its slices in batches and sums them there
+    (:mod:`indexnet.einsum.distributed`); NumPy operands only. A scheduler
+    that cannot be reached is a
+    :class:`~indexnet.einsum.distributed.ClusterError` naming its address.
+
     >>> import numpy as np
     >>> float(contract("ii->", np.eye(3)))
     3.0
     >>> contract(np.eye(2), ["row", "col"], np.ones(2), ["col"], ["row"]).tolist()
     [1.0, 1.0]
     """
+    if client is not None:
+        return _contract_on_cluster(subscripts, operands, optimize, memory_limit, client)
     try:
         if len(operands) == 2:  # unrolled: the commonest call, kept cheapest
             a, b = operands
@@ -192,6 +217,32 @@ def _contract_checked(
     return result
 
 
+@internal_errors("evaluating a contraction on a Dask cluster")
+def _contract_on_cluster(
+    subscripts: Any, operands: tuple[Any, ...], optimize: Any, memory_limit: Any, client: Any
+) -> Any:
+    """:func:`contract` with ``client``: plan here, run on the cluster."""
+    if not isinstance(subscripts, str):
+        subscripts, interleaved = from_interleaved((subscripts, *operands))
+        operands = tuple(interleaved)
+    arrays = []
+    for k, op in enumerate(operands):
+        if hasattr(op, "shape") and not isinstance(op, (np.ndarray, np.generic)):
+            raise InvalidArgumentError(
+                f"operand {k} is a {type(op).__module__.split('.')[0]} array: client= runs "
+                "NumPy operands on a Dask cluster (a Dask array already runs on its own "
+                "scheduler; contract it without client=)"
+            )
+        arrays.append(numeric_operand(f"operand {k}", op))
+    chosen = _plan(subscripts, arrays, optimize, None, memory_limit)
+    chosen.check_fits()
+    # dask.distributed is imported only for a call that asks for a cluster
+    from .distributed import run_on_cluster, using_client
+
+    with using_client(client) as connected:
+        return run_on_cluster(chosen, arrays, connected)
+
+
 def _plan(
     subscripts: str,
     operands_or_shapes: Sequence[Any],
@@ -213,8 +264,12 @@ def _plan(
     if key == "measured":
         measured = _Measured(_backend_name(operands_or_shapes))
         return _cached_measured(subscripts, shapes, dtype_name, measured, limit)
-    return cached_plan(subscripts, shapes, dtype_name, key, limit,
-                       None if budget is None else float(budget))
+    seconds = None if budget is None else float(budget)
+    try:
+        hash(key)
+    except TypeError:  # an optimizer object that cannot be a key: planned afresh each time
+        return build_plan(subscripts, shapes, dtype_name, key, limit, seconds)
+    return cached_plan(subscripts, shapes, dtype_name, key, limit, seconds)
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -238,17 +293,20 @@ def optimize_key(optimize: Any) -> Any:
     if optimize is True:
         return "auto"
     if isinstance(optimize, str):
-        if optimize not in OPTIMIZERS:
+        if optimize not in NAMED_OPTIMIZERS:
             raise InvalidArgumentError(
-                f"unknown optimizer {optimize!r}; valid: {', '.join(OPTIMIZERS)}, "
-                "or an explicit path such as [(0, 1), (0, 1)]"
+                f"unknown optimizer {optimize!r}; valid: {', '.join(NAMED_OPTIMIZERS)}, "
+                "an explicit path such as [(0, 1), (0, 1)], or an optimizer object"
             )
+        return optimize
+    if is_optimizer_object(optimize):  # cached by identity: the object is the key
         return optimize
     try:
         return tuple(tuple(int(i) for i in step) for step in optimize)
     except TypeError:
         raise InvalidArgumentError(
-            f"optimize must be an optimizer name or a path, not {optimize!r}"
+            f"optimize must be an optimizer name, a path or an optimizer object (opt_einsum's "
+            f"PathOptimizer, cotengra's), not {optimize!r}"
         ) from None
 
 
@@ -317,6 +375,13 @@ def _uncached_plan(
         return build_plan(subscripts, shapes, dtype, optimize, memory_limit)
     parsed = parse(subscripts, ndims=[len(s) for s in shapes])
     index_sizes(parsed, shapes)  # raises SizeMismatchError before anything is timed
+    if memory_limit is not None:
+        auto = cached_plan(str(parsed), shapes, dtype, "auto", memory_limit)
+        if auto.slicing is not None:  # no path fits unsliced: nothing worth timing
+            return dataclasses.replace(
+                auto, optimize="measured",
+                note="measured: no path fits memory_limit unsliced; auto's path in slices, "
+                     "not timed")
     choice = measured_path(
         str(parsed), shapes, dtype, backend=optimize.backend, memory_limit=memory_limit
     )

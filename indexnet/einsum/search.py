@@ -10,7 +10,9 @@ searches keep one), or else greedy's, and a note saying which.
 
 ``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
 dynamic programme (``dp``) where it finishes within a small planning budget,
-else the best of greedy and random-greedy within that budget. opt_einsum's own
+else the best of greedy and random-greedy within that budget (with cotengra
+installed: greedy refined by cotengra's subtree reconfiguration and, beyond
+20 operands, its hyper-optimizer). opt_einsum's own
 ``"auto"`` (one fixed algorithm per operand count) stays available as
 ``"oe-auto"``.
 
@@ -21,6 +23,9 @@ else the best of greedy and random-greedy within that budget. opt_einsum's own
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +37,7 @@ from ..typing import EXPONENTIAL_SEARCHES, Shape
 
 __all__ = [
     "AUTO_BUDGET_S",
+    "COTENGRA_CODE",
     "QUICK_OPERANDS",
     "SEARCH_BUDGET_S",
     "auto_budget",
@@ -48,25 +54,39 @@ QUICK_OPERANDS = 6
 AUTO_BUDGET_S = (0.04, 0.8)
 #: The share of the auto budget the exact search may take before the heuristics run.
 _DP_SHARE = 0.5
+#: The same beyond :data:`_SMALL_OPERANDS` operands, where dp rarely finishes in time.
+_DP_SHARE_LARGE = 0.15
+#: The same up to :data:`_SMALL_OPERANDS` operands with cotengra installed (its refinement
+#: of greedy's path needs the rest).
+_DP_SHARE_REFINED = 0.3
+#: Up to this many operands "auto" plans within its smaller budget.
+_SMALL_OPERANDS = 20
+#: Subtrees one round of cotengra's reconfiguration rebuilds (rounds repeat while they gain).
+_RECONFIGURE_ROUND = 16
 #: Names indexnet maps to opt_einsum optimizers other than the name itself.
 _RENAMED = {"oe-auto": "auto"}
 
 
 #: The code a budget may stop: opt_einsum's path searches (a file-path fragment).
 _SEARCH_CODE = "opt_einsum"
+#: cotengra's code (its package folder), for :func:`run_within`'s ``code``.
+COTENGRA_CODE = f"{os.sep}cotengra{os.sep}"
 
 
 class _Stopped(BaseException):
     """Raised inside a search thread whose budget is spent (a BaseException: nothing catches it)."""
 
 
-def run_within(func: Callable[[], Any], budget: float) -> tuple[bool, Any]:
+def run_within(
+    func: Callable[[], Any], budget: float, code: str = _SEARCH_CODE
+) -> tuple[bool, Any]:
     """``(True, func())`` if ``func`` returns within ``budget`` seconds, else ``(False, None)``.
 
     ``func`` runs in the caller's own thread under a profile hook that, once
     the budget is spent, raises :class:`_Stopped` at the next call of one of
-    opt_einsum's (pure Python) search functions: a synchronous stop at a known
-    point, never inside a finalizer or another library. (Killing a helper
+    opt_einsum's (pure Python) search functions (or of the library whose
+    files' paths contain ``code``, such as :data:`COTENGRA_CODE`): a synchronous stop
+    at a known point, never inside a finalizer or another library. (Killing a helper
     thread with an asynchronous exception could land it in a weakref callback.)
     An exception of ``func`` propagates.
 
@@ -82,7 +102,7 @@ def run_within(func: Callable[[], Any], budget: float) -> tuple[bool, Any]:
 
     def hook(frame: Any, event: str, arg: Any) -> None:
         if (event == "call" and time.perf_counter() > deadline
-                and _SEARCH_CODE in frame.f_code.co_filename):
+                and code in frame.f_code.co_filename):
             raise _Stopped
 
     sys.setprofile(hook)
@@ -140,7 +160,7 @@ def auto_budget(n_operands: int, budget: float | None = SEARCH_BUDGET_S) -> floa
     >>> auto_budget(12), auto_budget(40)
     (0.04, 0.8)
     """
-    own = AUTO_BUDGET_S[0] if n_operands <= 20 else AUTO_BUDGET_S[1]
+    own = AUTO_BUDGET_S[0] if n_operands <= _SMALL_OPERANDS else AUTO_BUDGET_S[1]
     return own if budget is None else min(own, budget)
 
 
@@ -151,9 +171,14 @@ def auto_path(
 
     Up to four operands, ``optimal`` (exact, outer products included). Beyond,
     opt_einsum's dynamic programme (exact among paths without outer products)
-    if it finishes within half of ``budget``; else the fewer FLOPs of greedy
-    and of random-greedy run for what is left of the budget. The note says
-    which.
+    if it finishes within its share of ``budget`` (half of it up to 20
+    operands, or :data:`_DP_SHARE_REFINED` with cotengra installed;
+    :data:`_DP_SHARE_LARGE` beyond, where it rarely finishes). Else the fewer
+    FLOPs of greedy's path and of random-greedy's, run for what is left of the
+    budget; or, with cotengra installed and no memory limit, the fewest of
+    greedy's path, that path with its subtrees optimally reconfigured, and
+    (beyond 20 operands) cotengra's hyper-optimizer's best
+    (:func:`_cotengra_paths`), all within the budget. The note says which.
 
     >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
     >>> note
@@ -163,23 +188,79 @@ def auto_path(
     if n <= 4:
         return (*_contract_path(subscripts, shapes, "optimal", memory_limit), None)
     start = time.perf_counter()
+    deadline = start + budget
     exact = opt_einsum.DynamicProgramming()
+    refine = memory_limit is None and importlib.util.find_spec("cotengra") is not None
+    share = _DP_SHARE_LARGE if n > _SMALL_OPERANDS else _DP_SHARE_REFINED if refine \
+        else _DP_SHARE
     done, found = run_within(
-        lambda: _contract_path(subscripts, shapes, exact, memory_limit), budget * _DP_SHARE
+        lambda: _contract_path(subscripts, shapes, exact, memory_limit), budget * share
     )
     if done:
         return (*found, "auto: dp")
-    greedy = _contract_path(subscripts, shapes, "greedy", memory_limit)
-    left = budget - (time.perf_counter() - start)
-    if left <= 0:
-        return (*greedy, f"auto: greedy (dp ran past its share of the {budget:g} s "
-                         "planning budget)")
-    sampler = opt_einsum.RandomGreedy(max_repeats=1 << 16, max_time=left)
-    sampled = _contract_path(subscripts, shapes, sampler, memory_limit)
-    better = sampled if sampled[1].opt_cost < greedy[1].opt_cost else greedy
-    which = "random-greedy" if better is sampled else "greedy"
-    return (*better, f"auto: {which} (dp ran past its share of the {budget:g} s "
-                      "planning budget)")
+    why = f"dp ran past its share of the {budget:g} s planning budget"
+    candidates: list[tuple[str, Any]] = [
+        ("greedy", _contract_path(subscripts, shapes, "greedy", memory_limit))]
+    left = deadline - time.perf_counter()
+    if left > 0 and not refine:
+        sampler = opt_einsum.RandomGreedy(max_repeats=1 << 16, max_time=left)
+        candidates.append(("random-greedy",
+                           _contract_path(subscripts, shapes, sampler, memory_limit)))
+    if refine:
+        which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
+        for found, path in _cotengra_paths(subscripts, best, deadline):
+            candidates.append((found.format(which), _contract_path(subscripts, shapes, path, None)))
+    which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
+    return (*best, f"auto: {which} ({why})")
+
+
+def _cotengra_paths(
+    subscripts: str, start: tuple[Any, Any], deadline: float
+) -> list[tuple[str, list[tuple[int, ...]]]]:
+    """Paths cotengra finds by ``deadline`` (``time.perf_counter``), each with its name.
+
+    ``start`` (opt_einsum's path and info) with its subtrees reconfigured
+    optimally (cotengra's ``subtree_reconfigure``, in rounds of
+    :data:`_RECONFIGURE_ROUND` subtrees until one gains nothing; its name has
+    ``{}`` for the start's), then, beyond :data:`_SMALL_OPERANDS` operands, cotengra's
+    hyper-optimizer (greedy and label-propagation trials, each reconfigured)
+    for what is left. A search past the deadline is stopped.
+    """
+    cotengra = importlib.import_module("cotengra")  # optional: only when installed
+    inputs, output = subscripts.split("->")
+    terms = ["".join(dict.fromkeys(term)) for term in inputs.split(",")]
+    size_dict = {c: int(d) for c, d in start[1].size_dict.items()}
+    if 0 in size_dict.values():  # nothing is computed (and cotengra divides by the sizes)
+        return []
+    found = []
+    tree = cotengra.ContractionTree.from_path(terms, output, size_dict, path=start[0])
+    better = None
+
+    def round_of(current: Any) -> Callable[[], Any]:
+        return lambda: current.subtree_reconfigure(
+            subtree_size=6, maxiter=_RECONFIGURE_ROUND, minimize="flops")
+
+    while time.perf_counter() < deadline:  # in rounds, each kept: a stop loses one round
+        done, again = run_within(round_of(tree), max(0.0, deadline - time.perf_counter()),
+                                 code=COTENGRA_CODE)
+        if not done or again.total_flops() >= tree.total_flops():
+            break
+        tree = better = again
+    if better is not None:
+        found.append(("{}, reconfigured by cotengra", better.get_path()))
+    if len(terms) > _SMALL_OPERANDS and time.perf_counter() < deadline:
+        methods = ["greedy", "kahypar" if importlib.util.find_spec("kahypar") else "labels"]
+        hyper = cotengra.HyperOptimizer(
+            methods=methods, max_repeats=1 << 12, parallel=False, progbar=False,
+            minimize="flops", on_trial_error="ignore", seed=0,
+        )
+        left = deadline - time.perf_counter()  # after its first construction's imports
+        hyper.max_time = left * 0.9
+        run_within(lambda: hyper.search(terms, output, size_dict), max(left, 0.0),
+                   code=COTENGRA_CODE)
+        if "tree" in hyper.best:  # the best complete trial, if the deadline let one finish
+            found.append(("cotengra's hyper-optimizer", hyper.best["tree"].get_path()))
+    return [(which, [tuple(int(i) for i in step) for step in path]) for which, path in found]
 
 
 def _branch_bound(name: Any) -> Any:

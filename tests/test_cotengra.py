@@ -1,0 +1,273 @@
+"""cotengra as an optimizer, optimizer objects passed through, and plans sliced to fit memory.
+
+Every answer is checked against ``np.einsum`` (``optimize=False`` up to four
+operands, NumPy's own greedy path beyond), which shares no code with
+opt_einsum, cotengra or indexnet's compiled steps.
+cotengra runs with small time budgets here; its hyper-parameter sampler is
+seeded (its trial functions draw unseeded, so paths may differ run to run,
+never the values).
+"""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from typing import Any
+
+import numpy as np
+import opt_einsum
+import pytest
+from hypothesis import given, settings
+from opt_einsum.testing import rand_equation
+
+from indexnet import InvalidArgumentError, MemoryLimitError, contract, plan
+from indexnet.einsum import cotengra_paths
+from indexnet.einsum.cotengra_paths import MissingExtraError
+from indexnet.einsum.slicing import Slicing, batches, choose_chunks, divisors, step_terms
+from indexnet.strategies import einsum_problems
+
+cotengra = pytest.importorskip("cotengra")
+
+# the seed's chain XW1W2 at its real sizes: (nd,dh)->nh has 65,536 elements, (dh,hk)->dk 7,840
+CHAIN = ("nd,dh,hk->nk", [(256, 784), (784, 256), (256, 10)])
+
+
+def reference(subscripts: str, arrays: list[np.ndarray]) -> np.ndarray:
+    # one einsum over all operands costs the product of every size: beyond four small
+    # operands, NumPy's own greedy path (NumPy's code, not opt_einsum's)
+    small = len(arrays) <= 4 and max((a.size for a in arrays), default=1) <= 10_000
+    optimize = False if small else "greedy"
+    return np.asarray(np.einsum(subscripts, *arrays, optimize=optimize))
+
+
+def arrays_for(shapes: list[tuple[int, ...]], seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def methods() -> list[str]:
+    """The hyper-optimizer's path finders, named so cotengra does not warn about kahypar."""
+    return cotengra_paths._methods()
+
+
+# -- optimize="cotengra" -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "regularity", "seed"),
+                         [(3, 2, 0), (5, 3, 1), (7, 3, 2), (9, 3, 3), (10, 4, 4), (12, 3, 5)])
+def test_cotengra_matches_numpy_on_random_networks(n: int, regularity: int, seed: int) -> None:
+    eq, shapes = rand_equation(n, regularity, seed=seed, d_min=2, d_max=4, n_out=seed % 3)[:2]
+    arrays = arrays_for(shapes, seed)
+    p = plan(eq, *shapes, optimize="cotengra", budget=0.2)
+    assert p.optimize == "cotengra" and p.slicing is None
+    assert all(len(step) <= 2 for step in p.path)
+    np.testing.assert_allclose(p(*arrays), reference(eq, arrays), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=25)
+@given(problem=einsum_problems(min_operands=1, max_operands=5, allow_ellipsis=True))
+def test_cotengra_matches_numpy_on_any_problem(problem: tuple[str, list[np.ndarray]]) -> None:
+    # diagonals, size-1 broadcasting, empty axes, scalars and ellipses
+    subscripts, arrays = problem
+    got = contract(subscripts, *arrays, optimize="cotengra")
+    np.testing.assert_allclose(got, reference(subscripts, arrays), rtol=1e-9, atol=1e-12)
+
+
+def test_cotengra_budget_that_runs_out_returns_the_best_found_and_says_so() -> None:
+    eq, shapes = rand_equation(9, 3, seed=7, d_min=2, d_max=4)[:2]
+    p = plan(eq, *shapes, optimize="cotengra", budget=1e-4)
+    assert p.note is not None and "cotengra stopped at its 0.0001 s budget after 1 trial" in p.note
+    assert "note: cotengra stopped" in str(p)
+    arrays = arrays_for(shapes)
+    np.testing.assert_allclose(p(*arrays), reference(eq, arrays), rtol=1e-9)
+
+
+def test_cotengra_without_cotengra_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cotengra", None)  # import cotengra now fails
+    with pytest.raises(MissingExtraError, match=r"pip install cotengra") as info:
+        plan("ab,bc,cd->ad", (2, 3), (3, 4), (4, 7), optimize="cotengra")
+    assert isinstance(info.value, InvalidArgumentError) and isinstance(info.value, ImportError)
+    assert info.value.package == "cotengra"
+
+
+# -- optimizer objects, passed through -----------------------------------------------------
+
+
+def optimizer_objects() -> list[Any]:
+    return [
+        opt_einsum.RandomGreedy(max_repeats=8),
+        opt_einsum.DynamicProgramming(),
+        opt_einsum.BranchBound(nbranch=2),
+        cotengra.HyperOptimizer(methods=methods(), max_repeats=8, parallel=False),
+        cotengra.GreedyOptimizer(),
+        cotengra.ReusableHyperOptimizer(methods=methods(), max_repeats=4, parallel=False),
+    ]
+
+
+@pytest.mark.parametrize("optimizer", optimizer_objects(), ids=lambda o: type(o).__name__)
+def test_optimizer_objects_pass_through(optimizer: Any) -> None:
+    eq, shapes = rand_equation(8, 3, seed=11, d_min=2, d_max=4)[:2]
+    arrays = arrays_for(shapes, 1)
+    p = plan(eq, *shapes, optimize=optimizer)
+    assert p.optimize is optimizer
+    assert plan(eq, *shapes, optimize=optimizer) is p  # cached for that object
+    np.testing.assert_allclose(p(*arrays), reference(eq, arrays), rtol=1e-9)
+    np.testing.assert_allclose(contract(eq, *arrays, optimize=optimizer),
+                               reference(eq, arrays), rtol=1e-9)
+
+
+class _BadPath(opt_einsum.paths.PathOptimizer):  # type: ignore[misc]
+    def __init__(self, path: Any) -> None:
+        self.path = path
+
+    def __call__(self, inputs: Any, output: Any, size_dict: Any, memory_limit: Any = None) -> Any:
+        return self.path
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ([(0, 7)], r"returned the path \[\(0, 7\)\], which does not fit the 3 operands"),
+    ([(0, 1)], r"returned the path \[\(0, 1\)\].*leaves 2 operands"),
+    (42, r"returned 42, not a path"),
+])
+def test_a_path_that_does_not_fit_the_operands_names_it(path: Any, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        plan("ab,bc,cd->ad", (2, 3), (3, 4), (4, 5), optimize=_BadPath(path))
+
+
+def test_an_optimizer_objects_own_error_passes_through() -> None:
+    class Failing(opt_einsum.paths.PathOptimizer):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError, match="the caller's own bug"):
+        plan("ab,bc,cd->ad", (2, 3), (3, 4), (4, 5), optimize=Failing())
+
+
+def test_a_cotengra_optimizer_used_on_another_contraction_is_named() -> None:
+    optimizer = cotengra.HyperOptimizer(methods=methods(), max_repeats=4, parallel=False)
+    plan("ab,bc,cd->ad", (2, 3), (3, 4), (4, 5), optimize=optimizer)
+    with pytest.raises(InvalidArgumentError, match="used before on another contraction"):
+        plan("ab,bc,cd,de->ae", (2, 3), (3, 4), (4, 5), (5, 2), optimize=optimizer)
+
+
+# -- slicing under memory_limit ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimize", ["auto", "greedy", "dp", "cotengra", "measured"])
+def test_a_limit_no_unsliced_path_meets_is_met_in_slices(optimize: str) -> None:
+    eq, shapes = CHAIN
+    limit = 2560  # below the smallest unsliced largest intermediate (7,840): the output's size
+    p = plan(eq, *shapes, optimize=optimize, memory_limit=limit, budget=1.0)
+    assert isinstance(p.slicing, Slicing) and p.slicing.n_slices > 1
+    assert p.largest_intermediate <= limit and p.memory_limit == limit
+    assert p.slicing.overhead >= 1.0 and p.flops == p.slicing.flops
+    assert set(p.slicing.indices) <= set("dh")  # contracted indices only: the output is whole
+    text = str(p)
+    assert "sliced over" in text and "slices, FLOPs overhead" in text and "per slice" in text
+    arrays = arrays_for(shapes)
+    np.testing.assert_allclose(p(*arrays), reference(eq, arrays), rtol=1e-10)
+
+
+def test_sliced_contract_is_exact_and_remembered() -> None:
+    eq, shapes = CHAIN
+    arrays = arrays_for(shapes, 3)
+    first = contract(eq, *arrays, memory_limit=2560)
+    second = contract(eq, *arrays, memory_limit=2560)  # the call cache: the sliced kernel
+    np.testing.assert_allclose(first, reference(eq, arrays), rtol=1e-10)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sliced_random_networks_match_numpy(seed: int) -> None:
+    n = 5 + 2 * seed
+    eq, shapes = rand_equation(n, 3, seed=seed, d_min=2, d_max=5, n_out=seed % 3,
+                               global_dim=seed % 2 == 1)[:2]
+    arrays = arrays_for(shapes, seed)
+    unsliced = plan(eq, *shapes)
+    output = int(np.prod(reference(eq, arrays).shape))
+    limit = max(output, unsliced.largest_intermediate // 8)
+    for optimize in ("auto", "cotengra"):
+        p = plan(eq, *shapes, optimize=optimize, memory_limit=limit, budget=0.2)
+        assert p.largest_intermediate <= limit
+        np.testing.assert_allclose(p(*arrays), reference(eq, arrays), rtol=1e-9, atol=1e-12)
+
+
+def test_sliced_memory_is_bounded() -> None:
+    # every unsliced path holds 20,000 elements (ac or bd); sliced within 2,000
+    eq, shapes = "ab,bc,cd->ad", [(20, 1000), (1000, 1000), (1000, 20)]
+    arrays = arrays_for(shapes)
+    limit, output = 2000, 400
+    unsliced, sliced = plan(eq, *shapes), plan(eq, *shapes, memory_limit=limit)
+    assert unsliced.largest_intermediate == 20_000 and sliced.slicing is not None
+
+    def peak(run: Any) -> int:
+        tracemalloc.start()
+        try:
+            run(*arrays)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    sliced_peak, unsliced_peak = peak(sliced), peak(unsliced)
+    assert unsliced_peak >= unsliced.largest_intermediate * 8
+    # one slice's intermediate, its result, the running sum: the limit and a few outputs
+    assert sliced_peak <= (limit + 4 * output) * 8 + 16_000, (sliced_peak, unsliced_peak)
+    np.testing.assert_allclose(sliced(*arrays), reference(eq, arrays), rtol=1e-8, atol=1e-8)
+
+
+def test_sliced_plan_runs_other_libraries_arrays() -> None:
+    da = pytest.importorskip("dask.array")
+    eq, shapes = CHAIN
+    arrays = arrays_for(shapes, 5)
+    p = plan(eq, *shapes, memory_limit=2560)
+    got = p(*(da.from_array(a, chunks=128) for a in arrays))
+    np.testing.assert_allclose(np.asarray(got), reference(eq, arrays), rtol=1e-10)
+
+
+def test_integer_and_scalar_results_in_slices() -> None:
+    eq = "ab,bc,ca->"
+    arrays = [np.random.default_rng(k).integers(-3, 4, (12, 12)) for k in range(3)]
+    p = plan(eq, *arrays, memory_limit=1)
+    assert p.slicing is not None
+    got = p(*arrays)
+    assert type(got) is type(plan(eq, *arrays)(*arrays)) and got == reference(eq, arrays)
+
+
+def test_limits_slicing_cannot_meet_are_still_refused() -> None:
+    eq, shapes = CHAIN
+    # below the output: no slicing of contracted indices can help; the smallest is the output
+    with pytest.raises(MemoryLimitError, match="the output alone has 2,560") as info:
+        plan(eq, *shapes, memory_limit=2000)
+    assert info.value.smallest == 2560
+    with pytest.raises(MemoryLimitError, match="the output alone has 2,560"):
+        plan(eq, *shapes, optimize="cotengra", memory_limit=2000, budget=0.2)
+    # an explicit path is checked, never sliced
+    with pytest.raises(MemoryLimitError, match="given path's largest intermediate has 65,536"):
+        plan(eq, *shapes, optimize=[(0, 1), (0, 1)], memory_limit=7840)
+
+
+def test_without_cotengra_a_limit_is_refused_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cotengra_paths, "cotengra_installed", lambda: False)
+    eq, shapes = "ab,bc,cd->ad", [(30, 70), (70, 70), (70, 31)]  # shapes no other test plans
+    with pytest.raises(MemoryLimitError, match=r"with cotengra installed .* run in slices"):
+        plan(eq, *shapes, memory_limit=1000)
+
+
+# -- the slicing record's parts ------------------------------------------------------------
+
+
+def test_chunks_grow_to_the_widest_that_fit() -> None:
+    _, info = opt_einsum.contract_path(*CHAIN[:1], *CHAIN[1], shapes=True, optimize="optimal")
+    steps = step_terms(info.contraction_list)
+    sizes = dict(info.size_dict)
+    assert choose_chunks(steps, sizes, ["d"], 2560) == (196,)  # 10 x 196 = 1,960 <= 2,560
+    assert choose_chunks(steps, sizes, ["d"], 100_000) == (784,)  # the whole: not sliced
+    assert choose_chunks(steps, sizes, ["h"], 2000) is None  # the output alone is over
+    assert divisors(784)[:6] == [1, 2, 4, 7, 8, 14]
+
+
+def test_batches_cover_every_slice_once() -> None:
+    for n, k in [(1, 8), (7, 8), (1000, 8), (13, 3)]:
+        ranges = batches(n, k)
+        assert len(ranges) == min(n, k)
+        assert [i for a, b in ranges for i in range(a, b)] == list(range(n))
