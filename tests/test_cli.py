@@ -185,3 +185,21 @@ def test_closed_pipe_exits_quietly():
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1
     assert err == ""
+
+
+def test_bench_svg_draws_greedy_beside_the_fewest_flops(tmp_path, capsys) -> None:
+    out = tmp_path / "trees.svg"
+    status = main(["bench", "nd,dh,hk->nk", "--sizes", "n=256,d=784,h=256,k=10",
+                   "--optimizers", "greedy,optimal", "--repeats", "1", "--svg", str(out)])
+    assert status == 0 and f"wrote {out}" in capsys.readouterr().out
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") or "<svg" in svg[:200]
+    # the seed chain: greedy's path takes 12.96x the FLOPs of the optimal one
+    assert "greedy" in svg and "optimal" in svg and "12.96×" in svg
+
+
+def test_bench_svg_to_a_missing_folder_exits_2_before_benchmarking(tmp_path, capsys) -> None:
+    status = main(["bench", "nd,dh->nh", "--sizes", "n=4,d=4,h=4",
+                   "--svg", str(tmp_path / "no" / "t.svg")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "does not exist" in err

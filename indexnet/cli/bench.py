@@ -26,10 +26,14 @@ from ..bench import (
     plot_reports,
     random_equation,
 )
+from ..bench.paths import SLICED_OPTIMIZERS, bench_sliced
+from ..einsum.plan import plan
 from ..errors import InvalidArgumentError
-from ..fileio import check_output_path, read_text
+from ..fileio import atomic_write_bytes, check_output_path, read_text
+from ..render import side_by_side
 from .argtypes import non_negative_int, positive_float, positive_int
 from .options import add_json_option, add_sizes_option, json_text, sizes_of
+from .plan import memory_limit_arg
 
 __all__ = ["register", "run"]
 
@@ -39,6 +43,8 @@ examples:
   indexnet bench --random 10 --seed 1 --json
   indexnet bench --random 12 --optimizers greedy,optimal --budget 2
   indexnet bench examples/seed.ix --sizes n=128 --plot paths.png
+  indexnet bench 'nd,dh,hk->nk' --sizes n=256,d=784,h=256,k=10 --memory-limit 2560
+  indexnet bench --random 20 --memory-limit 500 --dask tcp://scheduler:8786
 
 Every row: the optimizer's path, its FLOPs (opt_einsum's count) and ratio to the
 fewest, its largest intermediate (elements), the time the optimizer took to find
@@ -49,6 +55,21 @@ measurement. A search that exceeds --budget is stopped and its row reads
 FLOPs are still shown). --json prints one object per expression: expression,
 sizes, results (optimizer, flops, largest_intermediate, plan_seconds,
 run_seconds, skipped) and fastest; for an .ix file, a list of such objects.
+
+With --memory-limit (elements, or max_input: the largest operand's size) or
+--dask ADDRESS, bench plans under that limit instead: where no path keeps every
+intermediate within it, the contraction runs in slices (cotengra's slicing,
+with cotengra installed), summed. Every row: the slices and the indices cut
+("d 784/196": size 784 in chunks of 196), the FLOPs and their overhead over
+the same path unsliced, the largest intermediate of one slice, the planning
+time, the median time of a call and the largest difference from the unsliced
+plan's result over its largest magnitude (run locally when it fits in
+memory). With --dask the slices run in batches on the Dask cluster whose
+scheduler is at ADDRESS (its workers need indexnet installed); a scheduler
+that cannot be reached is an error naming it.
+--json prints: expression, sizes, memory_limit, where, unsliced, results
+(optimizer, flops, unsliced_flops, overhead, slices, sliced,
+largest_intermediate, plan_seconds, run_seconds, max_rel_diff, skipped, note).
 """
 
 
@@ -92,17 +113,54 @@ def _expressions(args: argparse.Namespace) -> tuple[list[tuple[str, Any, Any]], 
     return [(expr, sizes_of(args) or {}, None)], False
 
 
+def _run_sliced(args: argparse.Namespace) -> int:
+    """``bench --memory-limit`` / ``--dask``: sliced plans against the unsliced one."""
+    if args.plot:
+        raise InvalidArgumentError("--plot does not apply to --memory-limit or --dask")
+    if args.backend != "numpy":
+        raise InvalidArgumentError("--memory-limit and --dask run NumPy arrays: leave out "
+                                   f"--backend {args.backend}")
+    optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()] \
+        if args.optimizers else None
+    jobs, program = _expressions(args)
+    limit = "max_input" if args.memory_limit is None else args.memory_limit
+    verbose = not args.json and sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if verbose:
+            print(f"  {message} …", file=sys.stderr, flush=True)
+
+    client = None
+    if args.dask is not None:
+        # dask.distributed is imported only for --dask; an unreachable scheduler is an error
+        from ..einsum.distributed import connect
+
+        progress(f"connecting to {args.dask}")
+        client = connect(args.dask)
+    try:
+        objects = []
+        for k, (expr, sizes, shapes) in enumerate(jobs):
+            report = bench_sliced(
+                expr, sizes, shapes=shapes, memory_limit=limit, optimizers=optimizers,
+                client=client, repeats=args.repeats, budget=args.budget, dtype=args.dtype,
+                seed=args.seed, progress=progress,
+            )
+            objects.append(report.as_dict())
+            if not args.json:
+                print(("\n" if k else "") + report.table(), flush=True)
+    finally:
+        if client is not None:
+            client.close()
+    if args.json:
+        print(json_text(objects if program else objects[0]))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """The ``bench`` command: benchmark, then print a table or JSON, and plot."""
-    if args.plot:
-        try:  # matplotlib is optional (indexnet[plot]): only --plot needs it
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise InvalidArgumentError(
-                "--plot needs matplotlib: pip install matplotlib (or indexnet[plot])"
-            ) from None
-        # Checked before benchmarking, so a bad path cannot throw the measurements away.
-        check_output_path(args.plot, "--plot", ".png")
+    if args.memory_limit is not None or args.dask is not None:
+        return _run_sliced(args)
+    _check_outputs(args)
     optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()] \
         if args.optimizers else None
     jobs, program = _expressions(args)
@@ -132,7 +190,42 @@ def run(args: argparse.Namespace) -> int:
         plot_reports(reports, args.plot)
         if not args.json:
             print(f"wrote {args.plot}")
+    if args.svg:
+        _write_trees(reports[0], args.svg)
+        if not args.json:
+            print(f"wrote {args.svg}")
     return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Check --plot and --svg before benchmarking, so a bad path cannot waste the measurements."""
+    if args.plot:
+        try:  # matplotlib is optional (indexnet[plot]): only --plot needs it
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InvalidArgumentError(
+                "--plot needs matplotlib: pip install matplotlib (or indexnet[plot])"
+            ) from None
+        check_output_path(args.plot, "--plot", ".png")
+    if args.svg:
+        check_output_path(args.svg, "--svg", ".svg")
+
+
+def _write_trees(report: BenchReport, path: str) -> None:
+    """Draw greedy's contraction tree (or the costliest) beside the fewest-FLOPs one, as SVG."""
+    drawn = [r for r in report.results if r.path is not None and r.flops is not None]
+    if len(drawn) < 2:
+        raise InvalidArgumentError("--svg draws two optimizers' paths side by side; "
+                                   f"only {len(drawn)} optimizer found a path")
+    worst = next((r for r in drawn if r.optimizer == "greedy"),
+                 max(drawn, key=lambda r: r.flops or 0))
+    best = min(drawn, key=lambda r: r.flops or 0)
+    inputs = report.expression.split("->")[0].split(",")
+    shapes = [tuple(report.sizes[c] for c in term) for term in inputs]
+    plans = [plan(report.expression, *shapes, dtype=report.dtype,
+                  optimize=[tuple(step) for step in r.path or []]) for r in (worst, best)]
+    svg = side_by_side(plans[0], plans[1], titles=(worst.optimizer, best.optimizer))
+    atomic_write_bytes(path, lambda handle: handle.write(svg.encode("utf-8")), "--svg")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -191,8 +284,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="cpu: process CPU time (robust on a shared machine; the default with "
                    "one thread on NumPy); wall: elapsed time (the default otherwise)")
     add_json_option(p, help="print one JSON object (a list of them for an .ix file)")
+    p.add_argument("--memory-limit", type=memory_limit_arg, metavar="ELEMENTS",
+                   help="plan within this largest intermediate (elements, or max_input: the "
+                   "largest operand's size), in slices where no path fits it (needs cotengra), "
+                   "and compare with the unsliced plan (optimizers: "
+                   f"{', '.join(SLICED_OPTIMIZERS)} by default)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the sliced plans' slices on the Dask cluster whose scheduler is at "
+                   "ADDRESS, e.g. tcp://10.0.0.5:8786 (--memory-limit defaults to max_input)")
     p.add_argument("--plot", metavar="FILE.png",
                    help="save FLOPs against measured time, one point per optimizer, as a "
                    "PNG written atomically; its folder must exist (needs matplotlib)")
+    p.add_argument("--svg", metavar="FILE.svg",
+                   help="also draw greedy's contraction tree beside the fewest-FLOPs one, with "
+                   "each step's FLOPs and the largest intermediate marked, as SVG written "
+                   "atomically (for an .ix file, its first product)")
     p.set_defaults(func=run)
     return p
