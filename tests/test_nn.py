@@ -102,6 +102,23 @@ def test_train_step_reduces_loss_and_keeps_dtype(dtype):
     assert net.predict(x).shape == (32,)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_the_l2_term_folded_into_the_step_is_sgd_on_the_full_gradient(momentum):
+    """W ← (1 − lr·λ)W − lr·∂L/∂W (issue 11 item 6) is SGD on the gradient with λW in it."""
+    rng = np.random.default_rng(2)
+    net, twin = Network((6, 5, 3), l2=0.05, seed=4), Network((6, 5, 3), l2=0.05, seed=4)
+    x, y = _batch(rng, 8, (6, 5, 3))
+    velocity = {k: np.zeros_like(v) for k, v in twin.parameters().items()}
+    for _ in range(3):
+        loss, grads = twin.loss_and_gradients(x, y)
+        for name, g in grads.items():
+            velocity[name] = momentum * velocity[name] - 0.3 * g
+            twin.parameters()[name] += velocity[name]
+        assert net.train_step(x, y, lr=0.3, momentum=momentum) == pytest.approx(loss, rel=1e-12)
+    for name, value in twin.parameters().items():
+        np.testing.assert_allclose(net.parameters()[name], value, rtol=1e-12, atol=1e-14)
+
+
 def test_non_finite_loss_leaves_weights_unchanged():
     net = Network((2, 2))
     before = {k: v.copy() for k, v in net.parameters().items()}

@@ -46,11 +46,13 @@ from ..validate import (
     real_array,
     require,
 )
+from .backends import BACKENDS, ArrayEngine, to_numpy
 from .checkpoint import Header, read_checkpoint, write_checkpoint
 from .seed import SEED
 
 __all__ = [
     "ACTIVATIONS",
+    "BACKENDS",
     "MAX_WEIGHT_ELEMENTS",
     "OUTPUTS",
     "Network",
@@ -110,8 +112,14 @@ class Network:
         activation: ``sigmoid`` (the seed's), ``tanh``, ``relu`` or ``identity``.
         output: ``softmax`` (cross-entropy loss) or ``identity`` (squared error).
         l2: λ of the seed's L2 term.
-        seed: seeds the weight initialisation.
+        seed: seeds the weight initialisation (the same weights on every backend).
         dtype: ``float64`` or ``float32``.
+        backend: the array library the network computes in: ``numpy`` (the default),
+            ``torch``, ``jax`` or ``cupy`` (:mod:`indexnet.seednet.backends`). Its
+            parameters, outputs and gradients are that library's arrays; inputs may
+            be NumPy arrays or the library's own.
+        device: where a torch, JAX or CuPy network lives (``"cpu"``, ``"cuda"``,
+            ``"cuda:1"``, ``"gpu"``...); by default a CUDA device when there is one.
 
     >>> import numpy as np
     >>> net = Network((3, 5, 2))
@@ -128,6 +136,8 @@ class Network:
         l2: float = 0.0,
         seed: int = 0,
         dtype: Any = "float64",
+        backend: str = "numpy",
+        device: Any = None,
     ) -> None:
         sizes = _validate_sizes(layer_sizes)
         self.activation: str = one_of("activation", activation, ACTIVATIONS)
@@ -135,6 +145,9 @@ class Network:
         self.l2 = non_negative_real("l2", l2)
         self.seed = non_negative_int("seed", seed)
         self.dtype = _float_dtype(dtype)
+        self.backend: str = one_of("backend", backend, BACKENDS)
+        if backend == "numpy" and device not in (None, "cpu"):
+            raise InvalidArgumentError(f"a NumPy network lives on the CPU, got device {device!r}")
         self.layer_sizes = sizes
         self._f, self._f_prime = ACTIVATIONS[activation]
         rng = np.random.default_rng(seed)
@@ -148,6 +161,10 @@ class Network:
         self._names = [(f"W{i}", f"b{i}") for i in range(1, len(sizes))]
         self._velocity: dict[str, np.ndarray] = {}
         self._plans: dict[int, _BatchPlans] = {}
+        self._engine: ArrayEngine | None = None
+        if backend != "numpy":
+            self._engine = ArrayEngine(self, backend, device)
+            self._engine.load(self._params)
 
     # -- public API -------------------------------------------------------------------
 
@@ -156,9 +173,35 @@ class Network:
         """Number of weight layers."""
         return len(self.layer_sizes) - 1
 
-    def parameters(self) -> dict[str, np.ndarray]:
-        """The live parameter arrays by name (``W1``, ``b1``, ``W2``, …)."""
-        return self._params
+    @property
+    def device(self) -> str:
+        """Where the parameters live: ``cpu`` for NumPy, else the library's device."""
+        return "cpu" if self._engine is None else str(self._engine.lib.device)
+
+    def parameters(self) -> dict[str, Any]:
+        """The live parameter arrays by name (``W1``, ``b1``, ``W2``, …), of the backend."""
+        return self._params if self._engine is None else self._engine.params
+
+    def as_rows(self, rows: np.ndarray) -> Any:
+        """Row indices (NumPy integers) to gather batches of :meth:`as_dataset`'s arrays with."""
+        return rows if self._engine is None else self._engine.lib.index(rows)
+
+    def as_dataset(self, value: Any) -> Any:
+        """A whole data set as training keeps it: in the network's dtype, on its device.
+
+        On the device where the library gathers batches fast (torch, CuPy); JAX's
+        stay on the host, since a NumPy gather and one transfer a batch beat JAX's
+        own eager gather.
+        """
+        if self._engine is not None and self._engine.lib.name != "jax":
+            return self._engine.lib.asarray(value)
+        return np.ascontiguousarray(to_numpy(value), dtype=self.dtype)
+
+    def asarray(self, value: Any) -> Any:
+        """``value`` as an array of the network's backend, dtype and device (no copy if it is)."""
+        if self._engine is None:
+            return np.ascontiguousarray(value, dtype=self.dtype)
+        return self._engine.lib.asarray(value)
 
     def set_parameters(self, params: Mapping[str, Any]) -> None:
         """Replace every parameter, checking names, shapes and finiteness."""
@@ -169,7 +212,8 @@ class Network:
             )
         new = {}
         for name, shape in expected.items():
-            value = real_array(name, params[name], self.dtype, reason=_REAL_VALUED)
+            given = params[name] if self._engine is None else to_numpy(params[name])
+            value = real_array(name, given, self.dtype, reason=_REAL_VALUED)
             if value.shape != shape:
                 raise SizeMismatchError(f"{name} has shape {value.shape}, expected {shape}")
             if not np.all(np.isfinite(value)):
@@ -177,18 +221,26 @@ class Network:
             new[name] = value.copy()
         self._params = new
         self._velocity = {}
+        if self._engine is not None:
+            self._engine.load(new)
 
     def forward(self, x: Any) -> np.ndarray:
         """Output of the network: class probabilities for softmax, values for identity."""
+        if self._engine is not None:
+            return self._engine.forward(x)
         x = self._inputs(x)
         return self._forward(x, self._batch_plans(x.shape[0]))[-1]
 
     def predict(self, x: Any) -> np.ndarray:
         """Predicted class of every row of ``x`` (argmax of the output)."""
+        if self._engine is not None:
+            return self._engine.predict(x)
         return np.argmax(self.forward(x), axis=1)
 
     def loss(self, x: Any, y: Any) -> float:
         """The loss of the seed's (1.3) plus the L2 term, averaged over the batch."""
+        if self._engine is not None:
+            return self._engine.loss(x, y)
         x = self._inputs(x)
         y = self._targets(y, x.shape[0])
         plans = self._batch_plans(x.shape[0])
@@ -200,6 +252,8 @@ class Network:
 
     def loss_and_gradients(self, x: Any, y: Any) -> tuple[float, dict[str, np.ndarray]]:
         """Loss and gradients from one forward and one backward pass."""
+        if self._engine is not None:
+            return self._engine.loss_and_gradients(x, y)
         x = self._inputs(x)
         y = self._targets(y, x.shape[0])
         plans = self._batch_plans(x.shape[0])
@@ -213,6 +267,8 @@ class Network:
         Raises :class:`~indexnet.NonFiniteError` without touching the weights
         when the loss or a gradient is not finite.
         """
+        if self._engine is not None:
+            return self._engine.train_step(x, y, lr, momentum)
         # in_range, not is_real: these run every step, so they are kept cheap
         require(in_range(lr, 0.0, math.inf, low_open=True), "lr", lr, "a finite number > 0")
         require(in_range(momentum, 0.0, 1.0), "momentum", momentum, "a number in [0, 1)")
@@ -223,17 +279,27 @@ class Network:
         loss = self._loss(xs, y, plans)
         if not np.isfinite(loss):
             raise NonFiniteError(f"loss is {loss}; the weights were left unchanged")
-        for name, g in self._backward(xs, y, plans).items():
-            p = self._params[name]
-            if momentum:
-                v = self._velocity.get(name)
-                if v is None:
-                    v = self._velocity[name] = np.zeros_like(p)
-                v *= momentum
-                v -= lr * g
-                p += v
-            else:
-                p -= lr * g
+        # The backward pass runs on δ·lr, so it yields lr·∂L/∂θ (the data term) directly;
+        # the L2 term's lr·λW is folded into the update: W ← (1 − lr·λ) W − lr·∂L/∂W.
+        steps = self._backward(xs, y, plans, lr, with_l2=False)
+        params = self._params
+        decay = lr * self.l2
+        for w_name, b_name in self._names:
+            for name in (w_name, b_name):
+                p = params[name]
+                if momentum:
+                    v = self._velocity.get(name)
+                    if v is None:
+                        v = self._velocity[name] = np.zeros_like(p)
+                    v *= momentum
+                    v -= steps[name]
+                    if decay and name is w_name:
+                        v -= decay * p
+                    p += v
+                else:
+                    if decay and name is w_name:
+                        p *= 1.0 - decay
+                    p -= steps[name]
         return loss
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -246,11 +312,15 @@ class Network:
             seed=self.seed,
             dtype=str(self.dtype),
         )
-        write_checkpoint(path, header, self._params)
+        params = self._params if self._engine is None else self._engine.numpy_parameters()
+        write_checkpoint(path, header, params)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Network:
+    def load(cls, path: str | os.PathLike[str], backend: str = "numpy",
+             device: Any = None) -> Network:
         """Load a network saved by :meth:`save`, validating shapes and values.
+
+        ``backend`` and ``device`` place it as the constructor's do.
 
         Every fault of the file (truncated, foreign, a header the weights do
         not match, non-finite weights) is a :class:`~indexnet.CheckpointError`.
@@ -263,13 +333,20 @@ class Network:
         except (ValueError, TypeError, IndexnetError) as err:
             raise CheckpointError(f"{saved.path}: bad header: {err}") from None
         network.set_parameters(saved.parameters())
+        if backend != "numpy":  # the header is good: place the checked weights
+            moved = cls(h.layer_sizes, activation=h.activation, output=h.output, l2=h.l2,
+                        seed=h.seed, dtype=h.dtype, backend=backend, device=device)
+            moved.set_parameters(network.parameters())
+            return moved
         return network
 
     def __repr__(self) -> str:
         sizes = "-".join(map(str, self.layer_sizes))
+        where = ("" if self._engine is None else
+                 f", backend={self.backend!r}, device={self.device!r}")
         return (
             f"Network({sizes}, activation={self.activation!r}, output={self.output!r}, "
-            f"l2={self.l2!r}, dtype={str(self.dtype)!r})"
+            f"l2={self.l2!r}, dtype={str(self.dtype)!r}{where})"
         )
 
     # -- the seed's equations ------------------------------------------------------------
@@ -313,14 +390,19 @@ class Network:
         return data
 
     def _backward(
-        self, xs: list[np.ndarray], y: np.ndarray, plans: _BatchPlans
+        self, xs: list[np.ndarray], y: np.ndarray, plans: _BatchPlans, scale: float = 1.0,
+        with_l2: bool = True,
     ) -> dict[str, np.ndarray]:
-        """(1.4)–(1.9): δ = (ŷ − y)/N, then xᵀδ, Σ_n δ, δWᵀ ⊙ f' layer by layer."""
+        """(1.4)–(1.9): δ = (ŷ − y)/N, then xᵀδ, Σ_n δ, δWᵀ ⊙ f' layer by layer.
+
+        Every gradient comes out times ``scale`` (δ is scaled once, the rest is
+        linear in it); ``with_l2`` adds the L2 term's ``λW`` (times ``scale``).
+        """
         delta = xs[-1] - y
-        delta *= plans.inv_n  # (1.8): softmax + cross-entropy, identity + squares
+        delta *= plans.inv_n * scale  # (1.8): softmax + cross-entropy, identity + squares
         grads: dict[str, np.ndarray] = {}
         params = self._params
-        l2 = self.l2
+        l2 = self.l2 * scale if with_l2 else 0.0
         f_prime = self._f_prime
         i = len(plans.layers)
         for layer, (w_name, b_name) in zip(reversed(plans.layers), reversed(self._names)):

@@ -39,6 +39,7 @@ from tqdm import tqdm
 from ..errors import DivergenceError, InvalidArgumentError, NonFiniteError, SizeMismatchError
 from ..fileio import check_output_path, write_figure_png
 from ..validate import fraction, positive_int, positive_real
+from .backends import to_numpy
 from .data import Dataset, one_hot
 from .nn import Network
 
@@ -187,11 +188,11 @@ def train(
     if val_set is not None:
         history["val_loss"] = []
         history["val_accuracy"] = []
-        val = (np.ascontiguousarray(val_set.x, dtype=network.dtype), val_set.labels,
-               one_hot(val_set.labels, k, dtype=network.dtype))
+        val = (network.as_dataset(val_set.x), val_set.labels,
+               network.as_dataset(one_hot(val_set.labels, k, dtype=network.dtype)))
     starts = _batch_starts(n, batch_size, drop_last)
-    x = np.ascontiguousarray(train_set.x, dtype=network.dtype)
-    y = one_hot(train_set.labels, k, dtype=network.dtype)
+    x = network.as_dataset(train_set.x)  # on the network's backend and device
+    y = network.as_dataset(one_hot(train_set.labels, k, dtype=network.dtype))
     loop = _Loop(  # x, y and val are cast once: the loop only slices them
         network=network,
         x=x,
@@ -214,7 +215,7 @@ def train(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _closing(loop.bar):
         for epoch in range(1, epochs + 1):
             loop.bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
-            record = loop.epoch(epoch, rng.permutation(n))
+            record = loop.epoch(epoch, network.as_rows(rng.permutation(n)))
             loop.check_divergence(epoch, last=epoch == epochs)
             if on_epoch is not None and on_epoch(epoch, dict(record)) is True:
                 stopped_early = epoch < epochs
@@ -296,7 +297,7 @@ def _check_fits(network: Network, dataset: Dataset) -> None:
 
 
 def _accuracy(network: Network, x: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(network.predict(x) == labels))
+    return float(np.mean(to_numpy(network.predict(x)) == labels))
 
 
 def _batch_starts(n: int, batch_size: int, drop_last: bool) -> list[int]:
@@ -312,10 +313,10 @@ class _Loop:
     """One training run's state: the data cast once, the batches, the history so far."""
 
     network: Network
-    x: np.ndarray
-    y: np.ndarray  # one-hot targets of x
+    x: Any  # the network's backend's arrays (NumPy's, torch's...)
+    y: Any  # one-hot targets of x
     labels: np.ndarray
-    val: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # validation x, labels, one-hot y
+    val: tuple[Any, np.ndarray, Any] | None  # validation x, labels, one-hot y
     guard: _Guard
     starts: list[int]
     batch_size: int
@@ -326,7 +327,7 @@ class _Loop:
     history: dict[str, list[float]]
     step: int = 0  # global: steps of every epoch so far
 
-    def epoch(self, epoch: int, order: np.ndarray) -> dict[str, float]:
+    def epoch(self, epoch: int, order: Any) -> dict[str, float]:
         """One pass over the batches of ``order``; returns the epoch's record (also kept).
 
         With a save path, the network is saved after the epoch if its loss and
@@ -391,7 +392,8 @@ def _check_finite(network: Network, path: str, epoch: int, step: int, loss: floa
                   guard: _Guard) -> None:
     """Raise NonFiniteError when the epoch ended with a non-finite loss or weights."""
     params = network.parameters()
-    if not math.isfinite(loss) or not all(np.all(np.isfinite(p)) for p in params.values()):
+    if not math.isfinite(loss) or not all(np.all(np.isfinite(to_numpy(p)))
+                                          for p in params.values()):
         raise NonFiniteError(
             f"training diverged: epoch {epoch} (step {step}) ended with a non-finite loss or "
             f"weights, so it was not saved; {_kept(path, guard)}"
@@ -442,14 +444,14 @@ class _Guard:
     streak: int = 0
 
     @classmethod
-    def start(cls, network: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray,
+    def start(cls, network: Network, x: Any, y: Any, labels: np.ndarray,
               val: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> _Guard:
         """The guard of a run starting from ``network``'s present weights."""
         start_loss = _finite_or_inf(network.loss(x, y))
         score = start_loss if val is None else _finite_or_inf(network.loss(val[0], val[2]))
         counts = np.bincount(np.asarray(labels, dtype=np.int64))
         chance = float(counts.max() / counts.sum()) if counts.size else 0.0
-        kept = {k: v.copy() for k, v in network.parameters().items()}
+        kept = {k: to_numpy(v).copy() for k, v in network.parameters().items()}
         return cls(start_loss, score, chance, best_params=kept)
 
     def improved(self, epoch: int, score: float, network: Network) -> bool:
@@ -457,7 +459,7 @@ class _Guard:
         if not score < self.best_score:
             return False
         self.best_score, self.best_epoch = score, epoch
-        self.best_params = {k: v.copy() for k, v in network.parameters().items()}
+        self.best_params = {k: to_numpy(v).copy() for k, v in network.parameters().items()}
         return True
 
     def restore(self, network: Network) -> None:
