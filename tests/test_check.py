@@ -303,3 +303,73 @@ def test_two_readings_of_one_mistake_are_both_given() -> None:
     (result,) = check(program, draws=1, confirm=False)
     assert result.diagnosis == ("missing activation derivative: relu'(a^n_h) (equivalently, "
                                 "wrong variable: aᵀ_n^h should be zᵀ_n^h)")
+
+
+#: Mistakes the diagnosis learned in the round of issue 9's sharper diagnoses (part 2).
+SHARPER_2 = {
+    "two matrices taken as symmetric (tr(A X B Xᵀ))": (
+        "input A^i_j, B^k_l\nparam X^j_k\nsize i=4, j=4, k=3, l=3\nT = A^i_j X^j_k B^k_l X^i_l",
+        "dT/dX^p_q = 2 A^p_j X^j_k B^k_q",
+        "symmetry assumed: A and B are not symmetric"),
+    "a matrix used twice taken as symmetric": (
+        "param u^i, C^i_j\nsize i=4, j=4, k=4\nE = u_i C^i_j C^j_k u^k",
+        "dE/du^p = 2 C^p_j C^j_k u^k",
+        "symmetry assumed: C is not symmetric"),
+    "a claim no edit reaches that holds only for a symmetric matrix": (
+        "input A^i_j, B^k_l\nparam X^j_k\nsize i=4, j=4, k=3, l=3\nT = A^i_j X^j_k B^k_l X^i_l",
+        "dT/dX^p_q = (A^p_j + A^j_p) X^j_k B^k_q",
+        "symmetry assumed: B is not symmetric, but the claim holds only where B = Bᵀ"),
+    "two factors of a chain transposed": (
+        "input A^i_j, B^k_l, C^i_l\nparam X^j_k\nsize i=4, j=4, k=3, l=3\n"
+        "R^i_l = A^i_j X^j_k B^k_l - C^i_l\nL = 1/2 sum_{il} R^i_l R^i_l",
+        "dL/dX^j_k = A^j_i R^i_l B^l_k",
+        "transposed: A^j_i and B^l_k should be A^i_j and B^k_l"),
+    "one term off by a simple constant": (
+        "param A^i_j\ninput x^j, y_i\nsize i=3, j=3\nL = logdet(A^i_j) + y_i inv(A^i_j) x^j",
+        "dL/dA^p_q = 2 inv(A^q_p) - y_i inv(A^i_p) inv(A^q_j) x^j",
+        "constant factor 2 on one term: 2 inv(A^q_p) should be inv(A^q_p)"),
+    "both inverses of a product transposed": (
+        "param A^i_j\ninput B^i_j\nsize i=3, j=3\nL = sum_{ij} B^i_j inv(A^i_j)",
+        "dL/dA^p_q = -inv(A^p_i) B^i_j inv(A^j_q)",
+        "transposed: inv(A^p_i) and inv(A^j_q) should be inv(A^i_p) and inv(A^q_j)"),
+    "the determinant's factor left out": (
+        "param A^i_j\nsize i=3, j=3\nD = det(A^i_j)\nL = D",
+        "dL/dA^p_q = inv(A^q_p)",
+        "missing factor D: the claim is 1/D × the derivative"),
+    "a Hessian claim without its ridge term": (
+        "input X^n_d\ninput y^n : uniform(0, 1)\nparam w^d\nconst lambda = 1/100\n"
+        "size n=7, d=3\np^n = sigmoid(X^n_d w^d)\n"
+        "L = -sum_n (y^n log(p^n) + (1 - y^n) log(1 - p^n)) + lambda/2 w_d w^d\ng^d = dL/dw^d",
+        "dg^d/dw^e = Xᵀ_n^d p^n (1 - p^n) Xᵀ_n^e",
+        "missing term: lambda eye"),
+    "a Jacobian with the activation's value for its derivative": (
+        "input X^n_d\nparam w^d\nsize n=7, d=3\np^n = sigmoid(X^n_d w^d)\nL = sum_n p^n",
+        "dp^n/dw^d = p^n Xᵀ_n^d",
+        "wrong activation derivative: p^n should be sigmoid'"),
+}
+
+
+@pytest.mark.parametrize(("program", "claim", "diagnosis"), list(SHARPER_2.values()),
+                         ids=list(SHARPER_2))
+def test_more_slips_are_named(program: str, claim: str, diagnosis: str) -> None:
+    (result,) = check(parse(f"{program}\nclaim {claim}"), draws=1, confirm=False)
+    assert not result.ok and result.diagnosis.startswith(diagnosis), result.diagnosis
+
+
+def test_an_unexplained_constant_gives_way_to_a_wrong_scalar_variable() -> None:
+    """The claim is q/r × the derivative: the wrong scalar, not an arbitrary constant."""
+    program = parse("param x^i, y^k\ninput A^i_j, B^k_l\nsize i=4, j=4, k=3, l=3\n"
+                    "q = x_i A^i_j x^j\nr = y_k B^k_l y^l\nT = q r\n"
+                    "claim dT/dx^p = (A^p_j x^j + x_i A^i_p) q")
+    (result,) = check(program, draws=1, confirm=False)
+    assert result.diagnosis.startswith("wrong variable: q should be r"), result.diagnosis
+
+
+def test_a_derivative_zero_by_cancellation_is_judged_against_its_terms() -> None:
+    """Σ_i softmax = 1: dL/dV is rounding noise on either side, and a real error still shows."""
+    text = ("param V^j_n\ninput x_i\nsize i=3, j=3, n=2\n"
+            "z_i = softmax[i](0.1 sum_{jn} V^j_n x^i)\nL = -sum_i z_i\n")
+    exact = "sum_i z_i x^i - sum_{ia} z_i z_a x^a"
+    report = parse(f"{text}claim dL/dV^j_n = {exact}\nclaim dL/dV^j_n = 0\n"
+                   f"claim dL/dV^j_n = sum_i z_i x^i\n").check()
+    assert [r.ok for r in report] == [True, True, False], str(report)

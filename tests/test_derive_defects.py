@@ -50,7 +50,7 @@ DEFECT_1 = {
         ["dL/dW^d_h = sum_n x^n_d", "dL/db_h = |n|"]),
     "a Gaussian log-likelihood's log s": (
         "param s\ninput r^n\nL = sum_n (log s + r^n r^n / (2 s^2))",
-        ["dL/ds = |n| / s - 4 r^n r^n (2 s^2)^{-2} s"]),
+        ["dL/ds = |n| / s - r^n r^n / s^3"]),
 }
 
 
@@ -79,11 +79,11 @@ FIXED_SINCE = {
         "param c^i\nG_i = sum_i (c^i)\nJ = G^i", ["dJ/dc^i = |i|"]),
     "defect 6: a letter only a function's argument carries": (
         "param g^j, W^h\nL = tanh(W^h W^h g^j)",
-        ["dL/dg^j = tanh'(g^j W^h W^h) (W^h W^h)", "dL/dW^h = 2 W^h tanh'(g^j W^b W^b) g^j"]),
+        ["dL/dg^j = tanh'(g^j W^h W^h) (W^a W^a)", "dL/dW^h = 2 W^h tanh'(g^j W^a W^a) g^j"]),
     "defect 6: a sum in a denominator": (
         "param x^n\nparam A^d\nL = x^n / sum_d exp(A^d)",
         ["dL/dx^n = 1 / (sum_d exp(A^d))",
-         "dL/dA^d = -exp(A^d) (sum_n x^n (sum_b exp(A^b))^{-2})"]),
+         "dL/dA^d = -exp(A^d) (sum_n x^n / (sum_b exp(A^b))^2)"]),
     "defect 6: softmax of a sum": (
         "param g^m\ninput y^m : onehot(m)\nz^m = softmax[m](g^m + g^m)\n"
         "L = -sum_m y^m log(z^m)", None),
@@ -278,4 +278,4 @@ def test_no_invented_letter_is_also_a_tensor_name() -> None:
     # b is a tensor: the letter derive invents for the inner sum must not read as it
     derived = parse("input x^n\nparam A^d, b\nL = b x^n / sum_d exp(A^d)").derive()
     (first, _) = [str(d) for d in derived.derivations]
-    assert first == "dL/dA^d = -exp(A^d) (sum_n b x^n (sum_c exp(A^c))^{-2})"
+    assert first == "dL/dA^d = -exp(A^d) (sum_n b x^n / (sum_c exp(A^c))^2)"

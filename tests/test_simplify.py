@@ -93,3 +93,36 @@ def test_to_product_writes_sums_and_groups_contractions() -> None:
     assert isinstance(p.factors[1], ir.Group)
     einsums = [q.einsum for q in ir.iter_products(ir.Sum((p,), "nh")) if q.einsum]
     assert einsums == ["nk,hk->nh", "nh,nh->nh"]
+
+
+def _derived(text: str) -> list[str]:
+    from indexnet.program import parse
+
+    return [str(d) for d in parse(text).derive().derivations]
+
+
+def test_sqrt_prime_and_negative_powers_read_as_fractions() -> None:
+    assert _derived("param v : positive\nparam x : positive\nL = sqrt(v) + 1/x + x^{-2}") == [
+        "dL/dv = 0.5 / sqrt(v)", "dL/dx = -1 / x^2 - 2 / x^3"]
+    # the divisors come last, so the fraction reads as one
+    assert _derived("param v^i : positive\ninput y^i\nL = sum_i y^i sqrt(v^i)") == [
+        "dL/dv^i = 0.5 y^i / sqrt(v^i)"]
+    # with z = sqrt(v) defined, sqrt'(v) is 1/(2 z)
+    assert _derived("param v^i : positive\ninput y^i\nz^i = sqrt(v^i)\nL = sum_i y^i z^i") == [
+        "dL/dv^i = 0.5 y^i / z^i"]
+
+
+def test_a_power_of_a_parenthesised_monomial_is_spread() -> None:
+    # (2 s^2)^{-2} = s^{-4} / 4, which cancels against the 4 and the s beside it
+    assert _derived("param s\ninput r^n\nL = sum_n (log s + r^n r^n / (2 s^2))") == [
+        "dL/ds = |n| / s - r^n r^n / s^3"]
+    # a power of a sum over a letter is no sum of powers: it stays
+    assert _derived("param w^d\ninput x^d\nL = (sum_d w^d x^d)^3") == [
+        "dL/dw^d = 3 x^d (w^b x^b)^2"]
+
+
+def test_inner_sums_that_share_a_letter_are_printed_apart() -> None:
+    # h is summed inside the call and inside the parenthesis: printed with one letter, the
+    # language would read it as one sum outside both (rule 3)
+    assert _derived("param g^j, W^h\nsize h=3, j=2\nL = tanh(W^h W^h g^j)")[0] == (
+        "dL/dg^j = tanh'(g^j W^h W^h) (W^a W^a)")

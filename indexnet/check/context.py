@@ -20,24 +20,38 @@ from ..derive.assemble import needed_by
 from ..derive.augment import augment
 from ..derive.jacobian import flatten, jacobian
 from ..derive.reverse import gradients
+from ..derive.simplify import distribute, to_product
 from ..errors import IndexnetError, ProgramSizeError
 from ..evaluate.execute import Compiled
 from ..ir.sizing import SizeModel
+from ..ir.terms import Term
 from ..render import deriv_text
 
-__all__ = ["Context", "base_module", "claim_lhs", "downstream", "rel_error"]
+__all__ = ["NOISE", "Context", "base_module", "claim_layout", "claim_lhs", "downstream",
+           "rel_error"]
+
+#: Rounding leaves a derivative that cancels to 0 within about 1e-14 of its terms'
+#: size; errors below NOISE times that size are taken as noise (1e-12 of the terms
+#: at the claim tolerance 1e-6).
+NOISE = 1e-6
 
 _KINKS = ("relu", "abs")
 _TIES = ("max", "min")
 
 
-def rel_error(claim: np.ndarray, exact: np.ndarray) -> float:
-    """The largest |claim − exact| over max(|exact|, |claim|), 0 when both are 0.
+def rel_error(claim: np.ndarray, exact: np.ndarray, floor: float = 0.0) -> float:
+    """The largest |claim − exact| over max(|exact|, |claim|, floor), 0 when all are 0.
 
-    Arrays of different shapes, or holding a non-finite value, are infinitely apart.
+    Arrays of different shapes, or holding a non-finite value, are infinitely
+    apart. ``floor`` is the noise floor of a derivative that is ~0 only by
+    cancellation (:meth:`Context.noise_floor`): rounding of its terms then
+    decides every digit, and is no error.
 
     >>> rel_error(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
     0.5
+    >>> rel_error(np.array([1e-17]), np.array([0.0])), rel_error(np.array([1e-16]),
+    ...                                                          np.array([0.0]), 1e-6)
+    (1.0, 1e-10)
     """
     claim, exact = np.asarray(claim, dtype=float), np.asarray(exact, dtype=float)
     if claim.shape != exact.shape:
@@ -46,7 +60,7 @@ def rel_error(claim: np.ndarray, exact: np.ndarray) -> float:
         return math.inf
     if claim.size == 0:
         return 0.0
-    scale = max(float(np.abs(exact).max()), float(np.abs(claim).max()))
+    scale = max(float(np.abs(exact).max()), float(np.abs(claim).max()), floor)
     if scale == 0:
         return 0.0
     return float(np.abs(claim - exact).max()) / scale
@@ -56,6 +70,14 @@ def base_module(program: ir.Module) -> ir.Module:
     """``program`` without its claims and derivations: what the claims are about."""
     return program.replace(tuple(s for s in program.statements
                                  if not isinstance(s, (ir.Claim, ir.Derivation))))
+
+
+def claim_layout(claim: ir.Claim) -> ir.Ref:
+    """How a claim's value is laid out: as the tensor it differentiates by.
+
+    A Jacobian's (``dg^d/dw^e``) is in the top's letters, then the bottom's.
+    """
+    return claim.wrt if claim.top is None else ir.Ref("J·", None, claim.free, "")
 
 
 def claim_lhs(claim: ir.Claim) -> str:
@@ -109,7 +131,7 @@ class Context:
         self.available = {d.key for d in self.derivations} | {
             d.key for d in self.jacobians.values()}
         self.env: dict[str, Any] = {}
-        self._claims: dict[int, Any] = {}
+        self._claims: dict[tuple[ir.Ref, ir.Sum], tuple[Compiled, dict[str, int]]] = {}
 
     def _jacobian(self, of: str, key: str) -> None:
         """Work out the Jacobian (or second derivative) ``d{of}/d{key}`` a claim states."""
@@ -139,13 +161,19 @@ class Context:
         self.env = {**arrays, **values}
 
     def compile_claim(self, wrt: ir.Ref, rhs: ir.Sum) -> tuple[Compiled, dict[str, int]]:
-        """Compile ``rhs`` with ``wrt``'s letters free (raises if it does not size).
+        """Compile ``rhs`` with ``wrt``'s letters free (raises if it does not size), once.
 
         The value is laid out as ``wrt``: a right-hand side whose free letters
         are ``wrt``'s in another order (a correction that swaps two letters) is
         transposed to fit, as the language lowers ``a^i_k = c^k_i``; one with
         other free letters does not fit (:class:`~indexnet.errors.ProgramSizeError`).
         """
+        found = self._claims.get((wrt, rhs))
+        if found is None:
+            found = self._claims[(wrt, rhs)] = self._compile(wrt, rhs)
+        return found
+
+    def _compile(self, wrt: ir.Ref, rhs: ir.Sum) -> tuple[Compiled, dict[str, int]]:
         target = ir.Ref("claim·", None, wrt.upper, wrt.lower)
         decls = tuple(s for s in self.program.statements
                       if isinstance(s, (ir.ConstDecl, ir.ActDecl)))
@@ -153,7 +181,8 @@ class Context:
         mini = self.program.replace((*decls, equation))
         model = SizeModel(mini)
         shapes = self.shapes()
-        sizes = model.resolve(shapes, None, declared=False, defaults=True)
+        sizes = model.resolve(shapes, _unshaped_sizes(model, shapes, self.aug_sizes),
+                              declared=False, defaults=True)
         return Compiled(mini, sizes, "float64", available=self.available), sizes
 
     def evaluate(self, wrt: ir.Ref, rhs: ir.Sum) -> np.ndarray:
@@ -161,6 +190,36 @@ class Context:
         compiled, _ = self.compile_claim(wrt, rhs)
         with np.errstate(all="ignore"):
             return np.asarray(compiled(self.env)["claim·"], dtype=float)
+
+    def noise_floor(self, wrt: ir.Ref, rhs: ir.Sum, of: str) -> float:
+        """How far from 0 rounding alone takes ``rhs`` or the exact derivative d{of}/d{wrt}.
+
+        A derivative that is 0 by cancellation (through ``Σ_k softmax[k]``, a
+        constant scalar) comes out as rounding noise, of the order of 1e-16
+        times its terms: both the claim and the exact derivative are noise
+        then, and their relative error means nothing. The floor is
+        :data:`NOISE` times the largest entry of Σ |term| (parentheses at the
+        top multiplied out) over the claim's terms and the exact derivative's,
+        so a real error, which is of the order of the terms, still shows.
+        """
+        sums = [rhs]
+        found = next((d for d in self.derivations if d.of == of and d.wrt.key == wrt.key), None)
+        if found is not None:
+            sums.append(found.rhs)
+        return NOISE * max(self._terms_scale(wrt, s) for s in sums)
+
+    def _terms_scale(self, wrt: ir.Ref, rhs: ir.Sum) -> float:
+        total = None
+        for term in (t for p in rhs.terms for t in distribute(Term.of(p))):
+            one = ir.Sum((to_product(term, group=False),), rhs.output)
+            try:
+                value = np.abs(self.evaluate(wrt, one))
+            except IndexnetError:
+                return 0.0
+            total = value if total is None else total + value
+        if total is None or not np.all(np.isfinite(total)) or not total.size:
+            return 0.0
+        return float(total.max())
 
     def exact(self, of: str, key: str) -> np.ndarray:
         """The exact derivative ``d{of}/d{key}`` at the current draw, laid out as ``key``.
@@ -183,7 +242,13 @@ class Context:
         (smallest) entries of a max (min), relative to its scale; 0 at a kink.
         """
         worst, name = math.inf, ""
+        # only the equations the differentiated scalars are computed from: a relu in an
+        # equation that reads dL/dX after L (or that no claim's scalar needs) is no kink of it
+        scalars = [*self.depends, *(of for of, _ in self.jacobians)]
+        relevant = set().union(*(needed_by(self.program, of) for of in scalars))
         for eq in self.program.equations:
+            if eq.target.key not in relevant:
+                continue
             for call in _calls(eq.rhs):
                 if call.function in _TIES and call.index is not None:
                     small = self._tie(call)
@@ -215,6 +280,27 @@ def _gap(values: np.ndarray, largest: bool) -> float:
     gap = (ordered[..., -1] - ordered[..., -2]) if largest else (ordered[..., 1] - ordered[..., 0])
     scale = max(float(np.abs(values).max()), 1e-300)
     return float(gap.min()) / scale
+
+
+def _unshaped_sizes(model: SizeModel, shapes: Mapping[str, tuple[int, ...]],
+                   sizes: Mapping[str, int]) -> dict[str, int]:
+    """The program's sizes for the letters of a claim that no tensor's axis sizes.
+
+    ``|m|``, a broadcast ``sum_i 1`` or ``eye^i_i`` alone: such a letter has
+    the size the program gives it (one size per letter, rule 8), not a default.
+    One letter per class, so that two letters the claim joins cannot conflict.
+    """
+    program = model.program
+    fixed = {model.axis_class(key, axis) for key in shapes if key in program.tensors
+             for axis in range(program.tensors[key].rank)}
+    out: dict[str, int] = {}
+    for letters in model.classes():
+        if model.letter_class(letters[0]) in fixed:
+            continue
+        known = next((c for c in letters if c in sizes), None)
+        if known is not None:
+            out[known] = sizes[known]
+    return out
 
 
 def _laid_out_as(target: ir.Ref, rhs: ir.Sum) -> ir.Sum:

@@ -41,13 +41,15 @@ import numpy as np
 from .. import ir
 from ..derive.reverse import derive
 from ..errors import IndexnetError
+from ..ir.elementwise import MATRIX_FUNCTIONS
 from ..ir.module import resolve_function
 from ..ir.terms import factor_key, rename_sum
 from ..render import render_product
-from .context import Context, rel_error
+from .context import Context, claim_layout, rel_error
 from .diagnose_calls import activation_edits, softmax_edits
 from .diagnose_edits import (
     Edit,
+    coefficient_edits,
     order_edits,
     scale_edits,
     sign_edits,
@@ -60,6 +62,10 @@ from .diagnose_edits import (
 __all__ = ["diagnose"]
 
 _FIT = 1e-6
+
+#: How a constant factor starts; one that is no simple number (no "(multiply it by …)")
+#: is only a fallback diagnosis.
+_UNEXPLAINED = "constant factor: the claim is "
 
 
 def _close(value: np.ndarray | None, exact: np.ndarray) -> bool:
@@ -101,10 +107,11 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
     """The likely mistake in ``claim`` at the context's current draw, in words."""
     of, key = claim.of, claim.wrt.key
     exact = ctx.exact(of, key)
+    layout = claim_layout(claim)
 
     def value(rhs: ir.Sum) -> np.ndarray | None:
         try:
-            return ctx.evaluate(claim.wrt, rhs)
+            return ctx.evaluate(layout, rhs)
         except (IndexnetError, ValueError):
             return None
 
@@ -121,6 +128,7 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
     sizes = _sizes(ctx, claim)
     checks: list[Callable[[], str | None]] = [
         lambda: _factor(current, exact, sizes, claim),
+        lambda: _scalar_factor(ctx, claim, current, exact),
         lambda: _transposed(claim, fits),
         lambda: _terms(ctx, claim, current, exact, candidate),
         lambda: _first(sign_edits(rhs), fits),
@@ -133,14 +141,24 @@ def diagnose(ctx: Context, claim: ir.Claim) -> str:
             lambda: _first(variable_edits(rhs, program.tensors, shapes, current is not None),
                            fits)),
         lambda: _first(symmetry_edits(rhs, shapes), fits),
+        lambda: _first(transpose_edits(rhs, pairs=True), fits),
+        lambda: _first(coefficient_edits(rhs), fits),
         lambda: _wrong_variable(ctx, claim, current, fits, atoms=False),
         lambda: _softmax(ctx, claim, current),
         lambda: _first(softmax_edits(rhs, program), fits),
+        lambda: _assumed_symmetric(ctx, claim, current),
     ]
+    weak = ""
     for test in checks:
         found = test()
-        if found:
+        if found and found.startswith(_UNEXPLAINED) and "(" not in found:
+            # a factor that is no simple number is likely another mistake (a wrong scalar
+            # variable): the other corrections go first, this one is the fallback
+            weak = weak or found
+        elif found:
             return found
+    if weak:
+        return weak
     if current is None:
         return "does not fit, and no swap of two indices makes it fit"
     return _largest(claim, current, exact)
@@ -170,7 +188,7 @@ def _sizes(ctx: Context, claim: ir.Claim) -> dict[str, int]:
     """The size of every letter of the program and of the claim (when the claim sizes)."""
     sizes = dict(ctx.sizes)
     with contextlib.suppress(IndexnetError, ValueError):
-        sizes.update(ctx.compile_claim(claim.wrt, claim.rhs)[1])
+        sizes.update(ctx.compile_claim(claim_layout(claim), claim.rhs)[1])
     return sizes
 
 
@@ -199,10 +217,34 @@ def _factor(current: np.ndarray | None, exact: np.ndarray, sizes: dict[str, int]
     if text is None:
         if current.size <= 1:
             return None
-        return f"constant factor: the claim is {r:.4g} × the derivative"
+        return f"{_UNEXPLAINED}{r:.4g} × the derivative"
     inverse = _ratio_text(a, sizes) or f"{a:.4g}"
     return f"constant factor: the claim is {text} × the derivative (multiply it by " \
         f"{inverse.split(' ')[0]})"
+
+
+def _scalar_factor(ctx: Context, claim: ir.Claim, current: np.ndarray | None,
+                   exact: np.ndarray) -> str | None:
+    """The claim off by a scalar tensor of the program: ``inv(A)ᵀ`` for ``det(A) inv(A)ᵀ``."""
+    if current is None or current.shape != exact.shape or not np.any(exact):
+        return None
+    cc = float(np.vdot(current, current))
+    if cc == 0:
+        return None
+    a = float(np.vdot(current, exact)) / cc
+    if not _close(a * current, exact):
+        return None
+    for key, info in ctx.program.tensors.items():
+        if info.rank or key not in ctx.env or key == claim.wrt.key:
+            continue
+        value = float(np.asarray(ctx.env[key]))
+        if value == 0 or abs(abs(value) - 1) < 1e-3:
+            continue
+        if abs(a - value) <= 1e-6 * abs(a):
+            return f"missing factor {key}: the claim is 1/{key} × the derivative"
+        if abs(a * value - 1) <= 1e-6:
+            return f"extra factor {key}: the claim is {key} × the derivative"
+    return None
 
 
 def _claim_sizes(expr: ir.Sum, sizes: dict[str, int]) -> dict[int, list[str]]:
@@ -246,7 +288,7 @@ def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
     found = _first(transpose_edits(claim.rhs), fits)
     if found:
         return found
-    free = claim.wrt.subscripts
+    free = claim.free
     for a, b in itertools.combinations(free, 2):
         if fits(_swap_letters(claim.rhs, a, b)):
             return f"transposed: {a} and {b} swapped"
@@ -254,6 +296,12 @@ def _transposed(claim: ir.Claim, fits: Callable[[ir.Sum], bool]) -> str | None:
 
 
 def _exact_terms(ctx: Context, claim: ir.Claim) -> list[ir.Product]:
+    jacobian = ctx.jacobians.get((claim.of, claim.wrt.key))
+    if claim.top is not None:  # a Jacobian's terms as worked out, in the claim's letters
+        if jacobian is None:
+            return []
+        renamed = rename_sum(jacobian.rhs, dict(zip(jacobian.free, claim.free)))
+        return [p for p in renamed.terms if p.coefficient != 0]
     known = ctx.program.tensors
     atoms = [f.wrt.key for p in ir.iter_products(claim.rhs) for f in p.factors
              if isinstance(f, ir.DerivRef) and f.of == claim.of and f.wrt.key in known]
@@ -308,8 +356,7 @@ def _activation_factors(ctx: Context) -> list[ir.Call]:
                 if isinstance(f, ir.Call) and f.function != "softmax" and f.primes == 0 \
                         and len(f.args) == 1:
                     resolved = resolve_function(ctx.program, f)
-                    if resolved is None or resolved[0] in ("softmax", "exp", "identity",
-                                                           "log", "square"):
+                    if resolved is None or resolved[0] in _NO_ACTIVATION:
                         continue
                     d = dataclasses.replace(f, primes=1)
                     found.setdefault(factor_key(d), d)
@@ -369,7 +416,7 @@ def _wrong_variable(ctx: Context, claim: ir.Claim, current: np.ndarray | None,
                                 f"{f.wrt.key})"
                     return (f"derivative through the wrong variable: {old_text} should be "
                             f"{new_text}{why}")
-    if current is not None:
+    if current is not None and claim.top is None:
         for key in program.tensors:
             if key == claim.wrt.key or ir.deriv_key(claim.of, key) not in ctx.available:
                 continue
@@ -413,6 +460,71 @@ def _softmax(ctx: Context, claim: ir.Claim, current: np.ndarray | None) -> str |
     return None
 
 
+#: Functions whose derivative is no activation derivative a claim could miss.
+_NO_ACTIVATION = frozenset({"softmax", "exp", "identity", "log", "square", "max", "min",
+                            "argmax", "argmin", *MATRIX_FUNCTIONS})
+
+#: Domains a symmetrised draw stays in (the mean of a matrix and its transpose).
+_SYMMETRISABLE = (None, "normal", "uniform", "positive")
+
+
+def _assumed_symmetric(ctx: Context, claim: ir.Claim, current: np.ndarray | None) -> str | None:
+    """The claim holds once some square matrices are made symmetric: symmetry assumed.
+
+    However the claim writes it (``2 A X B`` for ``A X B + Aᵀ X Bᵀ``, or a
+    hand-simplified form no edit reaches), a claim derived as if inputs or
+    params A, B were symmetric equals the derivative on a draw where they
+    are, and only there. One matrix is tried, then two together.
+    """
+    if current is None:
+        return None
+    program = ctx.program
+    shapes = ctx.shapes()
+    square = [k for k in program.inputs if program.tensors[k].rank == 2
+              and len(set(shapes[k])) == 1 and shapes[k][0] > 1
+              and _kind(program.tensors[k].domain) in _SYMMETRISABLE]
+    if not square:
+        return None
+    saved = ctx.env
+    arrays = {k: saved[k] for k in program.inputs}
+    try:
+        for count in (1, 2):
+            for chosen in itertools.combinations(square[:6], count):
+                found = _symmetric_draws(ctx, claim, arrays, chosen)
+                if found:
+                    return found
+    finally:
+        ctx.env = saved
+    return None
+
+
+def _kind(domain: ir.Domain | None) -> str | None:
+    return None if domain is None else domain.kind
+
+
+def _symmetric_draws(ctx: Context, claim: ir.Claim, arrays: dict[str, np.ndarray],
+                     chosen: tuple[str, ...]) -> str | None:
+    """The claim against the derivative on a draw where ``chosen`` are made symmetric.
+
+    The claim holds there and only there: it was derived as if they were
+    symmetric. (Factors transposed in the claim, ``A R B`` for ``Aᵀ R Bᵀ``,
+    also hold there; :func:`~indexnet.check.diagnose_edits.transpose_edits`
+    names those first.)
+    """
+    names = " and ".join(chosen)
+    ctx.run({**arrays, **{k: (arrays[k] + arrays[k].T) / 2 for k in chosen}})
+    exact = ctx.exact(claim.of, claim.wrt.key)
+    try:
+        value = ctx.evaluate(claim_layout(claim), claim.rhs)
+    except (IndexnetError, ValueError):
+        return None
+    if not (np.any(exact) and _close(value, exact)):
+        return None
+    verb = "is" if len(chosen) == 1 else "are"
+    where = ", ".join(f"{k} = {k}ᵀ" for k in chosen)
+    return f"symmetry assumed: {names} {verb} not symmetric, but the claim holds only where {where}"
+
+
 def _largest(claim: ir.Claim, current: np.ndarray, exact: np.ndarray) -> str:
     if current.shape != exact.shape:
         return f"no simple correction fits (shape {current.shape}, expected {exact.shape})"
@@ -421,7 +533,7 @@ def _largest(claim: ir.Claim, current: np.ndarray, exact: np.ndarray) -> str:
         return (f"no simple correction fits (claim {float(current):.4g}, exact "
                 f"{float(exact):.4g})")
     where = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    letters = claim.wrt.subscripts
+    letters = claim.free
     at = ", ".join(f"{c}={i}" for c, i in zip(letters, where))
     return (f"no simple correction fits; the error is largest at {at} (claim "
             f"{float(current[where]):.4g}, exact {float(exact[where]):.4g})")

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 from .. import ir
-from ..ir.terms import rename_sum
+from ..ir.terms import rename_factor, rename_sum
 from ..render import render, render_product
 
 __all__ = [
     "Edit",
+    "coefficient_edits",
     "factor_text",
     "make_product",
     "order_edits",
@@ -183,6 +184,22 @@ def sign_edits(expr: ir.Sum) -> Iterator[Edit]:
                    f"{render_product(_negated(p))}"), put([_negated(p)])
 
 
+#: Simple factors one term of a sum may be off by (−1 is a sign error, tried apart).
+_TERM_FACTORS = (Fraction(2), Fraction(1, 2), Fraction(3), Fraction(1, 3), Fraction(4),
+                 Fraction(1, 4))
+
+
+def coefficient_edits(expr: ir.Sum) -> Iterator[Edit]:
+    """One term of a sum of two or more with a wrong constant (2 λ I for λ I)."""
+    for p, n, put in sites(expr):
+        if n < 2 or p.coefficient == 0:
+            continue
+        for r in _TERM_FACTORS:
+            fixed = dataclasses.replace(p, coefficient=p.coefficient / r)
+            yield (f"constant factor {r} on one term: {render_product(p)} should be "
+                   f"{render_product(fixed)}"), put([fixed])
+
+
 def _size_letters(expr: ir.Sum, sizes: Mapping[str, int],
                   first: ir.Product | None = None) -> dict[int, list[str]]:
     """Sizes above 2 of the letters ``expr`` uses, each with its letters.
@@ -238,8 +255,15 @@ def _ref_text(ref: ir.Ref | ir.DerivRef) -> str:
     return factor_text(ref)
 
 
-def transpose_edits(expr: ir.Sum) -> Iterator[Edit]:
-    """Two indices of one reference (or derivative atom) swapped, anywhere in the claim."""
+def transpose_edits(expr: ir.Sum, pairs: bool = False) -> Iterator[Edit]:
+    """Two indices of one reference (or derivative atom) swapped, anywhere in the claim.
+
+    With ``pairs``, two matrices of one product transposed together instead
+    (``A R B`` for ``Aᵀ R Bᵀ``).
+    """
+    if pairs:
+        yield from _pair_transposes(expr)
+        return
     for ref, place in ref_sites(expr):
         written = _letters_of(ref).written
         for a, b in itertools.combinations(range(len(written)), 2):
@@ -249,6 +273,30 @@ def transpose_edits(expr: ir.Sum) -> Iterator[Edit]:
             w[a], w[b] = w[b], w[a]
             yield (f"transposed: {written[a]} and {written[b]} swapped in {_ref_text(ref)}",
                    place(_relettered(ref, "".join(w))))
+
+
+def _pair_transposes(expr: ir.Sum) -> Iterator[Edit]:
+    """Two matrices of one product (references or ``inv(…)``), both transposed."""
+    for p, _, put in sites(expr):
+        mats = [(j, f, t) for j, f in enumerate(p.factors)
+                for t in [_matrix_transposed(f)] if t is not None]
+        for (i, f, new_f), (j, g, new_g) in itertools.combinations(mats, 2):
+            new = _with_factor(_with_factor(p, i, new_f), j, new_g)
+            yield (f"transposed: {factor_text(f)} and {factor_text(g)} should be "
+                   f"{factor_text(new_f)} and {factor_text(new_g)}"), put([new])
+
+
+def _matrix_transposed(f: ir.Factor) -> ir.Factor | None:
+    """``f`` transposed, when it is a matrix: a reference with two letters, or ``inv(…)``."""
+    if isinstance(f, (ir.Ref, ir.DerivRef)):
+        written = _letters_of(f).written
+        if len(written) == 2 and written[0] != written[1]:
+            return _relettered(f, written[::-1])
+        return None
+    if isinstance(f, ir.Call) and f.function == "inv" and len(set(f.output)) == 2:
+        a, b = f.output[0], f.output[1]
+        return rename_factor(f, {a: b, b: a})
+    return None
 
 
 def order_edits(expr: ir.Sum) -> Iterator[Edit]:
@@ -326,17 +374,38 @@ def term_transpose_edits(expr: ir.Sum) -> Iterator[Edit]:
 
 
 def symmetry_edits(expr: ir.Sum, shapes: Mapping[str, tuple[int, ...]]) -> Iterator[Edit]:
-    """``2 S x`` made ``S x + Sᵀ x``: one square factor replaced by its symmetric part."""
-    for p, _, put in sites(expr):
-        for j, f in enumerate(p.factors):
-            if not isinstance(f, ir.Ref) or len(f.written) != 2 or f.written[0] == f.written[1]:
-                continue
-            shape = shapes.get(f.key)
-            if shape is None or len(shape) != 2 or shape[0] != shape[1]:
-                continue
-            half = dataclasses.replace(p, coefficient=p.coefficient / 2)
-            flipped = _relettered(f, f.written[::-1])
-            other = _with_factor(half, j, flipped)
-            both = render(ir.Sum((half, other), p.output))
-            yield (f"symmetry assumed: {f.name} is not symmetric, so {render_product(p)} "
-                   f"should be {both}"), put([half, other])
+    """``2 S x`` made ``S x + Sᵀ x``: square factors of a term taken as symmetric.
+
+    One square factor first (``2 S x`` for ``(S + Sᵀ) x``), then two or three
+    together: the derivative of ``tr(A X B Xᵀ)`` is ``A X B + Aᵀ X Bᵀ``, which
+    is ``2 A X B`` only when both A and B are symmetric.
+    """
+    found = [(p, put, [j for j, f in enumerate(p.factors) if _square(f, shapes)])
+             for p, _, put in sites(expr)]
+    for count in (1, 2, 3):
+        for p, put, square in found:
+            for chosen in itertools.combinations(square, count):
+                half = dataclasses.replace(p, coefficient=p.coefficient / 2)
+                other = half
+                for j in chosen:
+                    f = p.factors[j]
+                    assert isinstance(f, ir.Ref)
+                    other = _with_factor(other, j, _relettered(f, f.written[::-1]))
+                both = render(ir.Sum((half, other), p.output))
+                distinct = list(dict.fromkeys(_ref_name(p.factors[j]) for j in chosen))
+                names = " and ".join(distinct)
+                verb = "is" if len(distinct) == 1 else "are"
+                yield (f"symmetry assumed: {names} {verb} not symmetric, so "
+                       f"{render_product(p)} should be {both}"), put([half, other])
+
+
+def _ref_name(f: ir.Factor) -> str:
+    return f.name if isinstance(f, ir.Ref) else ""
+
+
+def _square(f: ir.Factor, shapes: Mapping[str, tuple[int, ...]]) -> bool:
+    """Whether ``f`` is a reference to a square matrix with two different letters."""
+    if not isinstance(f, ir.Ref) or len(f.written) != 2 or f.written[0] == f.written[1]:
+        return False
+    shape = shapes.get(f.key)
+    return shape is not None and len(shape) == 2 and shape[0] == shape[1]

@@ -36,7 +36,7 @@ from ..errors import IndexnetError
 from ..evaluate.domains import random_inputs
 from ..evaluate.execute import Compiled
 from .confirm import confirm_jacobian, confirm_one
-from .context import Context, base_module, claim_lhs, rel_error
+from .context import Context, base_module, claim_layout, claim_lhs, rel_error
 from .diagnose import diagnose as find
 from .report import CheckReport, ClaimResult
 
@@ -122,7 +122,7 @@ class _Judged:
         if key not in ctx.depends.get(claim.of, set()) and key not in program.tensors:
             return cls(claim, reason=f"{key} is not a tensor of this program")
         # a Jacobian's value is laid out in the top's letters, then the bottom's
-        layout = claim.wrt if claim.top is None else ir.Ref("J·", None, claim.free, "")
+        layout = claim_layout(claim)
         try:
             return cls(claim, ctx.compile_claim(layout, claim.rhs)[0])
         except IndexnetError as err:
@@ -146,7 +146,11 @@ class _Judged:
                            "division of a non-positive number?); declare a domain such "
                            "as positive")
             return
-        self.errors.append(rel_error(value, exact))
+        error = rel_error(value, exact)
+        if TOLERANCE < error < math.inf and self.claim.top is None:
+            # both sides may be rounding noise around 0 (a derivative that cancels)
+            error = rel_error(value, exact, ctx.noise_floor(self.claim.wrt, self.claim.rhs, of))
+        self.errors.append(error)
 
     def result(self, ctx: Context, kink_note: str, broken: set[tuple[str, str]],
                diagnose: bool) -> ClaimResult:
@@ -163,7 +167,7 @@ class _Judged:
         worst = max(self.errors, default=0.0)
         ok = worst <= TOLERANCE
         diagnosis = ""
-        if not ok and diagnose and claim.top is None:  # no diagnosis of Jacobians yet
+        if not ok and diagnose:
             try:
                 diagnosis = find(ctx, claim)
             except IndexnetError as exc:  # pragma: no cover - diagnosis is best effort
@@ -179,7 +183,7 @@ class _Judged:
         """The reason, led by the likely mistake when the claim as written does not fit."""
         assert self.reason is not None
         if (not self.reason.startswith("does not fit") or self.claim.of in ctx.failed
-                or self.claim.problem or self.claim.top is not None):
+                or self.claim.problem):
             return self.reason
         try:
             found = find(ctx, self.claim)

@@ -24,14 +24,15 @@ dg^d/dw^e = xᵀ_n^e x^n_d exp(a^n)
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 
 from .. import ir
 from ..errors import InvalidArgumentError, NotSupportedError
 from ..ir.module import Module
-from ..ir.terms import Term, fresh_letter, rename_term
+from ..ir.terms import Term, fresh_letter, inventing, rename_term
 from .assemble import needed_by, read_atoms, reads_derivatives
-from .reletter import invent_letter, reletter
+from .reletter import fresh_like, invent_letter, reletter
 from .reverse import derive, gradients, substitute_atoms
 from .simplify import Simplifier, to_sum
 
@@ -97,6 +98,12 @@ def jacobian(module: Module, of: str, wrt: str) -> ir.Derivation:
     for key in (of, wrt):
         if key not in flat.tensors:
             raise InvalidArgumentError(flat._unknown(key))
+    with inventing(functools.partial(fresh_like, flat)):
+        return _jacobian(module, flat, atoms, of, wrt)
+
+
+def _jacobian(module: Module, flat: Module, atoms: dict[str, ir.DerivRef], of: str,
+              wrt: str) -> ir.Derivation:
     top_info, wrt_info = flat.tensors[of], flat.tensors[wrt]
     used: set[str] = set(flat.size_model.letters) | set(wrt_info.letters)
     outer = ""

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from .. import ir
 from ..errors import NotSupportedError
 from ..ir.module import Module
-from ..ir.terms import all_letters, rename_factor
+from ..ir.terms import all_letters, call_bound, rename_factor
 
-__all__ = ["invent_letter", "reletter"]
+__all__ = ["fresh_like", "home_letter", "invent_letter", "reletter"]
 
 Class = tuple[str, ...]
 
@@ -89,12 +89,27 @@ class _Reletter:
                 if c in sub:
                     out.setdefault(c, sub[c])
 
-    def sum(self, expr: ir.Sum, outer: set[str]) -> ir.Sum:
-        """Reletter every term of ``expr`` (``outer``: the letters bound around it)."""
-        return dataclasses.replace(expr, terms=tuple(self.product(p, outer) for p in expr.terms))
+    def sum(self, expr: ir.Sum, outer: set[str], taken: set[str] | None = None) -> ir.Sum:
+        """Reletter every term of ``expr`` (``outer``: the letters bound around it).
 
-    def product(self, p: ir.Product, outer: set[str]) -> ir.Product:
-        """Rename each summed letter whose program-wide size differs from the axes it names."""
+        ``taken`` holds the letters the enclosing top-level term already uses
+        (None at the top: each term starts its own).
+        """
+        return dataclasses.replace(expr, terms=tuple(self.product(p, outer, taken)
+                                                     for p in expr.terms))
+
+    def product(self, p: ir.Product, outer: set[str],
+                taken: set[str] | None = None) -> ir.Product:
+        """Rename each summed letter whose program-wide size differs from the axes it names.
+
+        Inside a call's argument or a parenthesis (``taken`` given), a summed
+        letter that the enclosing term uses anywhere else is renamed too: the
+        language sums a letter inside only where it occurs nowhere else in
+        the term (rule 3), so ``softmax[n](W_n U_i c^i) softmax[k](W_k U_i c^i)``
+        would read as one sum over i outside both calls.
+        """
+        inner = taken is not None
+        taken = set(outer) if taken is None else taken
         roots: dict[str, tuple[str, ...]] = {}
         for f in p.factors:
             self.axes(f, roots)
@@ -104,15 +119,17 @@ class _Reletter:
                 for c in f.subscripts:
                     if known:
                         roots.setdefault(c, known[0])
-        used = set(outer) | set(p.output)
+        used = set(outer) | set(p.output) | taken
         for f in p.factors:
             used |= all_letters(f)
         m: dict[str, str] = {}
         for b in p.summed:
             r = roots.get(b)
-            if b not in self.names and (r is None or self.root(b) == r):
+            clash = inner and b in taken
+            if not clash and b not in self.names and (r is None or self.root(b) == r):
                 continue
-            if b not in self.names and b not in self.known and self.fresh.get(b) == r:
+            if not clash and b not in self.names and b not in self.known \
+                    and self.fresh.get(b) == r:
                 continue
             choice = next((c for c in self.model.letters if self.root(c) == r and c not in used),
                           None) if r is not None else None
@@ -130,18 +147,22 @@ class _Reletter:
             p = dataclasses.replace(p, factors=factors,
                                     explicit="".join(m.get(c, c) for c in p.explicit),
                                     summed="".join(m.get(c, c) for c in p.summed))
+        taken |= set(p.output) | set(p.summed)
+        for f in p.factors:
+            taken |= set(ir.factor_output(f))
         inner_outer = set(outer) | set(p.output) | set(p.summed)
-        factors = tuple(self.factor(f, inner_outer) for f in p.factors)
+        factors = tuple(self.factor(f, inner_outer, taken) for f in p.factors)
         return dataclasses.replace(p, factors=factors)
 
-    def factor(self, f: ir.Factor, outer: set[str]) -> ir.Factor:
+    def factor(self, f: ir.Factor, outer: set[str], taken: set[str]) -> ir.Factor:
         """Reletter the sums inside ``f`` (a call's arguments, a parenthesis)."""
         if isinstance(f, (ir.Power, ir.Inverse)):
-            return dataclasses.replace(f, base=self.factor(f.base, outer))
+            return dataclasses.replace(f, base=self.factor(f.base, outer, taken))
         if isinstance(f, ir.Group):
-            return ir.Group(self.sum(f.sum, outer))
+            return ir.Group(self.sum(f.sum, outer, taken))
         if isinstance(f, ir.Call):
-            return dataclasses.replace(f, args=tuple(self.sum(a, outer) for a in f.args))
+            taken |= set(call_bound(f))
+            return dataclasses.replace(f, args=tuple(self.sum(a, outer, taken) for a in f.args))
         return f
 
 
@@ -163,4 +184,59 @@ def invent_letter(program: Module, axis: Class, avoid: set[str], prefer: str = "
         if c not in avoid and c not in known and fresh.get(c, axis) == axis:
             fresh[c] = axis
             return c
+    raise NotSupportedError("no letter is left for a new index: the program uses all 52")
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Per program, the letters made up while deriving, each with the program letter whose
+#: size it has (apart from the letters :func:`reletter` settles on, which it remembers).
+_HOMES: weakref.WeakKeyDictionary[Module, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _homes(program: Module) -> dict[str, str]:
+    found = _HOMES.get(program)
+    if found is None:
+        found = _HOMES[program] = {}
+    return found
+
+
+def home_letter(program: Module, letter: str) -> str | None:
+    """A letter of ``program`` whose size ``letter`` has (itself, for a letter the program uses).
+
+    A letter that derivation made up for one (:func:`fresh_like`) has its
+    size; any other letter has no known size (None).
+    """
+    if letter in set(program.size_model.letters):
+        return letter
+    return _homes(program).get(letter)
+
+
+def fresh_like(program: Module, like: str, avoid: set[str], prefer: str = "") -> str:
+    """A new letter, not in ``avoid``, with the size of ``like`` in ``program``.
+
+    A letter of the program of that size first, else the first one the
+    program does not use (and that was not made up for another size), which
+    is remembered for ``like``'s size; never a letter the program sizes
+    otherwise. :func:`reletter` gives the made-up letters their final names.
+    """
+    model = program.size_model
+    known = set(model.letters)
+    homes = _homes(program)
+    home = home_letter(program, like)
+    cls = model.letter_class(home) if home is not None else None
+    same = "".join(c for c in model.letters if cls is not None and model.letter_class(c) == cls)
+    for c in same + prefer + _LETTERS:
+        if c in avoid:
+            continue
+        if c in known:
+            if cls is not None and model.letter_class(c) == cls:
+                return c
+            continue
+        other = homes.get(c)
+        if other is not None and (cls is None or model.letter_class(other) != cls):
+            continue
+        if home is not None:
+            homes[c] = home
+        return c
     raise NotSupportedError("no letter is left for a new index: the program uses all 52")

@@ -38,16 +38,18 @@ from ..ir.module import Module, resolve_function
 from ..ir.terms import (
     Term,
     all_letters,
-    fresh_letter,
+    inventing,
     matrix_letters,
     merge_consts,
     multiply,
+    new_letter,
     rename_factor,
     rename_term,
 )
 from .assemble import deriv_refs, reads_derivatives
 from .local import local_derivative
-from .reletter import reletter
+from .prepare import lone_eyes
+from .reletter import fresh_like, reletter
 from .simplify import Simplifier, to_sum
 
 __all__ = ["derive", "gradients", "reletter", "scalar_of", "substitute_atoms"]
@@ -109,7 +111,7 @@ class _Reverse:
                 cot = [Term(ONE, (), (atom,), eq.free + self.outer)]
             else:
                 continue
-            self.sum(eq.rhs, cot)
+            self.sum(lone_eyes(eq.rhs), cot)
         return self.grads
 
     # -- the rules ----------------------------------------------------------------------
@@ -196,7 +198,7 @@ class _Reverse:
         fresh: dict[str, str] = {}
         for c in compound:
             if c not in simple:
-                fresh[c] = fresh_letter(used | set(fresh.values()), prefer=c)
+                fresh[c] = self.fresh_like(c, used | set(fresh.values()), prefer=c)
         moved = {**simple, **fresh}
         for axis, (terms, offset) in enumerate(f.slots):
             if not (len(terms) == 1 and terms[0][1] == 1 and offset == 0):
@@ -267,7 +269,7 @@ class _Reverse:
         y = Term(ONE, (), (f,), out)
         for c in cot:
             terms.append(multiply(c, y, wide))
-            j = fresh_letter(set(c.letters) | _all(f) | set(out), prefer="jlmpqr")
+            j = self.fresh_like(k, set(c.letters) | _all(f) | set(out))
             cj = rename_term(c, {k: j}, avoid={j})
             ident = {ch: ch for ch in out if ch != k}
             yj = rename_factor(f, {**ident, k: j})
@@ -296,13 +298,21 @@ class _Reverse:
         terms: list[Term] = []
         for c in cot:
             avoid = set(c.letters) | _all(f) | set(self.outer)
-            p = fresh_letter(avoid, prefer="pqklmuv")
-            q = fresh_letter(avoid | {p}, prefer="qklmuv")
+            p = self.fresh_like(r, avoid, prefer="pqklmuv")
+            q = self.fresh_like(s, avoid | {p}, prefer="qklmuv")
             g = rename_term(c, {r: p, s: q}, avoid={p, q, r, s})
             left = rename_factor(f, {r: p, s: r})
             right = rename_factor(f, {r: s, s: q})
             terms.append(multiply(g, Term(-ONE, (), (left, right), p + q + r + s), wide))
         self.sum(arg, terms)
+
+    def fresh_like(self, letter: str, avoid: set[str], prefer: str = "jlmpqr") -> str:
+        """A new letter for an axis like ``letter``'s: one the program gives the same size.
+
+        Never a letter the program sizes otherwise (``softmax[j]`` beside a ``j`` of
+        another size); failing one of the same size, a letter the program does not use.
+        """
+        return fresh_like(self.program, letter, avoid, prefer)
 
     @factor.register(ir.DerivRef)
     def deriv_ref(self, f: ir.DerivRef, cot: list[Term]) -> None:
@@ -335,7 +345,8 @@ def gradients(program: Module, of: str, outer: str = "") -> dict[str, list[Term]
     letters for its axes, which every gradient carries after its own (the
     rows of the Jacobian).
     """
-    return _Reverse(program, of, outer).run()
+    with inventing(functools.partial(fresh_like, program)):
+        return _Reverse(program, of, outer).run()
 
 
 def _atoms(terms: Iterable[Term], of: str) -> list[str]:
@@ -370,15 +381,17 @@ def substitute_atoms(terms: list[Term], of: str, table: dict[str, list[Term]],
                 progressed = True
                 atom = u.factors[j]
                 assert isinstance(atom, ir.DerivRef)
-                subs = atom.wrt.subscripts
+                subs, eyes = _distinct(atom.wrt.subscripts, set(u.letters))
                 canon = letters[atom.wrt.key]
                 keep = "".join(dict.fromkeys(u.output + subs))
-                rest = Term(u.coef, u.consts, u.factors[:j] + u.factors[j + 1:], keep)
+                rest = Term(u.coef, u.consts, u.factors[:j] + eyes + u.factors[j + 1:], keep)
                 m = dict(zip(canon, subs))
                 back = {s: c for c, s in m.items()}
                 for e in table[atom.wrt.key]:
                     renamed = rename_term(e, m, avoid=set(subs))
-                    nxt.append(_sizes_as(multiply(rest, renamed, u.output), back))
+                    joined = multiply(rest, renamed, u.output)
+                    nxt.append(_sizes_as(joined, back, merge_consts(rest.consts,
+                                                                    renamed.consts)))
             pending = nxt
             if not progressed:
                 break
@@ -386,18 +399,47 @@ def substitute_atoms(terms: list[Term], of: str, table: dict[str, list[Term]],
     return out
 
 
-def _sizes_as(t: Term, back: dict[str, str]) -> Term:
+def _distinct(subs: str, used: set[str]) -> tuple[str, tuple[ir.Factor, ...]]:
+    """An atom's letters made distinct, a repeat getting a fresh letter and a delta.
+
+    A repeat (a diagonal, ``dL/dX^{ii}``) gets a fresh letter and a Kronecker
+    delta to its first occurrence. Substituting X's gradient then renames distinct letters only; the
+    simplifier contracts the delta where the gradient allows it.
+    """
+    if len(set(subs)) == len(subs):
+        return subs, ()
+    out = ""
+    eyes: list[ir.Factor] = []
+    taken = set(used) | set(subs)
+    for c in subs:
+        if c in out:
+            fresh = new_letter(c, taken, prefer=c)
+            taken.add(fresh)
+            eyes.append(ir.Eye(c, fresh))
+            c = fresh
+        out += c
+    return out, tuple(eyes)
+
+
+def _sizes_as(t: Term, back: dict[str, str],
+              before: tuple[tuple[str, Fraction], ...]) -> Term:
     """``t`` with the size ``|b|`` of an atom's letter written as that of the tensor's own axis.
 
     A broadcast summed away leaves the size of its letter; the atom's letters
     are made up, the tensor's own (``back``) are the program's, whose sizes
-    are known.
+    are known. Only the sizes the product itself left (those beyond
+    ``before``, the factors' own constants) are renamed: a ``1/|j|`` the
+    program wrote means its own j, whatever the atom's letters are.
     """
-    if not any(ir.size_letter(n) in back for n, _ in t.consts):
+    had, has = dict(before), dict(t.consts)
+    lost = [(n, has.get(n, Fraction(0)) - had.get(n, Fraction(0)))
+            for n in dict.fromkeys([*has, *had])]
+    lost = [(n, p) for n, p in lost if p != 0 and ir.size_letter(n) in back]
+    if not lost:
         return t
-    consts = merge_consts(((ir.size_name(back.get(ir.size_letter(n) or "", "")) if
-                            ir.size_letter(n) in back else n, p) for n, p in t.consts))
-    return Term(t.coef, consts, t.factors, t.output)
+    kept = [(n, -p) for n, p in lost]
+    moved = [(ir.size_name(back[ir.size_letter(n) or ""]), p) for n, p in lost]
+    return Term(t.coef, merge_consts(t.consts, kept, moved), t.factors, t.output)
 
 
 def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = None, *,
@@ -409,6 +451,12 @@ def derive(program: Module, of: str | None = None, wrt: Iterable[str] | None = N
     their own statements, listed before their first use; the others are
     inlined. ``domains`` uses onehot/simplex facts (exact only on such data).
     """
+    with inventing(functools.partial(fresh_like, program)):
+        return _derive(program, of, wrt, domains=domains, group=group)
+
+
+def _derive(program: Module, of: str | None, wrt: Iterable[str] | None, *, domains: bool,
+            group: bool) -> list[ir.Derivation]:
     of = of or scalar_of(program)
     raw = gradients(program, of)
     wanted = list(program.params) if wrt is None else list(wrt)

@@ -29,6 +29,7 @@ from .. import ir
 from ..ir.elementwise import FUNCTIONS
 from ..ir.module import Module
 from ..ir.terms import (
+    CollapseError,
     Term,
     all_letters,
     as_factor,
@@ -42,12 +43,22 @@ from ..ir.terms import (
     rename_term,
     term_key,
 )
-from ..render import render
+from .reletter import home_letter
+from .written import (
+    join_power,
+    render_term,
+    split_power,
+    to_product,
+    to_sum,
+    top_letters,
+    zero_product,
+)
 
 __all__ = [
     "Simplifier",
     "Term",
     "as_factor",
+    "distribute",
     "factor_key",
     "fresh_letter",
     "multiply",
@@ -61,22 +72,6 @@ __all__ = [
 ]
 
 # -- simplification ------------------------------------------------------------------------
-
-
-def _split_power(f: ir.Factor) -> tuple[ir.Factor, Fraction]:
-    exponent = Fraction(1)
-    while isinstance(f, (ir.Power, ir.Inverse)):
-        exponent *= f.exponent if isinstance(f, ir.Power) else -1
-        f = f.base
-    return f, exponent
-
-
-def _join_power(base: ir.Factor, exponent: Fraction) -> ir.Factor:
-    if exponent == 1:
-        return base
-    if exponent == -1:
-        return ir.Inverse(base)
-    return ir.Power(base, exponent)
 
 
 class Simplifier:
@@ -128,7 +123,7 @@ class Simplifier:
         """
         expanded: list[Term] = []
         for t in terms:
-            expanded.extend(_distribute(t))
+            expanded.extend(self._sized(u, t) for u in distribute(t))
             if len(expanded) > _MAX_EXPANDED:
                 return list(terms)
         if len(expanded) == len(terms):
@@ -144,10 +139,11 @@ class Simplifier:
         """
         terms = self.sum((Term.of(p) for p in expr.terms), expr.output)
         if not terms:
-            return ir.Sum((_zero(""),), "")
+            return ir.Sum((zero_product(""),), "")
         products = tuple(to_product(t, top=False) for t in terms)
         kept = {c for p in products for c in p.output}
-        return ir.Sum(products, "".join(c for c in expr.output if c in kept))
+        output = "".join(c for c in expr.output if c in kept)
+        return ir.Sum(_one_holds_all(products, output), output)
 
     def term(self, t: Term) -> list[Term]:
         """Simplify one monomial (it may become zero or several terms: a list)."""
@@ -158,7 +154,14 @@ class Simplifier:
         factors: list[ir.Factor] = []
         for f in t.factors:
             f = self.factor(f)
-            base, _ = _split_power(f)
+            base, exponent = split_power(f)
+            spread = self._spread_power(base, exponent)
+            if spread is not None:  # (2 s^2)^{-2} is s^{-4}/4
+                c, more_consts, more = spread
+                coef *= c
+                consts.extend(more_consts)
+                factors.extend(more)
+                continue
             if isinstance(base, ir.Group):
                 inner = base.sum.terms
                 if len(inner) == 1 and base is f:
@@ -179,11 +182,12 @@ class Simplifier:
             factors.append(f)
         # a letter summed here that simplifying took from every factor (z^i - z^i = 0)
         # was a broadcast: summing it multiplies by its size
-        before = _top_letters(t.factors)
-        after = _top_letters(factors)
+        before = top_letters(t.factors)
+        after = top_letters(factors)
         lost = [c for c in dict.fromkeys(c for f in t.factors for c in ir.factor_output(f))
                 if c in before and c not in after and c not in t.output]
-        consts.extend((ir.size_name(c), Fraction(1)) for c in lost)
+        consts.extend((ir.size_name(self._axis_letter(c, t.factors)), Fraction(1))
+                      for c in lost)
         t = Term(coef, merge_consts(consts), tuple(factors), t.output)
         ident = {c: c for c in t.letters}
         t = dataclasses.replace(t, factors=tuple(rename_factor(f, ident) for f in t.factors))
@@ -193,15 +197,44 @@ class Simplifier:
             t = self._domains(t)
         return [t] if t.coef != 0 else []
 
+    def _spread_power(self, base: ir.Factor, e: Fraction) -> tuple[
+            Fraction, list[tuple[str, Fraction]], list[ir.Factor]] | None:
+        """A power of a parenthesised monomial, ``(c Π f)^e = c^e Π f^e``, when exact.
+
+        Only for a monomial that sums nothing (``(Σ_d x_d)^2`` is no ``Σ x_d^2``);
+        a fractional power only of one factor with a positive coefficient whose
+        power is rational, and positive constants.
+        """
+        if e == 1 or not isinstance(base, ir.Group) or len(base.sum.terms) != 1:
+            return None
+        p = base.sum.terms[0]
+        inner = Term.of(p)
+        if inner.bound or set(p.output) != set(base.sum.output) or p.coefficient == 0:
+            return None
+        whole = e.denominator == 1
+        if not whole and (len(p.factors) != 1 or p.coefficient < 0 or any(
+                ir.size_letter(n) is None and self.program.consts.get(n, -1) <= 0
+                for n, _ in p.consts)):
+            return None
+        coef = _rational_power(p.coefficient, e)
+        if coef is None:
+            return None
+        consts = [(n, q * e) for n, q in p.consts]
+        factors = []
+        for g in p.factors:
+            b, q = split_power(g)
+            factors.append(join_power(b, q * e))
+        return coef, consts, factors
+
     def factor(self, f: ir.Factor) -> ir.Factor:
         """Simplify inside a factor, and name a call that an equation defines."""
         if isinstance(f, ir.Power):
             base = self.factor(f.base)
-            b, e = _split_power(base)
-            return _join_power(b, e * f.exponent)
+            b, e = split_power(base)
+            return join_power(b, e * f.exponent)
         if isinstance(f, ir.Inverse):
-            b, e = _split_power(self.factor(f.base))
-            return _join_power(b, -e)
+            b, e = split_power(self.factor(f.base))
+            return join_power(b, -e)
         if isinstance(f, ir.Group):
             return ir.Group(self.inner(f.sum))
         if isinstance(f, ir.Call):
@@ -215,6 +248,11 @@ class Simplifier:
             by_value = self._prime_by_value(f)
             if by_value is not None:
                 return by_value
+            if f.function == "sqrt" and f.primes == 1 and f.label is None:
+                # sqrt'(u) = 1/(2 sqrt(u)): a fraction, which names z = sqrt(u) and cancels
+                root = self.factor(dataclasses.replace(f, primes=0))
+                half = ir.Product(Fraction(1, 2), (), (ir.Inverse(root),), "", "", f.output)
+                return ir.Group(ir.Sum((half,), f.output))
             found = self.defined.get((f.function, f.label, f.primes))
             if found is not None:
                 call, target = found
@@ -273,10 +311,15 @@ class Simplifier:
                     continue
                 letters = "".join(dict.fromkeys(f.subscripts))
                 others = factors[:i] + factors[i + 1:]
-                elsewhere = set(t.output) | _top_letters(others)
+                elsewhere = set(t.output) | top_letters(others)
                 if len(letters) == 1:
-                    if letters in elsewhere:
+                    home = None if letters in elsewhere else home_letter(self.program, letters)
+                    if letters in elsewhere or home is not None:
+                        # eye^c_c beside c: 1; summed alone: |c|, the size of c's axis
                         factors = others
+                        if home is not None:
+                            t = dataclasses.replace(t, consts=merge_consts(
+                                t.consts, ((ir.size_name(home), Fraction(1)),)))
                         changed = True
                         break
                     continue
@@ -288,11 +331,14 @@ class Simplifier:
                     continue
                 m = {c: keep for c in merge}
                 ident = {c: c for c in set(t.letters) | set(t.output) if c not in m}
-                others = [rename_factor(g, {**ident, **m}) for g in others]
+                try:
+                    others = [rename_factor(g, {**ident, **m}) for g in others]
+                except CollapseError:  # softmax's index or inv's rows and columns: keep eye
+                    continue
                 rest = "".join(c for c in letters if c not in merge)
                 if len(rest) > 1:
                     others.insert(i, ir.Eye(rest[0], rest[1:]))
-                elif keep not in (set(t.output) | _top_letters(others)):
+                elif keep not in (set(t.output) | top_letters(others)):
                     others.insert(i, ir.Eye(keep, keep))
                 factors = others
                 changed = True
@@ -301,7 +347,7 @@ class Simplifier:
 
     def _powers(self, t: Term) -> Term:
         groups: dict[tuple[Any, ...], list[int]] = {}
-        split = [_split_power(f) for f in t.factors]
+        split = [split_power(f) for f in t.factors]
         for i, (base, _) in enumerate(split):
             groups.setdefault(factor_key(base), []).append(i)
         if all(len(g) == 1 for g in groups.values()):
@@ -317,14 +363,76 @@ class Simplifier:
                 total = sum(exps, Fraction(0))
                 done.update(group)
                 if total != 0:
-                    factors.append(_join_power(base, total))
+                    factors.append(join_power(base, total))
                 continue
             factors.append(t.factors[i])
-        carried = _top_letters(factors) | set(t.output)
+        carried = top_letters(factors) | set(t.output)
         lost = [c for c in dict.fromkeys(c for f in t.factors for c in ir.factor_output(f))
                 if c not in carried]
-        consts = merge_consts(t.consts, ((ir.size_name(c), Fraction(1)) for c in lost))
+        consts = merge_consts(t.consts, ((ir.size_name(self._axis_letter(c, t.factors)),
+                                          Fraction(1)) for c in lost))
         return dataclasses.replace(t, consts=consts, factors=tuple(factors))
+
+    def _sized(self, t: Term, source: Term) -> Term:
+        """``t``, made from ``source``, with each size it left named by the program's letter.
+
+        Multiplying out ``(c^a + s)`` leaves ``|a|`` on the term of ``s``, which
+        is constant along a; ``a`` may be a letter derivation made up, and the
+        size is that of the axis ``a`` names in ``source`` (c's own).
+        """
+        had = dict(source.consts)
+        new = [(n, p - had.get(n, Fraction(0))) for n, p in t.consts]
+        moved = [(n, p) for n, p in new if p > 0 and ir.size_letter(n) is not None
+                 and self._axis_letter(ir.size_letter(n) or "", source.factors)
+                 != ir.size_letter(n)]
+        if not moved:
+            return t
+        fixed = [(ir.size_name(self._axis_letter(ir.size_letter(n) or "", source.factors)), p)
+                 for n, p in moved]
+        return dataclasses.replace(t, consts=merge_consts(t.consts, [(n, -p) for n, p in moved],
+                                                          fixed))
+
+    def _axis_letter(self, c: str, factors: Iterable[ir.Factor]) -> str:
+        """The program's own letter for the axis that ``c`` names in ``factors``.
+
+        A letter that cancels (``x^{ab} / x^{ab}``) leaves its size behind;
+        derivation may have renamed it to a letter the program does not size
+        (or sizes differently), so the size is that of the tensor's own axis.
+        """
+        for f in factors:
+            base, _ = split_power(f)
+            found = self._axis_in(c, base)
+            if found is not None:
+                return found
+        return c
+
+    def _axis_in(self, c: str, f: ir.Factor) -> str | None:
+        refs: list[ir.Ref] = []
+        if isinstance(f, ir.Ref):
+            refs = [f]
+        elif isinstance(f, ir.DerivRef):
+            refs = [f.wrt] if f.top is None else [f.top, f.wrt]
+        elif isinstance(f, ir.Window) and not f.eye:
+            info = self.program.tensors.get(f.key)
+            for axis, (terms, offset) in enumerate(f.slots):
+                if info is not None and terms == ((c, 1),) and offset == 0:
+                    return info.letters[axis]
+            return None
+        elif isinstance(f, (ir.Call, ir.Group)):
+            sums = f.args if isinstance(f, ir.Call) else (f.sum,)
+            for expr in sums:
+                for p in expr.terms:
+                    if c in p.output:
+                        found = next((x for x in (self._axis_in(c, split_power(g)[0])
+                                                  for g in p.factors) if x), None)
+                        if found is not None:
+                            return found
+            return None
+        for r in refs:
+            info = self.program.tensors.get(r.key)
+            if info is not None and c in r.subscripts:
+                return info.letters[r.subscripts.index(c)]
+        return None
 
     def _domains(self, t: Term) -> Term:
         factors = list(t.factors)
@@ -334,7 +442,7 @@ class Simplifier:
             subs = f.subscripts
             letter = subs[self.onehot[f.key]]
             others = factors[:i] + factors[i + 1:]
-            around = _top_letters(others) | set(t.output)
+            around = top_letters(others) | set(t.output)
             if subs.count(letter) != 1 or letter in around or letter in _letters_of(others):
                 continue
             if any(c not in around for c in subs if c != letter):
@@ -343,19 +451,60 @@ class Simplifier:
         return t
 
 
+def _rational_power(c: Fraction, e: Fraction) -> Fraction | None:
+    """``c^e`` when it is rational (``4^{1/2} = 2``), else None.
+
+    >>> _rational_power(Fraction(4), Fraction(-1, 2)), _rational_power(Fraction(2), Fraction(1, 2))
+    (Fraction(1, 2), None)
+    """
+    if e.denominator == 1:
+        return c ** int(e) if c != 0 or e > 0 else None
+    if c <= 0:
+        return None
+    roots = []
+    for part in (c.numerator, c.denominator):
+        root = round(part ** (1 / e.denominator))
+        for r in (root - 1, root, root + 1):
+            if r > 0 and r ** e.denominator == part:
+                roots.append(r)
+                break
+        else:
+            return None
+    return Fraction(roots[0], roots[1]) ** e.numerator
+
+
+def _one_holds_all(products: tuple[ir.Product, ...], output: str) -> tuple[ir.Product, ...]:
+    """``products``, one of which holds every letter of ``output`` (the language needs one).
+
+    Inside parentheses or a call, a term may lack letters of its sum only
+    when another term has them all (``tanh(x^n + b_h)`` does not read); the
+    term with the most letters then takes ``eye^h_h`` (1 for every h) for
+    each letter it lacks: ``tanh(x^n eye^h_h + b_h)``.
+    """
+    if len(products) < 2 or any(set(output) <= set(p.output) for p in products):
+        return products
+    best = max(range(len(products)), key=lambda k: len(set(products[k].output)))
+    p = products[best]
+    missing = [c for c in output if c not in p.output]
+    eyes = tuple(ir.Eye(c, c) for c in missing)
+    full = "".join(c for c in output if c in p.output or c in missing)
+    widened = dataclasses.replace(p, factors=(*p.factors, *eyes), output=full)
+    return (*products[:best], widened, *products[best + 1:])
+
+
 #: The most terms that multiplying out the parentheses of a sum may make.
 _MAX_EXPANDED = 64
 
 
-def _distribute(t: Term) -> list[Term]:
-    """``t`` with every top-level parenthesised sum multiplied out."""
+def distribute(t: Term) -> list[Term]:
+    """``t`` with every top-level parenthesised sum multiplied out (at most about 64 terms)."""
     for i, f in enumerate(t.factors):
         if isinstance(f, ir.Group):
             rest = Term(t.coef, t.consts, t.factors[:i] + t.factors[i + 1:],
                         "".join(dict.fromkeys(t.output + f.sum.output)))
             out: list[Term] = []
             for p in f.sum.terms:
-                out.extend(_distribute(multiply(rest, Term.of(p), t.output)))
+                out.extend(distribute(multiply(rest, Term.of(p), t.output)))
                 if len(out) > _MAX_EXPANDED:
                     return out
             return out
@@ -368,7 +517,7 @@ def _cost(terms: Iterable[Term]) -> int:
 
 
 def _factor_cost(f: ir.Factor) -> int:
-    base, _ = _split_power(f)
+    base, _ = split_power(f)
     if isinstance(base, ir.Group):
         return sum(1 + sum(_factor_cost(g) for g in p.factors) for p in base.sum.terms)
     if isinstance(base, ir.Call):
@@ -393,7 +542,7 @@ def _defines(call: ir.Call, free: str) -> bool:
 
 
 def _has_deriv(f: ir.Factor) -> bool:
-    base, _ = _split_power(f)
+    base, _ = split_power(f)
     if isinstance(base, ir.DerivRef):
         return True
     sums: Sequence[ir.Sum] = ()
@@ -404,105 +553,8 @@ def _has_deriv(f: ir.Factor) -> bool:
     return any(_has_deriv(g) for s in sums for p in s.terms for g in p.factors)
 
 
-def _top_letters(factors: Iterable[ir.Factor]) -> set[str]:
-    out: set[str] = set()
-    for f in factors:
-        out |= set(ir.factor_output(f))
-    return out
-
-
 def _letters_of(factors: Iterable[ir.Factor]) -> set[str]:
     out: set[str] = set()
     for f in factors:
         out |= all_letters(f)
     return out
-
-
-def _zero(output: str) -> ir.Product:
-    return ir.Product(Fraction(0), (), (), "", "", "")
-
-
-# -- back to the lowered form ----------------------------------------------------------------
-
-
-def _chain(t: Term) -> tuple[ir.Factor, ...]:
-    """Order factors as a person writes them: elementwise calls, then a matrix chain."""
-    calls = [f for f in t.factors if isinstance(_split_power(f)[0], ir.Call)
-             and set(ir.factor_output(f)) == set(t.output) and t.output]
-    rest = [f for f in t.factors if not any(f is c for c in calls)]
-    ordered: list[ir.Factor] = []
-    chain = len(rest) >= 2
-    left = t.output[:1]
-    seen: set[str] = set()
-    while rest:
-        pick = next((f for f in rest if left and left in ir.factor_output(f)), None)
-        if pick is None:
-            pick = rest[0]
-        rest = [f for f in rest if f is not pick]
-        letters = ir.factor_output(pick)
-        if chain and isinstance(pick, ir.Ref) and len(letters) == 2 and \
-                letters[0] != letters[1]:
-            first = pick.written[0]
-            other = letters.replace(left, "") if left else ""
-            if left and left in letters and first != left and other not in seen:
-                pick = ir.Ref(pick.name, pick.label, pick.lower[::-1], pick.upper[::-1],
-                              not pick.transposed, pick.pos)
-        written = pick.written if isinstance(pick, ir.Ref) else letters
-        nxt = [c for c in written if c != left]
-        left = nxt[-1] if nxt else left
-        seen |= set(letters)
-        ordered.append(pick)
-    return (*calls, *ordered)
-
-
-def to_product(t: Term, *, top: bool = True, group: bool = True) -> ir.Product:
-    """A monomial as a lowered product (explicit ``sum_`` for letters read once).
-
-    With ``group``, a contraction beside elementwise calls gets its own
-    parentheses, as the seed writes ``f'(a) ⊙ (δ Wᵀ)``.
-
-    >>> t = Term(Fraction(1), (), (ir.Ref("d", None, "n", "k"),), "k")
-    >>> p = to_product(t)
-    >>> p.einsum, p.explicit
-    ('nk->k', 'n')
-    """
-    factors = _chain(t)
-    bound = t.bound
-    present = _top_letters(factors)
-    t = dataclasses.replace(t, output="".join(c for c in t.output if c in present))
-    counts: dict[str, int] = {}
-    for f in factors:
-        for c in dict.fromkeys(ir.factor_output(f)):
-            counts[c] = counts.get(c, 0) + 1
-    explicit = "".join(c for c in bound if counts.get(c, 0) == 1)
-    if group:
-        calls = [f for f in factors if isinstance(_split_power(f)[0], ir.Call)
-                 and set(ir.factor_output(f)) == set(t.output) and t.output]
-        rest = [f for f in factors if not any(f is c for c in calls)]
-        if calls and len(rest) >= 2 and bound and all(
-                c not in _top_letters(calls) for c in bound):
-            # the parenthesis carries only the letters its factors have: it is constant
-            # (broadcast) along the others, as (W^h W^h) beside tanh'(g^j …)
-            carried = _top_letters(rest)
-            inner_out = "".join(c for c in t.output if c in carried)
-            inner = ir.Product(Fraction(1), (), tuple(rest), explicit, bound, inner_out)
-            return ir.Product(t.coef, t.consts, (*calls, ir.Group(ir.Sum((inner,), inner_out))),
-                              "", "", t.output)
-    return ir.Product(t.coef, t.consts, factors, explicit, bound, t.output)
-
-
-def to_sum(terms: Sequence[Term], output: str, *, group: bool = True) -> ir.Sum:
-    """Monomials as a lowered sum (``0`` when there are none)."""
-    if not terms:
-        return ir.Sum((_zero(output),), output)
-    ordered = sorted(terms, key=lambda t: (t.coef < 0, -len(t.factors)))
-    return ir.Sum(tuple(to_product(t, group=group) for t in ordered), output)
-
-
-def render_term(t: Term, form: str = "compact") -> str:
-    """One monomial as text.
-
-    >>> render_term(Term(Fraction(-1, 2), (), (ir.Ref("x", None, "i", ""),), "i"))
-    '-0.5 x^i'
-    """
-    return render(to_product(t), form)

@@ -17,25 +17,31 @@ from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from . import nodes as ir
+from .elementwise import MATRIX_FUNCTIONS
 
 __all__ = [
     "LETTERS",
+    "CollapseError",
     "Term",
     "all_letters",
     "as_factor",
     "call_bound",
     "factor_key",
     "fresh_letter",
+    "inventing",
     "map_letters",
     "matrix_letters",
     "merge_consts",
     "multiply",
+    "new_letter",
     "rename_factor",
     "rename_sum",
     "rename_term",
@@ -43,6 +49,18 @@ __all__ = [
 ]
 
 LETTERS = string.ascii_lowercase + string.ascii_uppercase
+
+
+class CollapseError(ValueError):
+    """A renaming would merge two axes of a call that is not elementwise along them.
+
+    Renaming ``i`` to ``j`` in an elementwise call takes a diagonal, which
+    commutes with the function: ``tanh(x^{ij})`` at ``i = j`` is
+    ``tanh(x^{jj})``. Not so for the index of ``softmax[k]`` or the rows and
+    columns of ``inv``: the diagonal of ``inv(A)`` is not ``inv`` of A's
+    diagonal. Callers that merge letters (the Kronecker-delta rule) catch
+    this and keep the delta.
+    """
 
 
 @dataclass(frozen=True)
@@ -93,9 +111,63 @@ def fresh_letter(avoid: Iterable[str], prefer: str = "") -> str:
     raise ValueError("out of index letters")  # pragma: no cover - 52 letters in one term
 
 
+#: How letters are invented while a program is derived (see :func:`inventing`).
+_INVENT: ContextVar[Callable[[str, set[str], str], str] | None] = ContextVar(
+    "invent", default=None)
+
+
+@contextmanager
+def inventing(invent: Callable[[str, set[str], str], str]) -> Iterator[None]:
+    """Within the block, a letter renamed off a clash is ``invent(like, avoid, prefer)``.
+
+    Derivation installs a chooser that knows the program's sizes, so that a
+    made-up letter has the size of the letter it stands for (never a letter
+    the program sizes otherwise); outside, :func:`fresh_letter` is used.
+    """
+    token = _INVENT.set(invent)
+    try:
+        yield
+    finally:
+        _INVENT.reset(token)
+
+
+def new_letter(like: str, avoid: Iterable[str], prefer: str = "") -> str:
+    """A letter, not in ``avoid``, to stand for ``like`` (same size where it is known).
+
+    >>> new_letter("i", "ij")
+    'a'
+    """
+    invent = _INVENT.get()
+    if invent is None:
+        return fresh_letter(avoid, prefer)
+    return invent(like, set(avoid), prefer)
+
+
 def map_letters(letters: str, m: Mapping[str, str]) -> str:
     """``letters`` with each letter renamed by ``m`` (others kept)."""
     return "".join(m.get(c, c) for c in letters)
+
+
+def _map_output(letters: str, m: Mapping[str, str]) -> str:
+    """Output letters renamed by ``m``, once each: two letters renamed to one take a diagonal.
+
+    >>> _map_output("mi", {"i": "m"})
+    'm'
+    """
+    return "".join(dict.fromkeys(map_letters(letters, m)))
+
+
+def _check_collapse(call: ir.Call, m: Mapping[str, str]) -> None:
+    """Raise :class:`CollapseError` where ``m`` merges axes ``call`` is not elementwise along."""
+    mapped = map_letters(call.output, m)
+    if len(set(mapped)) == len(mapped):
+        return
+    if call.function in MATRIX_FUNCTIONS:
+        raise CollapseError(f"renaming would merge the rows and columns of {call.function}")
+    if call.index and call.index in call.output and mapped.count(m.get(call.index,
+                                                                       call.index)) > 1:
+        raise CollapseError(f"renaming would merge the index of {call.function}[{call.index}] "
+                            "with another")
 
 
 def all_letters(factor: ir.Factor) -> set[str]:
@@ -141,9 +213,11 @@ def rename_factor(factor: ir.Factor, m: Mapping[str, str]) -> ir.Factor:
     if isinstance(factor, ir.Group):
         return ir.Group(rename_sum(factor.sum, m))
     factor = _dodge(factor, m)
+    _check_collapse(factor, m)
     args = tuple(rename_sum(a, m) for a in factor.args)
     index = map_letters(factor.index, m) if factor.index else None
-    return dataclasses.replace(factor, args=args, output=map_letters(factor.output, m), index=index)
+    return dataclasses.replace(factor, args=args, output=_map_output(factor.output, m),
+                               index=index)
 
 
 def call_bound(call: ir.Call) -> str:
@@ -179,7 +253,7 @@ def _dodge(call: ir.Call, m: Mapping[str, str]) -> ir.Call:
     taken = set(m) | set(m.values()) | all_letters(call)
     moved: dict[str, str] = {}
     for c in clash:
-        moved[c] = fresh_letter(taken)
+        moved[c] = new_letter(c, taken)
         taken.add(moved[c])
     return _rename_bound(call, moved)
 
@@ -192,7 +266,7 @@ def _rename_bound(call: ir.Call, m: Mapping[str, str]) -> ir.Call:
 
 def rename_sum(expr: ir.Sum, m: Mapping[str, str]) -> ir.Sum:
     """Rename the free letters of a sum (``m``'s values are kept clear of inner sums)."""
-    return ir.Sum(tuple(_rename_product(t, m) for t in expr.terms), map_letters(expr.output, m))
+    return ir.Sum(tuple(_rename_product(t, m) for t in expr.terms), _map_output(expr.output, m))
 
 
 def _rename_product(p: ir.Product, m: Mapping[str, str]) -> ir.Product:
@@ -211,7 +285,7 @@ def _bound_map(t: Term, m: Mapping[str, str], avoid: set[str]) -> dict[str, str]
         inner |= all_letters(f)
     for b in t.bound:
         if b in taken:
-            full[b] = fresh_letter(taken | inner | set(t.letters))
+            full[b] = new_letter(b, taken | inner | set(t.letters))
         else:
             full[b] = b
         taken.add(full[b])
@@ -228,7 +302,7 @@ def rename_term(t: Term, m: Mapping[str, str], avoid: Iterable[str] = ()) -> Ter
     full = _bound_map(t, m, set(avoid))
     inner = {**{c: c for c in set(avoid) | set(full.values())}, **full}
     factors = tuple(rename_factor(f, inner) for f in t.factors)
-    return Term(t.coef, t.consts, factors, map_letters(t.output, full))
+    return Term(t.coef, t.consts, factors, _map_output(t.output, full))
 
 
 def merge_consts(*groups: Iterable[tuple[str, Fraction]]) -> tuple[tuple[str, Fraction], ...]:
@@ -322,6 +396,8 @@ def _sum_key(s: ir.Sum) -> tuple[Any, ...]:
 _PLACEHOLDERS = "".join(chr(0x2460 + k) for k in range(60))
 #: Canonical names of the letters a call binds (apart from the placeholders of a term).
 _BOUND = "".join(chr(0x2780 + k) for k in range(10))
+#: Names of a factor's summed letters when terms are put in order (apart from both above).
+_ANON = "".join(chr(0x24D0 + k) for k in range(26))
 
 
 def term_key(t: Term) -> tuple[Any, ...]:
@@ -333,13 +409,22 @@ def term_key(t: Term) -> tuple[Any, ...]:
     True
     """
     bound = t.bound
-    anon = {b: "?" for b in bound}
-    order = sorted(range(len(t.factors)),
-                   key=lambda i: repr(factor_key(rename_factor(t.factors[i], anon))))
+    # names for summed letters that no letter of the term has (an inner term's key runs
+    # inside an outer one's, whose names its letters may already be)
+    present = set(t.output).union(*(all_letters(f) for f in t.factors))
+    anon = [c for c in _ANON if c not in present]
+    names = iter([c for c in _PLACEHOLDERS if c not in present])
+
+    def anonymous(f: ir.Factor) -> str:
+        # the factor's summed letters named by order of appearance: the key ignores their names
+        own = [c for c in dict.fromkeys(ir.factor_output(f)) if c in bound]
+        return repr(factor_key(rename_factor(f, {c: anon[k] for k, c in enumerate(own)})))
+
+    order = sorted(range(len(t.factors)), key=lambda i: anonymous(t.factors[i]))
     mapping: dict[str, str] = {}
     for i in order:
         for c in ir.factor_output(t.factors[i]):
             if c in bound and c not in mapping:
-                mapping[c] = _PLACEHOLDERS[len(mapping)]
+                mapping[c] = next(names)
     keys = sorted((factor_key(rename_factor(t.factors[i], mapping)) for i in order), key=repr)
     return (tuple(keys), t.consts, t.output)
