@@ -37,6 +37,7 @@ from ..errors import NonFiniteError, SizeMismatchError
 from ..validate import in_range, require
 from .libraries import BACKENDS, Library, to_numpy
 from .seed import SEED
+from .sgd import update_in_place
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .nn import Network
@@ -385,23 +386,8 @@ class ArrayEngine:
             i -= 1
 
     def _update_in_place(self, steps: dict[str, Any], momentum: float, decay: float) -> None:
-        params = self.params
-        for w_name, b_name in self.net._names:
-            for name in (w_name, b_name):
-                p = params[name]
-                if momentum:
-                    v = self.velocity.get(name)
-                    if v is None:
-                        v = self.velocity[name] = self.lib.zeros_like(p)
-                    v *= momentum
-                    v -= steps[name]
-                    if decay and name is w_name:
-                        v -= decay * p
-                    p += v
-                else:
-                    if decay and name is w_name:
-                        p *= 1.0 - decay
-                    p -= steps[name]
+        update_in_place(self.params, self.velocity, steps, self.net._names, momentum, decay,
+                        self.lib.zeros_like)
 
     def _update(self, steps: dict[str, Any], momentum: float, decay: float) -> None:
         params = self.params

@@ -28,7 +28,6 @@ import copy
 import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from ..fileio import check_output_path
 from ..validate import fraction, positive_int, positive_real
 from .data import Dataset
 from .nn import Network
-from .train import TrainResult
+from .train import TrainResult, progress_bar
 
 __all__ = [
     "LOCAL",
@@ -416,7 +415,7 @@ def train_on_cluster(
         history["val_loss"], history["val_accuracy"] = [], []
         k = network.layer_sizes[-1]
         val_y = np.eye(k, dtype=network.dtype)[np.asarray(val[1])]
-    bar = _bar(epochs * gradient.chunks, progress)
+    bar = progress_bar(epochs * gradient.chunks, progress, unit="chunk")
     velocity = {name: np.zeros_like(p) for name, p in network.parameters().items()}
     # an epoch must beat the starting weights (on the validation set, when there is one)
     best = math.inf if val is None else _finite_or_inf(network.loss(val[0], val_y))
@@ -468,28 +467,6 @@ def train_on_cluster(
         layer_sizes=tuple(network.layer_sizes),
         best_epoch=best_epoch,
     )
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_description(self, desc: str, refresh: bool = True) -> None:
-        pass
-
-    def set_postfix_str(self, s: str, refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, file=sys.stderr, unit="chunk", leave=True, dynamic_ncols=True)
 
 
 def _check_backend(network: Network) -> None:

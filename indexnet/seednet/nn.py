@@ -49,6 +49,7 @@ from ..validate import (
 from .backends import BACKENDS, ArrayEngine, to_numpy
 from .checkpoint import Header, read_checkpoint, write_checkpoint
 from .seed import SEED
+from .sgd import update_in_place
 
 __all__ = [
     "ACTIVATIONS",
@@ -282,24 +283,8 @@ class Network:
         # The backward pass runs on δ·lr, so it yields lr·∂L/∂θ (the data term) directly;
         # the L2 term's lr·λW is folded into the update: W ← (1 − lr·λ) W − lr·∂L/∂W.
         steps = self._backward(xs, y, plans, lr, with_l2=False)
-        params = self._params
-        decay = lr * self.l2
-        for w_name, b_name in self._names:
-            for name in (w_name, b_name):
-                p = params[name]
-                if momentum:
-                    v = self._velocity.get(name)
-                    if v is None:
-                        v = self._velocity[name] = np.zeros_like(p)
-                    v *= momentum
-                    v -= steps[name]
-                    if decay and name is w_name:
-                        v -= decay * p
-                    p += v
-                else:
-                    if decay and name is w_name:
-                        p *= 1.0 - decay
-                    p -= steps[name]
+        update_in_place(self._params, self._velocity, steps, self._names, momentum,
+                        lr * self.l2, np.zeros_like)
         return loss
 
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -49,6 +49,7 @@ __all__ = [
     "TrainResult",
     "accuracy",
     "plot_history",
+    "progress_bar",
     "train",
 ]
 
@@ -205,7 +206,7 @@ def train(
         lr=lr,
         momentum=momentum,
         save_path=save_path,
-        bar=_progress_bar(epochs * len(starts), enabled=progress),
+        bar=progress_bar(epochs * len(starts), enabled=progress),
         history=history,
     )
     rng = np.random.default_rng(seed)
@@ -512,7 +513,8 @@ class _NoBar:
         pass
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
+def progress_bar(total: int, enabled: bool, unit: str = "step") -> Any:
+    """A tqdm bar on stderr counting ``unit``s, or one that shows nothing when not ``enabled``."""
     if not enabled:
         return _NoBar()
-    return tqdm(total=total, file=sys.stderr, unit="step", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, file=sys.stderr, unit=unit, leave=True, dynamic_ncols=True)
