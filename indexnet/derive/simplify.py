@@ -238,13 +238,16 @@ class Simplifier:
         if isinstance(f, ir.Group):
             return ir.Group(self.inner(f.sum))
         if isinstance(f, ir.Call):
-            args = tuple(self.inner(a) for a in f.args)
+            args = _one_arg_holds_all(tuple(self.inner(a) for a in f.args))
             carried = {c for a in args for c in a.output} | ({f.index} if f.index else set())
             resolved = FUNCTIONS.get(f.function)
             if f.index and resolved is not None and resolved.reduces:
                 carried.discard(f.index)
             output = "".join(c for c in f.output if c in carried)
             f = dataclasses.replace(f, args=args, output=output)
+            constant = self._constant_softmax(f)
+            if constant is not None:
+                return constant
             by_value = self._prime_by_value(f)
             if by_value is not None:
                 return by_value
@@ -262,6 +265,17 @@ class Simplifier:
                         return dataclasses.replace(target, upper=map_letters(target.upper, m),
                                                    lower=map_letters(target.lower, m), pos=(0, 0))
         return f
+
+    def _constant_softmax(self, f: ir.Call) -> ir.Factor | None:
+        """``softmax[k]`` of an argument constant along k (it cancelled: ``-g + g``) is 1/|k|."""
+        if f.function != "softmax" or not f.index or f.primes or any(
+                f.index in a.output for a in f.args):
+            return None
+        home = home_letter(self.program, f.index)
+        if home is None:
+            return None
+        size = ir.Product(Fraction(1), ((ir.size_name(home), Fraction(-1)),), (), "", "", "")
+        return ir.Group(ir.Sum((size,), ""))
 
     def _named(self, f: ir.Call) -> ir.Ref | None:
         """The tensor an equation defines as exactly the call ``f``, in ``f``'s letters."""
@@ -490,6 +504,28 @@ def _one_holds_all(products: tuple[ir.Product, ...], output: str) -> tuple[ir.Pr
     full = "".join(c for c in output if c in p.output or c in missing)
     widened = dataclasses.replace(p, factors=(*p.factors, *eyes), output=full)
     return (*products[:best], widened, *products[best + 1:])
+
+
+def _one_arg_holds_all(args: tuple[ir.Sum, ...]) -> tuple[ir.Sum, ...]:
+    """A call's arguments, one of which holds every letter of them all (``loss`` needs one).
+
+    ``loss(W^i + 2, 3/2 U_{mn} c^m)``, after ``Σ_k eye^k_m`` left the first
+    without m, does not read; the argument with the most letters takes
+    ``eye^m_m`` (1 for every m) in each of its terms for each letter it lacks.
+    """
+    if len(args) < 2:
+        return args
+    union = "".join(dict.fromkeys(c for a in args for c in a.output))
+    if any(set(union) <= set(a.output) for a in args):
+        return args
+    best = max(range(len(args)), key=lambda k: len(set(args[k].output)))
+    arg = args[best]
+    missing = tuple(ir.Eye(c, c) for c in union if c not in arg.output)
+    output = arg.output + "".join(e.upper for e in missing)
+    terms = tuple(dataclasses.replace(p, factors=(*p.factors, *missing),
+                                      output=p.output + "".join(e.upper for e in missing))
+                  for p in arg.terms)
+    return (*args[:best], ir.Sum(terms, output), *args[best + 1:])
 
 
 #: The most terms that multiplying out the parentheses of a sum may make.
