@@ -26,9 +26,9 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,8 +39,26 @@ from .libraries import BACKENDS, Library, to_numpy
 from .seed import SEED
 from .sgd import update_in_place
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .nn import Network
+
+class NetworkShape(Protocol):
+    """What an :class:`ArrayEngine` reads of its :class:`~indexnet.seednet.nn.Network`.
+
+    A protocol rather than the class, so that this module, which ``nn``
+    imports, does not import ``nn`` back.
+    """
+
+    @property
+    def layer_sizes(self) -> Sequence[int]: ...
+    @property
+    def activation(self) -> str: ...
+    @property
+    def output(self) -> str: ...
+    @property
+    def l2(self) -> float: ...
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+    @property
+    def _names(self) -> Sequence[tuple[str, str]]: ...
 
 __all__ = ["BACKENDS", "ArrayEngine", "Library", "lower", "lower_accumulating", "to_numpy"]
 
@@ -164,7 +182,7 @@ class ArrayEngine:
     the network's public calls; see the module docstring.
     """
 
-    def __init__(self, network: Network, backend: str, device: Any = None) -> None:
+    def __init__(self, network: NetworkShape, backend: str, device: Any = None) -> None:
         self.net = network
         self.lib = Library.resolve(backend, network.dtype, device)
         self._f, self._f_prime = self.lib.activations()[network.activation]
