@@ -11,8 +11,8 @@ searches keep one), or else greedy's, and a note saying which.
 ``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
 dynamic programme (``dp``) where it finishes within a small planning budget,
 else the best of greedy and random-greedy within that budget (with cotengra
-installed: greedy refined by cotengra's subtree reconfiguration and, beyond
-20 operands, its hyper-optimizer). opt_einsum's own
+installed: up to 20 operands, greedy refined by cotengra's subtree
+reconfiguration; beyond, its hyper-optimizer with every trial so refined). opt_einsum's own
 ``"auto"`` (one fixed algorithm per operand count) stays available as
 ``"oe-auto"``.
 
@@ -51,11 +51,11 @@ SEARCH_BUDGET_S = 10.0
 #: Up to this many operands every search is quick and runs directly (6! orders at most).
 QUICK_OPERANDS = 6
 #: Planning budget of ``optimize="auto"`` (seconds): up to 20 operands, and beyond.
-AUTO_BUDGET_S = (0.04, 0.8)
+AUTO_BUDGET_S = (0.04, 0.9)
 #: The share of the auto budget the exact search may take before the heuristics run.
 _DP_SHARE = 0.5
 #: The same beyond :data:`_SMALL_OPERANDS` operands, where dp rarely finishes in time.
-_DP_SHARE_LARGE = 0.15
+_DP_SHARE_LARGE = 0.05
 #: The same up to :data:`_SMALL_OPERANDS` operands with cotengra installed (its refinement
 #: of greedy's path needs the rest).
 _DP_SHARE_REFINED = 0.3
@@ -158,7 +158,7 @@ def auto_budget(n_operands: int, budget: float | None = SEARCH_BUDGET_S) -> floa
     """The planning budget of ``optimize="auto"`` for ``n_operands`` (at most ``budget``).
 
     >>> auto_budget(12), auto_budget(40)
-    (0.04, 0.8)
+    (0.04, 0.9)
     """
     own = AUTO_BUDGET_S[0] if n_operands <= _SMALL_OPERANDS else AUTO_BUDGET_S[1]
     return own if budget is None else min(own, budget)
@@ -175,10 +175,9 @@ def auto_path(
     operands, or :data:`_DP_SHARE_REFINED` with cotengra installed;
     :data:`_DP_SHARE_LARGE` beyond, where it rarely finishes). Else the fewer
     FLOPs of greedy's path and of random-greedy's, run for what is left of the
-    budget; or, with cotengra installed and no memory limit, the fewest of
-    greedy's path, that path with its subtrees optimally reconfigured, and
-    (beyond 20 operands) cotengra's hyper-optimizer's best
-    (:func:`_cotengra_paths`), all within the budget. The note says which.
+    budget; or, with cotengra installed and no memory limit, the fewer of
+    greedy's path and cotengra's refinement of it (:func:`_cotengra_paths`),
+    within the budget. The note says which.
 
     >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
     >>> note
@@ -219,12 +218,15 @@ def _cotengra_paths(
 ) -> list[tuple[str, list[tuple[int, ...]]]]:
     """Paths cotengra finds by ``deadline`` (``time.perf_counter``), each with its name.
 
-    ``start`` (opt_einsum's path and info) with its subtrees reconfigured
-    optimally (cotengra's ``subtree_reconfigure``, in rounds of
-    :data:`_RECONFIGURE_ROUND` subtrees until one gains nothing; its name has
-    ``{}`` for the start's), then, beyond :data:`_SMALL_OPERANDS` operands, cotengra's
-    hyper-optimizer (greedy and label-propagation trials, each reconfigured)
-    for what is left. A search past the deadline is stopped.
+    Up to :data:`_SMALL_OPERANDS` operands, ``start`` (opt_einsum's path and
+    info) with its subtrees reconfigured optimally (cotengra's
+    ``subtree_reconfigure``, in rounds of :data:`_RECONFIGURE_ROUND` subtrees
+    until one gains nothing; its name has ``{}`` for the start's). Beyond,
+    cotengra's hyper-optimizer until the deadline: greedy and label-propagation
+    trials, each reconfigured so (on ``rand_equation(40, 4)`` this halved the
+    median FLOPs of the path found in the same time against reconfiguring
+    greedy's path first and sampling unrefined trials after; see
+    ``benchmarks/bench_auto.py``). A search past the deadline is stopped.
     """
     cotengra = importlib.import_module("cotengra")  # optional: only when installed
     inputs, output = subscripts.split("->")
@@ -240,7 +242,8 @@ def _cotengra_paths(
         return lambda: current.subtree_reconfigure(
             subtree_size=6, maxiter=_RECONFIGURE_ROUND, minimize="flops")
 
-    while time.perf_counter() < deadline:  # in rounds, each kept: a stop loses one round
+    large = len(terms) > _SMALL_OPERANDS  # the hyper-optimizer reconfigures its own trials
+    while not large and time.perf_counter() < deadline:  # in rounds: a stop loses one round
         done, again = run_within(round_of(tree), max(0.0, deadline - time.perf_counter()),
                                  code=COTENGRA_CODE)
         if not done or again.total_flops() >= tree.total_flops():
@@ -248,11 +251,11 @@ def _cotengra_paths(
         tree = better = again
     if better is not None:
         found.append(("{}, reconfigured by cotengra", better.get_path()))
-    if len(terms) > _SMALL_OPERANDS and time.perf_counter() < deadline:
+    if large and time.perf_counter() < deadline:
         methods = ["greedy", "kahypar" if importlib.util.find_spec("kahypar") else "labels"]
         hyper = cotengra.HyperOptimizer(
             methods=methods, max_repeats=1 << 12, parallel=False, progbar=False,
-            minimize="flops", on_trial_error="ignore", seed=0,
+            minimize="flops", on_trial_error="ignore", seed=0, reconf_opts={},
         )
         left = deadline - time.perf_counter()  # after its first construction's imports
         hyper.max_time = left * 0.9
