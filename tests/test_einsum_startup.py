@@ -7,13 +7,16 @@ tests check *what* is imported, in a fresh interpreter each.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
 
+import pytest
+
 import indexnet
 from indexnet.cli import main as cli_main_module  # noqa: F401 - the package's main()
-from indexnet.cli.main import COMMANDS, build_parser
+from indexnet.cli.main import COMMANDS, _LightHelpFormatter, _terminal_columns, build_parser
 
 
 def loaded_after(code: str) -> set[str]:
@@ -68,3 +71,38 @@ def test_the_help_table_is_what_each_command_registers() -> None:
     assert list(full) == list(COMMANDS)
     for name in COMMANDS:  # one command loaded, the rest listed: same lines, same order
         assert _help_lines(build_parser(name)) == full
+
+
+def test_help_at_80_columns_loads_neither_shutil_nor_textwrap() -> None:
+    code = ("import contextlib, io, os\nos.environ['COLUMNS'] = '80'\n"
+            "from indexnet.cli.main import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['--help'])")
+    loaded = loaded_after(code)
+    assert "shutil" not in loaded and "textwrap" not in loaded
+
+
+@pytest.mark.parametrize("width", [12, 30, 50, 79, 80, 120, 400])
+@pytest.mark.parametrize("command", ["", "plan", "derive", "train"])
+def test_the_light_help_layout_is_argparse_own(width: int, command: str) -> None:
+    """The start-up formatter lays help out exactly as argparse's HelpFormatter does."""
+
+    def help_text(formatter: type[argparse.HelpFormatter]) -> str:
+        parser = build_parser(command or "")
+        if command:
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            parser = sub.choices[command]
+        if parser.formatter_class is not _LightHelpFormatter:
+            pytest.skip("this command chose its own formatter")
+        parser.formatter_class = functools.partial(formatter, width=width)  # type: ignore[assignment]
+        return parser.format_help()
+
+    assert help_text(_LightHelpFormatter) == help_text(argparse.HelpFormatter)
+
+
+def test_the_light_help_width_is_shutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    for columns in ("", "0", "abc", "37", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert _terminal_columns() == shutil.get_terminal_size().columns, columns

@@ -232,7 +232,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to an argparse subparsers object; returns its parser."""
     p = subparsers.add_parser(
         "bench",
-        help="benchmark every optimizer's contraction path: FLOPs against measured time",
+        help="benchmark every optimizer's path: FLOPs against measured time",
         description=(
             "Plan an einsum expression with every optimizer (naive one-step einsum, "
             "left-to-right, greedy, optimal, dp, branch-1/2/all, random-greedy, auto, "

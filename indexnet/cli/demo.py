@@ -181,7 +181,7 @@ def register(subparsers: Any) -> None:
     """Add the ``demo`` subcommand."""
     p = subparsers.add_parser(
         "demo",
-        help="walk through the seed's network: formulas, derivatives, checks, training",
+        help="the seed's network step by step: formulas, checks, training",
         description="Show every formula of the seed as index notation, einsum string and matrix "
         "form; check the derivative rule and the hand-derived backprop against finite "
         "differences; then train the network on the 8x8 digits that scikit-learn ships.",

@@ -31,7 +31,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..errors import IndexnetError
 
@@ -42,21 +42,69 @@ __all__ = ["COMMANDS", "build_parser", "main", "run_command"]
 #: this table, so it starts without loading NumPy or the language; a command
 #: loads its own module alone.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("demo", "walk through the seed's network: formulas, derivatives, checks, training"),
+    "demo": ("demo", "the seed's network step by step: formulas, checks, training"),
     "train": ("train", "train the seed's network on digits, MNIST or synthetic data"),
     "explain": ("explain", "explain an einsum string or an equation of the index language"),
     "eval": ("explain", "evaluate a program of the index language"),
     "derive": ("derive", "print the exact derivatives of a program, simplified"),
     "check": ("derive", "judge the claims of a program against the exact derivative"),
-    "bench": ("bench", "benchmark every optimizer's contraction path: FLOPs against measured "
-              "time"),
+    "bench": ("bench", "benchmark every optimizer's path: FLOPs against measured time"),
     "plan": ("plan", "show the contraction plan of an einsum string"),
     "report": ("report", "write a program's report: one self-contained HTML page"),
 }
 
 
+class _LightHelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout without its imports of ``shutil`` and ``textwrap``.
+
+    ``indexnet --help`` loads nothing else, so those two imports (``shutil``
+    brings ``bz2`` and ``lzma``) were a large part of its start-up. The width
+    is found as ``shutil.get_terminal_size`` finds it; a line that fits is not
+    wrapped, and only one that does not loads ``textwrap``.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        one_line = " ".join(text.split())
+        if len(one_line) <= width:
+            return [one_line]
+        return super()._split_lines(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        one_line = " ".join(text.split())
+        if len(indent) + len(one_line) <= width:
+            return indent + one_line
+        return super()._fill_text(text, width, indent)
+
+
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size().columns`` gives it (80 if unknown)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 class _OneLineParser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are one line on stderr, exit status 2."""
+    """An argparse parser whose usage errors are one line on stderr, exit status 2.
+
+    Its help (and, unless a command asks for another, each command's) is laid
+    out by :class:`_LightHelpFormatter`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _LightHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
