@@ -417,3 +417,20 @@ def test_a_remembered_call_still_rejects_what_it_would_reject() -> None:
     got = contract("ij,jk->ik", a.astype(np.float32), b.astype(np.float32))
     assert got.dtype == np.float32
     assert contract("ij,jk->ik", a.tolist(), b).shape == (2, 4)  # lists: the checked path
+
+
+def test_each_inlined_product_is_its_kernel() -> None:
+    """chain() writes a product kernel as its expression: the two must agree, on every layout."""
+    from indexnet.einsum.kernels import _INLINE, _KERNEL_OF, chain
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    for template, kernel in _KERNEL_OF.items():
+        expected = eval(template.format("a", "b"))  # the expression chain() writes
+        np.testing.assert_allclose(kernel(a, b), expected, rtol=1e-13)
+        assert _INLINE[kernel] == template
+        # in a chain of two steps: (a ∘ b) then (that ∘ a)
+        run = chain([((0, 1), kernel), ((0, 1), kernel)], 3)
+        again = eval(template.format("c", "t"), {"c": a, "t": expected})
+        np.testing.assert_allclose(run(a, b, a), again, rtol=1e-12)
+        assert "<indexnet chain>" in run.__code__.co_filename

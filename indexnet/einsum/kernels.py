@@ -8,7 +8,7 @@ a broadcast ``multiply`` for a Hadamard or outer product, ``sum(axis)`` for a
 single-operand reduction. Only what fits none of these (diagonals, size-1
 broadcasting, three operands at once, dtypes BLAS does not take) goes to
 ``np.einsum``. :func:`chain` folds the compiled steps of a path into one
-function of all operands.
+function of all operands, writing a plain matrix product (``a @ b.T``) inline.
 
 >>> import numpy as np
 >>> kind, kernel = compile_step(["nd", "dh"], "nh", [(2, 3), (3, 4)],
@@ -33,6 +33,26 @@ __all__ = ["Kernel", "aligner", "broadcast_sizes", "chain", "compile_step"]
 
 #: A compiled step, or a whole compiled path: arrays in, one array out.
 Kernel = Callable[..., Any]
+
+#: The 2-D products as Python expressions of their operands ``{0}`` and ``{1}``,
+#: by (first operand transposed, second operand transposed).
+_PRODUCTS = {(False, False): "{0} @ {1}", (True, False): "{0}.T @ {1}",
+             (False, True): "{0} @ {1}.T", (True, True): "{0}.T @ {1}.T"}
+
+#: The kernel of each product expression, the operands also swapped (``{1} @ {0}``).
+_KERNEL_OF: dict[str, Kernel] = {
+    "{0} @ {1}": np.matmul,
+    "{0}.T @ {1}": lambda a, b: a.T @ b,
+    "{0} @ {1}.T": lambda a, b: a @ b.T,
+    "{0}.T @ {1}.T": lambda a, b: a.T @ b.T,
+    "{1} @ {0}": lambda a, b: b @ a,
+    "{1}.T @ {0}": lambda a, b: b.T @ a,
+    "{1} @ {0}.T": lambda a, b: b @ a.T,
+    "{1}.T @ {0}.T": lambda a, b: b.T @ a.T,
+}
+#: Each kernel that is one expression of its two operands, and that expression:
+#: :func:`chain` writes it inline, saving a call per step.
+_INLINE: dict[Kernel, str] = {kernel: template for template, kernel in _KERNEL_OF.items()}
 
 
 def aligner(have: str, want: str) -> Callable[[Any], Any] | None:
@@ -81,7 +101,8 @@ def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> K
     Each step takes its operands from the working list (removing them, so the
     positions of the others shift down), calls its kernel on them in ascending
     order and appends the result. The schedule is resolved once, here, into
-    straight-line code (one assignment per step), so a call does no list work.
+    straight-line code (one assignment per step), so a call does no list work;
+    a step that is a plain matrix product is written as its expression.
 
     >>> run = chain([((0, 1), lambda a, b: a * b), ((0, 1), lambda a, b: a - b)], 3)
     >>> run(2, 3, 4)  # 4 - 2 * 3
@@ -96,8 +117,12 @@ def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> K
         args = [work[i] for i in sorted(operands)]
         for i in sorted(operands, reverse=True):
             del work[i]
-        namespace[f"k{k}"] = kernel
-        lines.append(f"    t{k} = k{k}({', '.join(args)})")
+        template = _INLINE.get(kernel)
+        if template is not None and len(args) == 2:
+            lines.append(f"    t{k} = {template.format(*args)}")
+        else:
+            namespace[f"k{k}"] = kernel
+            lines.append(f"    t{k} = k{k}({', '.join(args)})")
         work.append(f"t{k}")
     params = ", ".join(f"x{i}" for i in range(n_operands))
     source = f"def run({params}):\n" + "\n".join(lines) + f"\n    return {work[0]}\n"
@@ -231,8 +256,8 @@ def _matmul(
         return lambda a, b: np.matmul(as_a(a), as_b(b)).reshape(result_shape)
     if "".join(right + left) == out:
         if len(result_shape) == 2 and len(ta) == 2 and len(tb) == 2:
-            swapped = _direct_matmul(tb, ta, right, left)  # (AB)ᵀ-free: out = B·A
-            return lambda a, b: swapped(b, a)
+            # (AB)ᵀ-free: out = B·A, its operands swapped in the expression
+            return _KERNEL_OF[_product(tb, ta, right, left).format("{1}", "{0}")]
         flipped = tuple(sizes[c] for c in right + left)
         return lambda a, b: np.matmul(as_b(b).T, as_a(a).T).reshape(flipped)
     perm = tuple((left + right).index(c) for c in out)
@@ -241,15 +266,12 @@ def _matmul(
 
 def _direct_matmul(ta: str, tb: str, left: list[str], right: list[str]) -> Kernel:
     """The four 2-D cases: XW, XᵀW, XWᵀ, XᵀWᵀ with no reshapes at all."""
-    a_t = ta[0] != left[0]
-    b_t = tb[1] != right[0]
-    if not a_t and not b_t:
-        return np.matmul
-    if a_t and not b_t:
-        return lambda a, b: a.T @ b
-    if not a_t and b_t:
-        return lambda a, b: a @ b.T
-    return lambda a, b: a.T @ b.T
+    return _KERNEL_OF[_product(ta, tb, left, right)]
+
+
+def _product(ta: str, tb: str, left: list[str], right: list[str]) -> str:
+    """The expression of :func:`_direct_matmul`'s product (see :data:`_PRODUCTS`)."""
+    return _PRODUCTS[(ta[0] != left[0], tb[1] != right[0])]
 
 
 def _block_order(term: str, outer: list[str], contracted: list[str]) -> list[str] | None:
