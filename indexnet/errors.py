@@ -25,6 +25,7 @@ __all__ = [
     "AllocationError",
     "ArrayLibraryError",
     "CheckpointError",
+    "ClusterError",
     "DataError",
     "DivergenceError",
     "FormulaSyntaxError",
@@ -33,6 +34,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "MemoryLimitError",
+    "MissingExtraError",
     "NonFiniteError",
     "NotSupportedError",
     "OperandCountError",
@@ -303,4 +305,34 @@ class ArrayLibraryError(InvalidArgumentError):
 
     def __init__(self, message: str, *, libraries: tuple[str, ...] = ()) -> None:
         self.libraries = libraries
+        super().__init__(message)
+
+
+class MissingExtraError(InvalidArgumentError, ImportError):
+    """An optional package that the call needs is not installed; the message says how to add it.
+
+    ``package`` names it.
+
+    >>> err = MissingExtraError("needs cotengra", package="cotengra")
+    >>> isinstance(err, ValueError), isinstance(err, ImportError), err.package
+    (True, True, 'cotengra')
+    """
+
+    def __init__(self, message: str, *, package: str = "") -> None:
+        self.package = package
+        super().__init__(message)
+
+
+class ClusterError(IndexnetError, ConnectionError):
+    """A Dask scheduler cannot be reached, or the cluster failed to run the contraction.
+
+    ``address`` is the scheduler's address.
+
+    >>> err = ClusterError("cannot reach tcp://10.0.0.1:8786", address="tcp://10.0.0.1:8786")
+    >>> isinstance(err, OSError), err.address
+    (True, 'tcp://10.0.0.1:8786')
+    """
+
+    def __init__(self, message: str, *, address: str = "") -> None:
+        self.address = address
         super().__init__(message)

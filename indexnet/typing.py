@@ -6,7 +6,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, get_args
 
 __all__ = [
@@ -28,7 +28,10 @@ OptimizerName = Literal[
     "auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
     "random-greedy-128", "branch-all", "branch-2", "branch-1", "naive", "measured", "oe-auto",
 ]
-OptimizeKind = OptimizerName | bool | PathType
+#: What ``optimize=`` takes: a name (``"cotengra"`` too, when cotengra is installed), a
+#: flag, an explicit path, or an optimizer object (opt_einsum's ``PathOptimizer``, cotengra's:
+#: callables).
+OptimizeKind = OptimizerName | Literal["cotengra"] | bool | PathType | Callable[..., Any]
 
 #: Every optimizer name that ``plan`` and ``contract`` accept. ``"auto"`` is
 #: indexnet's default: ``dp`` where it finishes within a small planning budget,

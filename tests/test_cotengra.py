@@ -20,9 +20,8 @@ import pytest
 from hypothesis import given, settings
 from opt_einsum.testing import rand_equation
 
-from indexnet import InvalidArgumentError, MemoryLimitError, contract, plan
+from indexnet import InvalidArgumentError, MemoryLimitError, MissingExtraError, contract, plan
 from indexnet.einsum import cotengra_paths
-from indexnet.einsum.cotengra_paths import MissingExtraError
 from indexnet.einsum.slicing import Slicing, batches, choose_chunks, divisors, step_terms
 from indexnet.strategies import einsum_problems
 

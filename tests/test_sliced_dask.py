@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from indexnet import InvalidArgumentError, contract, plan
-from indexnet.einsum.distributed import ClusterError, connect, run_on_cluster
+from indexnet import ClusterError, InvalidArgumentError, contract, plan
+from indexnet.einsum.distributed import connect, run_on_cluster
 
 pytest.importorskip("cotengra")
 distributed = pytest.importorskip("distributed")

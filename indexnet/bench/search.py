@@ -75,9 +75,13 @@ import opt_einsum
 
 def optimizer(name, budget):
     if name == "cotengra":
+        import importlib.util
         import cotengra
+        # methods named, so cotengra does not warn that kahypar is missing
+        methods = ["greedy", "kahypar" if importlib.util.find_spec("kahypar") else "labels"]
         return cotengra.HyperOptimizer(
-            max_time=max(0.1, 0.8 * budget), max_repeats=128, parallel=False, progbar=False
+            methods=methods, max_time=max(0.1, 0.8 * budget), max_repeats=128, parallel=False,
+            progbar=False,
         )
     return name
 

@@ -28,14 +28,13 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, MissingExtraError
 from .search import COTENGRA_CODE, run_within
 
 __all__ = [
     "HYPER_REPEATS",
     "RECONFIGURE_BUDGET_S",
     "SEED",
-    "MissingExtraError",
     "cotengra_installed",
     "hyper_optimizer",
     "inner_sliced",
@@ -53,20 +52,6 @@ SEED = 0
 #: when it runs over).
 RECONFIGURE_BUDGET_S = 1.0
 
-
-class MissingExtraError(InvalidArgumentError, ImportError):
-    """An optional package that the call needs is not installed; the message says how to add it.
-
-    ``package`` names it.
-
-    >>> err = MissingExtraError("needs cotengra", package="cotengra")
-    >>> isinstance(err, ValueError), isinstance(err, ImportError), err.package
-    (True, True, 'cotengra')
-    """
-
-    def __init__(self, message: str, *, package: str = "") -> None:
-        self.package = package
-        super().__init__(message)
 
 
 @functools.cache

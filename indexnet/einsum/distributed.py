@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..errors import IndexnetError
+from ..errors import ClusterError, IndexnetError, MissingExtraError
 from ..typing import Shape
 from .compiled import Plan, cached_plan
 from .slicing import Slicing, batches
@@ -36,7 +36,6 @@ from .slicing import Slicing, batches
 __all__ = [
     "BATCHES_PER_THREAD",
     "CONNECT_TIMEOUT_S",
-    "ClusterError",
     "SliceJob",
     "connect",
     "run_on_cluster",
@@ -48,20 +47,6 @@ BATCHES_PER_THREAD = 4
 #: Seconds to wait for a scheduler before :class:`ClusterError`.
 CONNECT_TIMEOUT_S = 10.0
 
-
-class ClusterError(IndexnetError, ConnectionError):
-    """A Dask scheduler cannot be reached, or the cluster failed to run the contraction.
-
-    ``address`` is the scheduler's address.
-
-    >>> err = ClusterError("cannot reach tcp://10.0.0.1:8786", address="tcp://10.0.0.1:8786")
-    >>> isinstance(err, OSError), err.address
-    (True, 'tcp://10.0.0.1:8786')
-    """
-
-    def __init__(self, message: str, *, address: str = "") -> None:
-        self.address = address
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -125,15 +110,13 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     >>> connect("tcp://127.0.0.1:1", timeout=1.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    indexnet.einsum.distributed.ClusterError: cannot reach the Dask scheduler at ...
+    indexnet.errors.ClusterError: cannot reach the Dask scheduler at ...
     """
     _reachable(address, timeout)
     try:
         # optional (dask[distributed], in the test extra): imported only when a cluster is asked for
         from distributed import Client
     except ImportError:
-        from .cotengra_paths import MissingExtraError
-
         raise MissingExtraError(
             f"running on the Dask cluster at {address} needs dask.distributed: "
             "pip install 'dask[distributed]'", package="distributed"

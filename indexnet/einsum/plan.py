@@ -71,7 +71,7 @@ def plan(
     backend) and keeps the fastest; the choice is cached for the process
     and, when ``INDEXNET_CACHE_DIR`` is set, on disk. ``"cotengra"`` is
     cotengra's hyper-optimizer within ``budget`` (a
-    :class:`~indexnet.einsum.cotengra_paths.MissingExtraError` when cotengra
+    :class:`~indexnet.errors.MissingExtraError` when cotengra
     is not installed).
 
     ``memory_limit`` caps the largest intermediate, in elements (or
@@ -130,7 +130,7 @@ def contract(
     to fit ``memory_limit`` sends its slices in batches and sums them there
     (:mod:`indexnet.einsum.distributed`); NumPy operands only. A scheduler
     that cannot be reached is a
-    :class:`~indexnet.einsum.distributed.ClusterError` naming its address.
+    :class:`~indexnet.errors.ClusterError` naming its address.
 
     >>> import numpy as np
     >>> float(contract("ii->", np.eye(3)))

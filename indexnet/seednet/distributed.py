@@ -35,8 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from ..einsum.distributed import ClusterError
-from ..errors import IndexnetError, InvalidArgumentError, NonFiniteError, SizeMismatchError
+from ..errors import (
+    ClusterError,
+    IndexnetError,
+    InvalidArgumentError,
+    NonFiniteError,
+    SizeMismatchError,
+)
 from ..fileio import check_output_path
 from ..validate import fraction, positive_int, positive_real
 from .data import Dataset
@@ -218,7 +223,7 @@ def open_cluster(address: str, workers: int = 2, memory_limit: str | int | None 
 
     The client of a new local cluster of ``workers`` processes (``"local"``),
     or of the scheduler at ``address``. A scheduler that cannot be reached is a
-    :class:`~indexnet.einsum.distributed.ClusterError` naming the address.
+    :class:`~indexnet.errors.ClusterError` naming the address.
     """
     from ..einsum.distributed import connect  # the engine's one way to reach a scheduler
 
