@@ -130,7 +130,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     registered: set[str] = set()
     for name, (module_name, help_line) in COMMANDS.items():  # the order of --help
         if module_name not in modules:
-            sub.add_parser(name, help=help_line)
+            sub.add_parser(name, help=help_line, add_help=False)  # listed, never parsed
         elif module_name not in registered:  # it registers all of its commands
             # loaded here, not at the top: --help must not pay for every command's imports
             importlib.import_module(f".{module_name}", __package__).register(sub)
