@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 import pytest
 
 from indexnet.errors import FormulaSyntaxError, IndexnetError, ProgramSyntaxError
@@ -119,6 +122,25 @@ def test_powers_are_numbers_after_caret() -> None:
     assert isinstance(node, ast.Power) and node.exponent == -1
     node = parse_text("z = ^n(x)_d^2").statements[0].rhs.terms[0][1].items[0][1]
     assert isinstance(node, ast.Power)
+
+
+@pytest.mark.parametrize(("text", "exponent"), [
+    ("x^{1/2}", Fraction(1, 2)), ("x^{-3/2}", Fraction(-3, 2)), ("x^{0.5}", Fraction(1, 2)),
+    ("x^{2/4}", Fraction(1, 2)), ("x^{1.5/3}", Fraction(1, 2)),
+])
+def test_a_power_may_be_a_fraction(text: str, exponent: Fraction) -> None:
+    """Fractional powers render as p/q (x^{1/2}, never x^{0.5}), so they must read back."""
+    node = parse_text(f"z = {text}").statements[0].rhs.terms[0][1].items[0][1]
+    assert isinstance(node, ast.Power) and node.exponent == exponent
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("z = x^{1/0}", "division by zero"), ("z = x^{1/y}", "expected a number after '/'"),
+    ("z = x^{1/2", "expected '}' to close the power"),
+])
+def test_a_bad_fractional_power_names_its_fault(text: str, says: str) -> None:
+    with pytest.raises(ProgramSyntaxError, match=re.escape(says)):
+        parse_text(text)
 
 
 def test_sum_spellings() -> None:

@@ -58,10 +58,19 @@ def test_document_form_as_the_seed_prints_it() -> None:
 
 def test_numbers_and_coefficients() -> None:
     assert format_number(Fraction(1, 100)) == "0.01"
-    assert format_number(Fraction(-5, 2)) == "-2.5"
+    assert format_number(Fraction(-5, 2)) == "-5/2"  # a rational stays one (spec 5.1)
+    assert format_number(Fraction(1, 2)) == "1/2"
+    assert format_number(Fraction(-1, 20)) == "-1/20"
     assert format_number(Fraction(1, 3)) == "1/3"
+    assert format_number(Fraction(5, 2) / 10) == "1/4"
+    assert format_number(Fraction(-125, 100)) == "-5/4"
+    assert format_number(Fraction(123, 1000)) == "0.123"
     assert render(eq("y = 1/3 x")) == "y = 1/3 x"
-    assert render(eq("y = x / 2")) == "y = 0.5 x"
+    assert render(eq("y = x / 2")) == "y = 1/2 x"
+    # a constant keeps its spelling, whatever it is
+    for text in ("0.5", "1/2", "-1/100", "1e-5", "2.50", "0.01"):
+        assert render(parse(f"const c = {text}\ninput x\ny = c x")).splitlines()[0] == \
+            f"const c = {text}"
     assert render(eq("const c = 2\ny = c x/4")) == "y = c/4 x"
     assert render(eq("const c = 2\ny = x/c")) == "y = 1/c x"
     assert render(eq("y = -x^n z_n + 2 u")) == "y = -x^n z_n + 2 u"
@@ -155,7 +164,7 @@ def test_loop_nest_hoists_inner_products() -> None:
         "    for d:",
         "        t1[n] += x[n,d]·w[d]",
         "for n:",
-        "    y[n] = 0.5·sigmoid(t1[n])",
+        "    y[n] = 1/2·sigmoid(t1[n])",
     ]
 
 

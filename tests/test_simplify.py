@@ -103,13 +103,13 @@ def _derived(text: str) -> list[str]:
 
 def test_sqrt_prime_and_negative_powers_read_as_fractions() -> None:
     assert _derived("param v : positive\nparam x : positive\nL = sqrt(v) + 1/x + x^{-2}") == [
-        "dL/dv = 0.5 / sqrt(v)", "dL/dx = -1 / x^2 - 2 / x^3"]
+        "dL/dv = 1 / (2 sqrt(v))", "dL/dx = -1 / x^2 - 2 / x^3"]
     # the divisors come last, so the fraction reads as one
     assert _derived("param v^i : positive\ninput y^i\nL = sum_i y^i sqrt(v^i)") == [
-        "dL/dv^i = 0.5 y^i / sqrt(v^i)"]
+        "dL/dv^i = y^i / (2 sqrt(v^i))"]
     # with z = sqrt(v) defined, sqrt'(v) is 1/(2 z)
     assert _derived("param v^i : positive\ninput y^i\nz^i = sqrt(v^i)\nL = sum_i y^i z^i") == [
-        "dL/dv^i = 0.5 y^i / z^i"]
+        "dL/dv^i = y^i / (2 z^i)"]
 
 
 def test_a_power_of_a_parenthesised_monomial_is_spread() -> None:

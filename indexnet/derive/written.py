@@ -153,6 +153,6 @@ def render_term(t: Term, form: str = "compact") -> str:
     """One monomial as text.
 
     >>> render_term(Term(Fraction(-1, 2), (), (ir.Ref("x", None, "i", ""),), "i"))
-    '-0.5 x^i'
+    '-1/2 x^i'
     """
     return render(to_product(t), form)

@@ -46,10 +46,10 @@ __all__ = [
     "TensorDecl",
     "TensorInfo",
     "Window",
-    "decimal_places",
     "deriv_key",
     "factor_output",
     "format_number",
+    "is_power_of_ten",
     "iter_products",
     "iter_refs",
     "size_letter",
@@ -308,33 +308,35 @@ class Domain:
 
 
 def format_number(value: Fraction) -> str:
-    """An exact number as the language writes it: ``2``, ``0.01``, ``1/3``.
+    """An exact number as the language writes it: ``2``, ``0.01``, ``1/2``, ``2/3``.
+
+    A fraction whose denominator is a power of ten is written as a decimal
+    (``0.01``, ``2.5``); any other as ``p/q``: ``1/2`` stays ``1/2``, never
+    ``0.5`` (INDEX-LANGUAGE.md, section 5, rule 1).
 
     >>> format_number(Fraction(1, 100)), format_number(Fraction(-3)), format_number(Fraction(2, 3))
     ('0.01', '-3', '2/3')
+    >>> format_number(Fraction(1, 2)), format_number(Fraction(5, 2)), format_number(Fraction(-1, 4))
+    ('1/2', '5/2', '-1/4')
     """
     value = Fraction(value)
     if value.denominator == 1:
         return str(value.numerator)
-    digits = decimal_places(value.denominator)
-    if digits is None:
+    if not is_power_of_ten(value.denominator):
         return f"{value.numerator}/{value.denominator}"
-    scaled = abs(value.numerator) * (10**digits // value.denominator)
-    text = str(scaled).rjust(digits + 1, "0")
+    digits = len(str(value.denominator)) - 1
+    text = str(abs(value.numerator)).rjust(digits + 1, "0")
     out = f"{text[:-digits]}.{text[-digits:]}".rstrip("0").rstrip(".")
     return ("-" if value < 0 else "") + out
 
 
-def decimal_places(den: int) -> int | None:
-    """Digits after the point to write ``1/den`` exactly; None if it never ends."""
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
-        fives += 1
-    return max(twos, fives) if den == 1 else None
+def is_power_of_ten(den: int) -> bool:
+    """Whether ``den`` is 10, 100, 1000, …: a fraction over it is written as a decimal.
+
+    >>> is_power_of_ten(100), is_power_of_ten(2), is_power_of_ten(1)
+    (True, False, True)
+    """
+    return den > 0 and str(den).rstrip("0") == "1"
 
 
 @dataclass(frozen=True)
@@ -349,11 +351,26 @@ class TensorDecl:
 
 @dataclass(frozen=True)
 class ConstDecl:
-    """``const lambda = 0.01``: a named exact scalar."""
+    """``const lambda = 0.01``: a named exact scalar.
+
+    ``text`` is the value as the source wrote it (``0.5``, ``1/2``, ``1e-5``),
+    which rendering keeps; empty for a constant made otherwise.
+    """
 
     name: str
     value: Fraction
     line: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)
+
+    @property
+    def value_text(self) -> str:
+        """The value as written, else as :func:`format_number` writes it.
+
+        >>> half = Fraction(1, 2)
+        >>> ConstDecl("eps", half, text="0.5").value_text, ConstDecl("c", half).value_text
+        ('0.5', '1/2')
+        """
+        return self.text or format_number(self.value)
 
 
 @dataclass(frozen=True)

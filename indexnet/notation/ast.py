@@ -228,11 +228,12 @@ class Decl:
 
 @dataclass(frozen=True)
 class ConstDecl:
-    """``const lambda = 0.01``."""
+    """``const lambda = 0.01``; ``text`` is the value as written (``0.01``, ``1/100``)."""
 
     name: str
     value: Fraction
     pos: Pos = field(compare=False)
+    text: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,15 @@ class ExpressionParser(TensorParser):
         if self.tok.kind != "number":
             raise self.error("expected a number in the power ^{…}")
         value = self.number(self.advance())
+        if self.tok.kind == "/":  # a fraction: x^{1/2}, x^{-3/2}
+            self.advance()
+            den = self.tok
+            if den.kind != "number":
+                raise self.error("expected a number after '/' in the power ^{…}")
+            self.advance()
+            if self.number(den) == 0:
+                raise self.error("division by zero", den)
+            value /= self.number(den)
         self.expect("}", "expected '}' to close the power")
         return sign * value
 

@@ -41,7 +41,7 @@ class _Lowerer(TermLowerer):
             if isinstance(stmt, ast.Decl):
                 out.append(self.declaration(stmt))
             elif isinstance(stmt, ast.ConstDecl):
-                out.append(ir.ConstDecl(stmt.name, stmt.value, stmt.pos.line))
+                out.append(ir.ConstDecl(stmt.name, stmt.value, stmt.pos.line, stmt.text))
             elif isinstance(stmt, ast.FunctionDecl):
                 out.append(self.acts[ir.tensor_key(stmt.name, stmt.label)])
             elif isinstance(stmt, ast.SizeDecl):

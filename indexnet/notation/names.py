@@ -91,7 +91,8 @@ class Names:
                              f"{self.consts[stmt.name].line})", stmt.pos)
         if stmt.name in FUNCTIONS or stmt.name == "eye":
             raise self.error(f"{stmt.name} is built in and cannot be a constant", stmt.pos)
-        self.consts[stmt.name] = ir.ConstDecl(stmt.name, stmt.value, stmt.pos.line)
+        self.consts[stmt.name] = ir.ConstDecl(stmt.name, stmt.value, stmt.pos.line,
+                                               stmt.text)
 
     def _collect_act(self, stmt: ast.FunctionDecl) -> None:
         key = ir.tensor_key(stmt.name, stmt.label)

@@ -188,6 +188,7 @@ class _Parser(ExpressionParser):
             raise self.error(f"the value of {name.text} must be a number")
         self.advance()
         number = sign * self.number(value)
+        text = ("-" if sign < 0 else "") + value.text
         if self.tok.kind == "/":  # a fraction: 1/100
             self.advance()
             den = self.tok
@@ -197,7 +198,8 @@ class _Parser(ExpressionParser):
             if self.number(den) == 0:
                 raise self.error("division by zero", den)
             number /= self.number(den)
-        return ConstDecl(name.text, number, self.pos(name))
+            text += "/" + den.text
+        return ConstDecl(name.text, number, self.pos(name), text)
 
     def act_item(self) -> FunctionDecl:
         """Read ``f = sigmoid`` (or ``f_ℓ = sigmoid'``, ``g = softmax[k]``) of ``act``."""

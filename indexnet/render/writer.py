@@ -38,7 +38,7 @@ from fractions import Fraction
 
 from .. import ir
 from ..ir.elementwise import MATRIX_FUNCTIONS
-from ..ir.nodes import Slot, decimal_places, format_number
+from ..ir.nodes import Slot, format_number, is_power_of_ten
 from ..ir.sizing import slot_text
 
 __all__ = [
@@ -287,6 +287,9 @@ class Writer:
         value = abs(product.coefficient) if absolute else product.coefficient
         sign = "-" if value < 0 else ""
         product, word = _reduction(product)
+        shared = self.shared_denominator(abs(value), product)
+        if shared is not None:
+            return sign + shared
         words = self.scalar_words(abs(value), product)
         reduction = ""
         if product.explicit:
@@ -305,8 +308,29 @@ class Writer:
                 words.append(self.factor(factor))
         return sign + " ".join(words)
 
+    def shared_denominator(self, value: Fraction, product: ir.Product) -> str | None:
+        """``1 / (2 sqrt(v))``, ``y / (2 sqrt(v))`` for a fraction that divides, else None.
+
+        A term with a fractional coefficient, no constant and no explicit sum
+        whose divisors come last puts the coefficient's denominator with the
+        divisors, as on paper, rather than writing ``1/2 y / sqrt(v)``.
+        """
+        factors = product.factors
+        if value.denominator == 1 or product.consts or product.explicit:
+            return None
+        first = next((k for k, f in enumerate(factors) if isinstance(f, ir.Inverse)), None)
+        if first is None or not all(isinstance(f, ir.Inverse) for f in factors[first:]):
+            return None
+        if first > 1 and self.doc and _is_hadamard(product):  # x ⊙ y: written as usual
+            return None
+        top = [str(value.numerator)] if value.numerator != 1 or not first else []
+        top += [self.factor(f) for f in factors[:first]]
+        below = [str(value.denominator)] + [self.factor(f.base, operand=True)  # type: ignore[union-attr]
+                                            for f in factors[first:]]
+        return f"{' '.join(top)} / ({' '.join(below)})"
+
     def scalar_words(self, value: Fraction, product: ir.Product) -> list[str]:
-        """The words of a term's positive scalar part: ``2``, ``0.5 λ``, ``λ/3``, ``1/N``."""
+        """The words of a term's positive scalar part: ``2``, ``0.01 λ``, ``λ/2``, ``1/N``."""
         ups = [(n, p) for n, p in product.consts if p > 0]
         downs = [(n, -p) for n, p in product.consts if p < 0]
         rest = bool(ups or product.factors or product.explicit)
@@ -316,8 +340,8 @@ class Writer:
         if den == 1:
             if num != 1 or not rest:
                 words.append(str(num))
-        elif decimal_places(den) is not None and not (den <= 4 and ups):
-            words.append(format_number(value))
+        elif is_power_of_ten(den):
+            words.append(format_number(value))  # 0.01 λ; a half is 1/2 or λ/2, never 0.5
         else:
             if num != 1 or not ups:
                 words.append(str(num))
@@ -492,7 +516,7 @@ class Writer:
             domain = f" : {stmt.domain}" if stmt.domain is not None else ""
             return f"{stmt.role} {self.ref(stmt.ref)}{domain}"
         if isinstance(stmt, ir.ConstDecl):
-            return f"const {stmt.name} = {format_number(stmt.value)}"
+            return f"const {stmt.name} = {stmt.value_text}"
         if isinstance(stmt, ir.ActDecl):
             label = _label(stmt.label) if stmt.label is not None else ""
             index = f"[{stmt.index}]" if stmt.index else ""

@@ -20,7 +20,6 @@ from ..check.report import ClaimResult
 from ..einsum.plan import plan
 from ..einsum.subscripts import operand_shapes
 from ..errors import IndexnetError, InternalError
-from ..ir import format_number
 from ..render import diagram, latex_name, loop_nest, matrix_form, render_latex, tensor_text
 from .facts import (
     Facts,
@@ -81,7 +80,7 @@ def _declaration(stmt: ir.Statement, facts: Facts) -> tuple[str, str, str]:
             says += f", in {stmt.domain}"
         return stmt.role, tensor_text(stmt.ref, "latex", params=facts.params), says
     if isinstance(stmt, ir.ConstDecl):
-        return "const", f"{latex_name(stmt.name)} = {format_number(stmt.value)}", "a constant"
+        return "const", f"{latex_name(stmt.name)} = {stmt.value_text}", "a constant"
     if isinstance(stmt, ir.ActDecl):
         name = latex_name(stmt.name) + "'" * stmt.primes
         if stmt.label is not None:
