@@ -29,8 +29,10 @@ class ClaimResult:
     """The verdict on one claim.
 
     ``claim`` is its left-hand side (``dL/dW^h_k``), ``statement`` the whole
-    claim; ``max_rel_error`` is max |claim − exact| / max(|exact|, |claim|)
-    over every draw (None when it could not be evaluated); ``diagnosis``
+    claim; ``max_rel_error`` is max |claim − exact| / max(|exact|, |claim|,
+    floor) over every draw (None when it could not be evaluated), where floor
+    is the noise floor of a derivative that is ~0 only by cancellation
+    (:func:`~indexnet.check.context.rel_error`); ``diagnosis``
     says why a failing claim fails, or is empty.
     """
 

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 from collections.abc import Sequence
@@ -144,6 +145,18 @@ a{{color:inherit;text-decoration:none}}details{{display:none}}}}
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+def _version() -> str:
+    """The installed version of indexnet (for the footer), or a note that it is not installed.
+
+    >>> _version() == importlib.metadata.version("indexnet")
+    True
+    """
+    try:
+        return importlib.metadata.version("indexnet")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown version: not installed"
+
+
 def load_program(program: ProgramLike) -> tuple[Program, str]:
     """The program and the name the page calls it by (its file's name, or 'program').
 
@@ -262,7 +275,7 @@ def _page(facts: Facts) -> str:
         f"<nav><b>Contents</b><ol>{nav}</ol></nav></header>"
         f"{program_section(facts)}{equations_section(facts)}{derivation_section(facts)}"
         f"{checks_section(facts)}{source}"
-        "<footer>Written by <code>indexnet report</code>. The page "
+        f"<footer>Written by <code>indexnet report</code> (indexnet {_version()}). The page "
         "is self-contained: its mathematics is MathML, laid out by the browser, its diagrams "
         "inline SVG; it loads no script, font or image.</footer>"
         "</main></body></html>\n")
