@@ -50,6 +50,7 @@ from .nodes import (
     plain_call,
     scaled_node,
 )
+from .shared import Rewrite, SharedPair, shared_pairs
 
 __all__ = ["Compiled"]
 
@@ -63,12 +64,14 @@ class Compiled:
     was compiled for and raises :class:`~indexnet.errors.ProgramSizeError`
     naming the tensor, its expected and its actual shape. ``library`` (None:
     NumPy) is the array library, dtype and device it runs on; ``dtype`` is
-    then NumPy's name for the same type, which plans are made for.
+    then NumPy's name for the same type, which plans are made for. ``share``
+    (on NumPy) contracts a pair of tensors that several products contract the
+    same way once a call (:mod:`~indexnet.evaluate.shared`).
     """
 
     def __init__(self, program: ir.Module, sizes: Mapping[str, int], dtype: Any,
                  available: Iterable[str] = (), *, optimize: OptimizeKind = "auto",
-                 library: ArrayKind | None = None) -> None:
+                 library: ArrayKind | None = None, share: bool = True) -> None:
         self.program = program
         self.sizes = dict(sizes)
         self.dtype = np.dtype(dtype)
@@ -83,6 +86,14 @@ class Compiled:
         self.steps: list[tuple[str, Node]] = []
         # derivative arrays (``dL/dX``) that the caller's env holds or a derivation computes
         self._derivatives = set(available)
+        # contractions two or more products share, each computed once a call (NumPy only)
+        self._rewrites: dict[int, Rewrite] = {}
+        self._shared: dict[str, Node] = {}
+        if library is None and share:
+            products = [p for stmt in program.statements
+                        if isinstance(stmt, (ir.Equation, ir.Derivation))
+                        for p in ir.iter_products(stmt.rhs)]
+            self._rewrites = shared_pairs(products, self.sizes, self.dtype)
         for stmt in program.statements:
             if isinstance(stmt, ir.Equation):
                 self.steps.append((stmt.target.key, self._equation(stmt)))
@@ -205,9 +216,17 @@ class Compiled:
         for factor in product.factors:
             (arrays if ir.factor_output(factor) else scalars).append(self._factor(factor))
         compiled: Plan | None = None
-        if product.einsum is not None:
-            shapes = operand_shapes(product.operands, self.sizes)
-            compiled = plan(product.einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
+        einsum, operands = product.einsum, product.operands
+        rewrite = self._rewrites.get(id(product))
+        if rewrite is not None:  # two of its tensors contracted once for several products
+            einsum = rewrite.einsum(product)
+            operands = [rewrite.letters, *(t for k, t in enumerate(operands)
+                                           if k not in rewrite.positions)]
+            arrays = [self._shared_node(rewrite.pair),
+                      *(a for k, a in enumerate(arrays) if k not in rewrite.positions)]
+        if einsum is not None:
+            shapes = operand_shapes(operands, self.sizes)
+            compiled = plan(einsum, *shapes, dtype=self.dtype, optimize=self.optimize)
             self.plans.append(compiled)
         if not arrays:
             return constant_node(scale, scalars, self.dtype, self.library), sign
@@ -219,6 +238,30 @@ class Compiled:
         if len(arrays) == 2 and not scalars and scale == 1.0:
             return pair_node(compiled, arrays[0], arrays[1], native), sign
         return contract_node(compiled, arrays, scale, scalars, native), sign
+
+    def _shared_node(self, pair: SharedPair) -> Node:
+        """The node of a shared contraction: computed on first use in a call, then kept."""
+        node = self._shared.get(pair.memo)
+        if node is not None:
+            return node
+        first, second = (self._factor(f) for f in pair.factors)
+        inputs, _ = pair.einsum.split("->")
+        letters = dict(zip(inputs.replace(",", ""), "".join(
+            ir.factor_output(f) for f in pair.factors)))
+        sizes = {c: self.sizes[letter] for c, letter in letters.items()}
+        contract = plan(pair.einsum, *operand_shapes(inputs.split(","), sizes),
+                        dtype=self.dtype, optimize=self.optimize)
+        self.plans.append(contract)
+        memo = pair.memo
+
+        def shared(env: Env) -> Value:
+            value = env.get(memo)
+            if value is None:
+                value = env[memo] = contract(first(env)[0], second(env)[0])
+            return value, False  # read by several products: never written in place
+
+        self._shared[memo] = shared
+        return shared
 
     def _factor(self, factor: ir.Factor) -> Node:
         if isinstance(factor, ir.Ref):
