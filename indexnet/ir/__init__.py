@@ -29,13 +29,13 @@ from .nodes import (
     Window,
     deriv_key,
     factor_output,
-    format_number,
     iter_products,
     iter_refs,
     size_letter,
     size_name,
     tensor_key,
 )
+from .numbers import format_number
 
 __all__ = [
     "ActDecl",

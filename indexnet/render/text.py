@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from .. import ir
 from ..errors import InvalidArgumentError
-from ..ir.nodes import format_number
+from ..ir.numbers import format_number
 from .einsum_text import einsum_equation
 from .writer import (
     FORMS,

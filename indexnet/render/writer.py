@@ -38,7 +38,8 @@ from fractions import Fraction
 
 from .. import ir
 from ..ir.elementwise import MATRIX_FUNCTIONS
-from ..ir.nodes import Slot, format_number, is_power_of_ten
+from ..ir.nodes import Slot
+from ..ir.numbers import format_number, is_power_of_ten
 from ..ir.sizing import slot_text
 
 __all__ = [
