@@ -16,7 +16,8 @@ n ≤ 20 and under 1 s for n ≤ 50.
 "Best" is the fewest FLOPs among the contenders of this run only; beyond 20
 operands no exact search finishes here, so it may not be the optimum.
 
-Run ``python benchmarks/bench_auto.py [--quick]`` (quick: seeds 0-1, n ≤ 30).
+Run ``python benchmarks/bench_auto.py [--quick] [--seeds 10] [--n 20 ...]`` (quick:
+seeds 0-1, n ≤ 30).
 """
 
 from __future__ import annotations
@@ -98,9 +99,12 @@ def run(ns: list[int], seeds: list[int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seeds 0-1, n up to 30")
+    parser.add_argument("--seeds", type=int, help="seeds 0 to SEEDS-1 (default 5; 2 quick)")
+    parser.add_argument("--n", type=int, action="append", dest="ns",
+                        help="numbers of operands (repeatable; default 10, 20, 30, 40)")
     args = parser.parse_args(argv)
-    ns = [10, 20, 30] if args.quick else [10, 20, 30, 40]
-    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    ns = args.ns or ([10, 20, 30] if args.quick else [10, 20, 30, 40])
+    seeds = list(range(args.seeds or (2 if args.quick else 5)))
     print(machine_header(clock="wall"))
     print()
     with single_thread():
