@@ -209,8 +209,7 @@ def auto_path(
     if refine:
         which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
         # cotengra's one-off import (about 0.1 s) is not charged to this plan's budget:
-        # charged, it left the first plan of a process with greedy's path (28x the best
-        # FLOPs on rand_equation(20, 4, seed=0))
+        # charged, it left the first plan of a process with greedy's path
         loading = time.perf_counter()
         importlib.import_module("cotengra")
         deadline += time.perf_counter() - loading
@@ -230,10 +229,11 @@ def _cotengra_paths(
     ``subtree_reconfigure``, in rounds of :data:`_RECONFIGURE_ROUND` subtrees
     until one gains nothing; its name has ``{}`` for the start's). Beyond,
     cotengra's hyper-optimizer until the deadline: greedy and label-propagation
-    trials, each reconfigured so (on ``rand_equation(40, 4)`` this halved the
-    median FLOPs of the path found in the same time against reconfiguring
-    greedy's path first and sampling unrefined trials after; see
-    ``benchmarks/bench_auto.py``). A search past the deadline is stopped.
+    trials, each reconfigured so. On ``rand_equation(40, 4)`` this took the
+    median FLOPs over the best from 2.49× to 1.41×, against reconfiguring
+    greedy's path first and sampling unrefined trials after (the same seeds,
+    three runs each; ``benchmarks/bench_auto.py`` measures the default). A
+    search past the deadline is stopped.
     """
     cotengra = importlib.import_module("cotengra")  # optional: only when installed
     inputs, output = subscripts.split("->")
