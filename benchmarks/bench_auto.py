@@ -96,11 +96,22 @@ def run(ns: list[int], seeds: list[int]) -> str:
     return markdown_table(headers, rows)
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1, for ``--seeds`` and ``--n``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seeds 0-1, n up to 30")
-    parser.add_argument("--seeds", type=int, help="seeds 0 to SEEDS-1 (default 5; 2 quick)")
-    parser.add_argument("--n", type=int, action="append", dest="ns",
+    parser.add_argument("--seeds", type=_positive, help="seeds 0 to SEEDS-1 (default 5; 2 quick)")
+    parser.add_argument("--n", type=_positive, action="append", dest="ns",
                         help="numbers of operands (repeatable; default 10, 20, 30, 40)")
     args = parser.parse_args(argv)
     ns = args.ns or ([10, 20, 30] if args.quick else [10, 20, 30, 40])

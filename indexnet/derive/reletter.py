@@ -33,10 +33,7 @@ _INVENTED: weakref.WeakKeyDictionary[Module, dict[str, Class]] = weakref.WeakKey
 
 def _made_up_letters(program: Module) -> dict[str, Class]:
     """The letters already invented for ``program``, each with its size class."""
-    found = _INVENTED.get(program)
-    if found is None:
-        found = _INVENTED[program] = {}
-    return found
+    return _INVENTED.setdefault(program, {})
 
 
 class _Reletter:
@@ -195,10 +192,7 @@ _HOMES: weakref.WeakKeyDictionary[Module, dict[str, str]] = weakref.WeakKeyDicti
 
 
 def _homes(program: Module) -> dict[str, str]:
-    found = _HOMES.get(program)
-    if found is None:
-        found = _HOMES[program] = {}
-    return found
+    return _HOMES.setdefault(program, {})
 
 
 def home_letter(program: Module, letter: str) -> str | None:
