@@ -15,8 +15,10 @@ import sys
 import pytest
 
 import indexnet
-from indexnet.cli import main as cli_main_module  # noqa: F401 - the package's main()
-from indexnet.cli.main import COMMANDS, _LightHelpFormatter, _terminal_columns, build_parser
+from indexnet.cli import main as cli_main  # the package's main()
+from indexnet.cli.commands import COMMANDS
+from indexnet.cli.help import terminal_columns, top_level_help
+from indexnet.cli.parser import LightHelpFormatter, build_parser
 
 
 def loaded_after(code: str) -> set[str]:
@@ -41,7 +43,47 @@ def test_help_loads_no_subcommand_module() -> None:
             "    main(['--help'])")
     loaded = loaded_after(code)
     assert "numpy" not in loaded
-    assert not any(m.startswith("indexnet.cli.") and m != "indexnet.cli.main" for m in loaded)
+    assert not any(m.startswith("indexnet.cli.")
+                   and m not in ("indexnet.cli.main", "indexnet.cli.commands", "indexnet.cli.help")
+                   for m in loaded)
+
+
+def test_help_at_80_columns_imports_no_argparse() -> None:
+    code = ("import contextlib, io, os\nos.environ['COLUMNS'] = '80'\n"
+            "from indexnet.cli.main import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['--help'])")
+    loaded = loaded_after(code)
+    assert not {"argparse", "gettext", "locale", "indexnet.cli.parser"} & loaded
+
+
+def _argparse_help(width: int) -> str:
+    parser = build_parser("")
+    parser.formatter_class = functools.partial(  # type: ignore[assignment]
+        argparse.HelpFormatter, width=width)
+    return parser.format_help()
+
+
+@pytest.mark.parametrize("columns", [*range(10, 130), 200, 400, 1000])
+def test_the_quick_help_is_argparse_page_wherever_it_answers(columns: int) -> None:
+    quick = top_level_help(columns)
+    if columns >= 80:  # a usual terminal is answered without argparse
+        assert quick is not None
+    if quick is not None:
+        assert quick == _argparse_help(columns - 2)
+
+
+@pytest.mark.parametrize("columns", ["80", "45"])
+@pytest.mark.parametrize("flag", ["-h", "--help", "--he"])
+def test_main_help_prints_the_same_page_either_way(
+        columns: str, flag: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """80 columns: the quick page (``--he`` is argparse's abbreviation); 45: argparse wraps."""
+    monkeypatch.setenv("COLUMNS", columns)
+    with pytest.raises(SystemExit) as stop:
+        cli_main([flag])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == _argparse_help(int(columns) - 2)
 
 
 def test_every_public_name_loads_on_first_use() -> None:
@@ -92,12 +134,12 @@ def test_the_light_help_layout_is_argparse_own(width: int, command: str) -> None
         if command:
             sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
             parser = sub.choices[command]
-        if parser.formatter_class is not _LightHelpFormatter:
+        if parser.formatter_class is not LightHelpFormatter:
             pytest.skip("this command chose its own formatter")
         parser.formatter_class = functools.partial(formatter, width=width)  # type: ignore[assignment]
         return parser.format_help()
 
-    assert help_text(_LightHelpFormatter) == help_text(argparse.HelpFormatter)
+    assert help_text(LightHelpFormatter) == help_text(argparse.HelpFormatter)
 
 
 def test_the_light_help_width_is_shutils(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,4 +147,4 @@ def test_the_light_help_width_is_shutils(monkeypatch: pytest.MonkeyPatch) -> Non
 
     for columns in ("", "0", "abc", "37", "200"):
         monkeypatch.setenv("COLUMNS", columns)
-        assert _terminal_columns() == shutil.get_terminal_size().columns, columns
+        assert terminal_columns() == shutil.get_terminal_size().columns, columns

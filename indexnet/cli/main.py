@@ -1,4 +1,4 @@
-"""The ``indexnet`` command: its parser, and the one error policy of every subcommand.
+"""The ``indexnet`` command: its entry point, and the one error policy of every subcommand.
 
 Subcommands (``demo``, ``train``, ``explain``, ``eval``, ``derive``,
 ``check``, ``bench``, ``plan``, ``report``; one module each) only raise; :func:`main`
@@ -15,7 +15,9 @@ exit status and at most one line on stderr, never a traceback:
 * anything else is a defect of indexnet:
   ``indexnet COMMAND: internal error, please report: TYPE: MESSAGE``, status 2.
 
-Usage errors are argparse's, on one line with status 2.
+Usage errors are argparse's (:mod:`.parser`), on one line with status 2.
+``indexnet --help`` itself is written without argparse where it fits the
+terminal (:mod:`.help`).
 
 >>> main(["plan", "nd,dh->nh", "--sizes", "n=2,d=3,h=4"])
 nd,dh->nh  shapes (2, 3), (3, 4)
@@ -26,121 +28,31 @@ nd,dh->nh  shapes (2, 3), (3, 4)
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING
 
 from ..errors import IndexnetError
+from .commands import COMMANDS
+from .help import top_level_help
 
-__all__ = ["COMMANDS", "build_parser", "main", "run_command"]
+if TYPE_CHECKING:
+    import argparse
 
-#: Every subcommand, in the order of ``--help``: its module (which registers it,
-#: with the full arguments) and its one-line help. ``indexnet --help`` reads only
-#: this table, so it starts without loading NumPy or the language; a command
-#: loads its own module alone.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("demo", "the seed's network step by step: formulas, checks, training"),
-    "train": ("train", "train the seed's network on digits, MNIST or synthetic data"),
-    "explain": ("explain", "explain an einsum string or an equation of the index language"),
-    "eval": ("explain", "evaluate a program of the index language"),
-    "derive": ("derive", "print the exact derivatives of a program, simplified"),
-    "check": ("derive", "judge the claims of a program against the exact derivative"),
-    "bench": ("bench", "benchmark every optimizer's path: FLOPs against measured time"),
-    "plan": ("plan", "show the contraction plan of an einsum string"),
-    "report": ("report", "write a program's report: one self-contained HTML page"),
-}
-
-
-class _LightHelpFormatter(argparse.HelpFormatter):
-    """argparse's help layout without its imports of ``shutil`` and ``textwrap``.
-
-    ``indexnet --help`` loads nothing else, so those two imports (``shutil``
-    brings ``bz2`` and ``lzma``) were a large part of its start-up. The width
-    is found as ``shutil.get_terminal_size`` finds it; a line that fits is not
-    wrapped, and only one that does not loads ``textwrap``.
-    """
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         _terminal_columns() - 2 if width is None else width)
-
-    def _split_lines(self, text: str, width: int) -> list[str]:
-        one_line = " ".join(text.split())
-        if len(one_line) <= width:
-            return [one_line]
-        return super()._split_lines(text, width)
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        one_line = " ".join(text.split())
-        if len(indent) + len(one_line) <= width:
-            return indent + one_line
-        return super()._fill_text(text, width, indent)
-
-
-def _terminal_columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size().columns`` gives it (80 if unknown)."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are one line on stderr, exit status 2.
-
-    Its help (and, unless a command asks for another, each command's) is laid
-    out by :class:`_LightHelpFormatter`.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _LightHelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser of the ``indexnet`` command.
-
-    With ``only`` (a command's name), that command's module alone is loaded and
-    registers its arguments; every other command is listed by its help line
-    (:data:`COMMANDS`), which is all ``indexnet --help`` shows (``only=""``:
-    none loaded). Without ``only``, every command is registered.
-    """
-    parser = _OneLineParser(
-        prog="indexnet",
-        description="Tensor-index notation as planned einsum formulas, and the seed's network.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    modules = {m for m, _ in COMMANDS.values()}
-    if only is not None:
-        modules = {COMMANDS[only][0]} if only in COMMANDS else set()
-    registered: set[str] = set()
-    for name, (module_name, help_line) in COMMANDS.items():  # the order of --help
-        if module_name not in modules:
-            sub.add_parser(name, help=help_line, add_help=False)  # listed, never parsed
-        elif module_name not in registered:  # it registers all of its commands
-            # loaded here, not at the top: --help must not pay for every command's imports
-            importlib.import_module(f".{module_name}", __package__).register(sub)
-            registered.add(module_name)
-    return parser
+__all__ = ["COMMANDS", "main", "run_command"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
+    if words in (["-h"], ["--help"]):  # the page asked for most: no argparse if it fits
+        text = top_level_help()
+        if text is not None:
+            sys.stdout.write(text)
+            raise SystemExit(0)  # as argparse's --help does
+    from .parser import build_parser  # here: the quick help above must not import argparse
+
     command = next((w for w in words if not w.startswith("-")), "")  # "": none, list them all
     return run_command(build_parser(command).parse_args(words))
 
