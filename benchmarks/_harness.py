@@ -305,6 +305,19 @@ def _source_state() -> str:
     return f"{commit}" + (" with uncommitted changes to indexnet/" if dirty else "")
 
 
+def _path_finders() -> list[str]:
+    """The optional path-finding packages (they change what ``optimize="auto"`` finds)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("cotengra", "cotengrust", "kahypar"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return found
+
+
 def machine_header(clock: str = "cpu") -> str:
     """Markdown bullet list naming the machine, the libraries and the thread settings."""
     import opt_einsum
@@ -329,6 +342,7 @@ def machine_header(clock: str = "cpu") -> str:
         f"- Python {platform.python_version()}, numpy {np.__version__}, "
         f"opt_einsum {opt_einsum.__version__}, "
         f"torch {torch.__version__ if torch is not None else 'not installed'}",
+        "- Path finders: " + ", ".join(_path_finders()),
         "- BLAS: " + "; ".join(blas),
         f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}",

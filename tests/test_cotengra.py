@@ -11,6 +11,7 @@ never the values).
 from __future__ import annotations
 
 import sys
+import time
 import tracemalloc
 from typing import Any
 
@@ -21,7 +22,7 @@ from hypothesis import given, settings
 from opt_einsum.testing import rand_equation
 
 from indexnet import InvalidArgumentError, MemoryLimitError, MissingExtraError, contract, plan
-from indexnet.einsum import cotengra_paths
+from indexnet.einsum import cotengra_paths, search
 from indexnet.einsum.slicing import Slicing, batches, choose_chunks, divisors, step_terms
 from indexnet.strategies import einsum_problems
 
@@ -47,6 +48,38 @@ def arrays_for(shapes: list[tuple[int, ...]], seed: int = 0) -> list[np.ndarray]
 def methods() -> list[str]:
     """The hyper-optimizer's path finders, named so cotengra does not warn about kahypar."""
     return cotengra_paths._methods()
+
+
+# -- optimize="auto" up to 20 operands: random-greedy starts, reconfigured, restarted ----------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auto_beyond_dp_is_a_full_path_never_worse_than_greedy(seed: int) -> None:
+    eq, shapes = rand_equation(20, 4, seed=seed)[:2]
+    path, info, note = search.auto_path(eq, shapes, None, 0.04)  # dp takes 0.3-0.8 s on these
+    assert note.startswith("auto: ") and "dp ran past its share" in note
+    assert sorted(len(step) for step in path) == [2] * (len(shapes) - 1)
+    _, greedy, _ = search.find_path(eq, shapes, "greedy")
+    assert info.opt_cost <= greedy.opt_cost
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_restarted_reconfiguration_contracts_the_network_exactly(compiled: bool) -> None:
+    """Both samplers (cotengrust's when installed, and cotengra's Python one) give a path
+    whose contraction equals NumPy's."""
+    if compiled:
+        pytest.importorskip("cotengrust")
+    eq, shapes = rand_equation(9, 3, seed=3, d_min=2, d_max=4, n_out=2)[:2]
+    inputs, output = eq.split("->")
+    sizes = {c: d for term, shape in zip(inputs.split(","), shapes) for c, d in zip(term, shape)}
+    sampler = cotengra.pathfinders.path_basic.get_optimize_random_greedy_track_flops(
+        accel=compiled)
+    found = search._restarted_reconfiguration(
+        inputs.split(","), output, sizes, time.perf_counter() + 0.05, sampler)
+    assert found and "starts)" in found[0][0]
+    arrays = arrays_for(shapes, 3)
+    got = opt_einsum.contract(eq, *arrays, optimize=[tuple(s) for s in found[0][1]])
+    np.testing.assert_allclose(got, reference(eq, arrays), rtol=1e-10, atol=1e-10)
 
 
 # -- optimize="cotengra" -------------------------------------------------------------------

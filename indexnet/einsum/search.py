@@ -11,8 +11,9 @@ searches keep one), or else greedy's, and a note saying which.
 ``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
 dynamic programme (``dp``) where it finishes within a small planning budget,
 else the best of greedy and random-greedy within that budget (with cotengra
-installed: up to 20 operands, greedy refined by cotengra's subtree
-reconfiguration; beyond, its hyper-optimizer with every trial so refined). opt_einsum's own
+installed: up to 20 operands, random-greedy paths refined by cotengra's
+subtree reconfiguration, restarted while time is left; beyond, its
+hyper-optimizer with every trial so refined). opt_einsum's own
 ``"auto"`` (one fixed algorithm per operand count) stays available as
 ``"oe-auto"``.
 
@@ -56,14 +57,20 @@ AUTO_BUDGET_S = (0.04, 0.9)
 _DP_SHARE = 0.5
 #: The same beyond :data:`_SMALL_OPERANDS` operands, where dp rarely finishes in time.
 _DP_SHARE_LARGE = 0.05
-#: The same up to :data:`_SMALL_OPERANDS` operands with cotengra installed (its refinement
-#: of greedy's path needs the rest).
-_DP_SHARE_REFINED = 0.3
+#: The same up to :data:`_SMALL_OPERANDS` operands with cotengra installed (its refined
+#: random-greedy search needs the rest).
+_DP_SHARE_REFINED = 0.2
 #: Up to this many operands "auto" plans within its smaller budget.
 _SMALL_OPERANDS = 20
 #: Subtrees one round of cotengra's reconfiguration rebuilds (rounds repeat while they gain;
 #: a round the budget stops is lost, so rounds are short).
-_RECONFIGURE_ROUND = 8
+_RECONFIGURE_ROUND = 16
+#: Random-greedy trials in one batch (the best of a batch starts a reconfiguration).
+_SAMPLES = 32
+#: The share of the time after dp that sampling the first start may take.
+_FIRST_SAMPLES_SHARE = 0.5
+#: Restarts in a row that find no better path before the search ends early.
+_RESTARTS_WITHOUT_GAIN = 2
 #: Names indexnet maps to opt_einsum optimizers other than the name itself.
 _RENAMED = {"oe-auto": "auto"}
 
@@ -177,8 +184,8 @@ def auto_path(
     :data:`_DP_SHARE_LARGE` beyond, where it rarely finishes). Else the fewer
     FLOPs of greedy's path and of random-greedy's, run for what is left of the
     budget; or, with cotengra installed and no memory limit, the fewer of
-    greedy's path and cotengra's refinement of it (:func:`_cotengra_paths`),
-    within the budget. The note says which.
+    greedy's path and cotengra's search (:func:`_cotengra_paths`), within
+    the budget. The note says which.
 
     >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
     >>> note
@@ -207,70 +214,161 @@ def auto_path(
         candidates.append(("random-greedy",
                            _contract_path(subscripts, shapes, sampler, memory_limit)))
     if refine:
-        which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
         # cotengra's one-off import (about 0.1 s) is not charged to this plan's budget:
         # charged, it left the first plan of a process with greedy's path
         loading = time.perf_counter()
-        importlib.import_module("cotengra")
+        _load_cotengra()
         deadline += time.perf_counter() - loading
-        for found, path in _cotengra_paths(subscripts, best, deadline):
-            candidates.append((found.format(which), _contract_path(subscripts, shapes, path, None)))
+        greedy_path, greedy_info = candidates[0][1]
+        for found, path in _cotengra_paths(subscripts, greedy_info.size_dict, deadline,
+                                           greedy_path):
+            candidates.append((found, _contract_path(subscripts, shapes, path, None)))
     which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
     return (*best, f"auto: {which} ({why})")
 
 
 def _cotengra_paths(
-    subscripts: str, start: tuple[Any, Any], deadline: float
+    subscripts: str, sizes: dict[str, int], deadline: float, greedy: Any
 ) -> list[tuple[str, list[tuple[int, ...]]]]:
     """Paths cotengra finds by ``deadline`` (``time.perf_counter``), each with its name.
 
-    Up to :data:`_SMALL_OPERANDS` operands, ``start`` (opt_einsum's path and
-    info) with its subtrees reconfigured optimally (cotengra's
-    ``subtree_reconfigure``, in rounds of :data:`_RECONFIGURE_ROUND` subtrees
-    until one gains nothing; its name has ``{}`` for the start's). Beyond,
-    cotengra's hyper-optimizer until the deadline: greedy and label-propagation
-    trials, each reconfigured so. On ``rand_equation(40, 4)`` this took the
-    median FLOPs over the best from 2.49× to 1.41×, against reconfiguring
-    greedy's path first and sampling unrefined trials after (the same seeds,
-    three runs each; ``benchmarks/bench_auto.py`` measures the default). A
-    search past the deadline is stopped.
+    ``sizes`` maps each index to its size; ``greedy`` is greedy's path. Up to
+    :data:`_SMALL_OPERANDS` operands, :func:`_restarted_reconfiguration`:
+    random-greedy starts with ``cotengrust`` installed; without it, sampling
+    in Python is slow, and greedy's path is the first start. On
+    ``rand_equation(20, 4)``, seeds 0-29, the compiled starts left no seed
+    over 1.1× the exact optimum, where greedy's path reconfigured left 11;
+    Python's random-greedy starts left 23 (the same 40 ms budget). Beyond,
+    :func:`_hyper_search`. A search past the deadline is stopped.
     """
-    cotengra = importlib.import_module("cotengra")  # optional: only when installed
     inputs, output = subscripts.split("->")
     terms = ["".join(dict.fromkeys(term)) for term in inputs.split(",")]
-    size_dict = {c: int(d) for c, d in start[1].size_dict.items()}
+    size_dict = {c: int(d) for c, d in sizes.items()}
     if 0 in size_dict.values():  # nothing is computed (and cotengra divides by the sizes)
         return []
-    found = []
-    tree = cotengra.ContractionTree.from_path(terms, output, size_dict, path=start[0])
-    better = None
+    if len(terms) > _SMALL_OPERANDS:
+        found = _hyper_search(terms, output, size_dict, deadline)
+    else:
+        compiled = importlib.util.find_spec("cotengrust") is not None
+        found = _restarted_reconfiguration(terms, output, size_dict, deadline,
+                                           first=None if compiled else greedy)
+    return [(which, [tuple(int(i) for i in step) for step in path]) for which, path in found]
+
+
+def _restarted_reconfiguration(
+    terms: list[str], output: str, size_dict: dict[str, int], deadline: float,
+    sample: Callable[..., tuple[Any, float]] | None = None, first: Any = None,
+) -> list[tuple[str, Any]]:
+    """The best of several paths refined by subtree reconfiguration, searched until ``deadline``.
+
+    Each start is the best of a batch of random-greedy trials (``sample``, by
+    default cotengra's ``optimize_random_greedy_track_flops``: compiled when
+    ``cotengrust`` is installed), the first batch sampled for
+    :data:`_FIRST_SAMPLES_SHARE` of the time; or, for the first start, the
+    path ``first`` when given. A start's subtrees are reconfigured optimally
+    (cotengra's ``subtree_reconfigure``) in rounds of
+    :data:`_RECONFIGURE_ROUND` subtrees until a round gains nothing. That ends
+    in a local optimum that depends on the start, so what time is left goes to
+    new starts, until :data:`_RESTARTS_WITHOUT_GAIN` in a row find nothing
+    better. ``deadline`` is a ``time.perf_counter`` time.
+    """
+    cotengra = importlib.import_module("cotengra")  # optional: only when installed
+    sample = sample or _random_greedy()
+    first_until = time.perf_counter() + _FIRST_SAMPLES_SHARE * (deadline - time.perf_counter())
+    inputs = [tuple(term) for term in terms]
+    best: Any = None
+    best_start = ""
+    seed = starts = without_gain = 0
+    while time.perf_counter() < deadline and without_gain < _RESTARTS_WITHOUT_GAIN:
+        if first is not None and starts == 0:
+            path, start = first, "greedy"
+        else:
+            path, seed = _best_sample(sample, inputs, output, size_dict, seed, first_until)
+            start = "random-greedy"
+        tree = _reconfigured(cotengra.ContractionTree.from_path(
+            terms, output, size_dict, path=path), deadline)
+        starts += 1
+        if best is None or tree.total_flops() < best.total_flops():
+            best, best_start, without_gain = tree, start, 0
+        else:
+            without_gain += 1
+    if best is None:
+        return []
+    return [(f"{best_start}, reconfigured by cotengra (best of {starts} starts)",
+             best.get_path())]
+
+
+def _best_sample(
+    sample: Callable[..., tuple[Any, float]], inputs: list[tuple[str, ...]], output: str,
+    size_dict: dict[str, int], seed: int, until: float,
+) -> tuple[Any, int]:
+    """The best path of batches of random-greedy trials (one batch, or more until ``until``).
+
+    Batch ``k`` is seeded ``seed + k``; the next seed to use comes back with the path.
+    """
+    path, log_flops = sample(inputs, tuple(output), size_dict, ntrials=_SAMPLES, seed=seed)
+    seed += 1
+    while time.perf_counter() < until:
+        again, again_flops = sample(inputs, tuple(output), size_dict, ntrials=_SAMPLES, seed=seed)
+        seed += 1
+        if again_flops < log_flops:
+            path, log_flops = again, again_flops
+    return path, seed
+
+
+def _load_cotengra() -> None:
+    """Import cotengra and what its searches load on first use (about 0.1 s, once a process)."""
+    importlib.import_module("cotengra")
+    importlib.import_module("numpy.random")  # reconfiguration draws subtrees at random
+    _random_greedy()  # the getters' first calls load cotengrust, when installed
+    importlib.import_module("cotengra.pathfinders.path_basic").get_optimize_optimal()
+
+
+def _random_greedy() -> Callable[..., tuple[Any, float]]:
+    """The random-greedy sampler of cotengra: cotengrust's compiled one if installed."""
+    basic = importlib.import_module("cotengra.pathfinders.path_basic")
+    sampler: Callable[..., tuple[Any, float]] = basic.get_optimize_random_greedy_track_flops()
+    return sampler
+
+
+def _reconfigured(tree: Any, deadline: float) -> Any:
+    """``tree``, its subtrees reconfigured in rounds until one gains nothing or ``deadline``."""
 
     def round_of(current: Any) -> Callable[[], Any]:
         return lambda: current.subtree_reconfigure(
             subtree_size=6, maxiter=_RECONFIGURE_ROUND, minimize="flops")
 
-    large = len(terms) > _SMALL_OPERANDS  # the hyper-optimizer reconfigures its own trials
-    while not large and time.perf_counter() < deadline:  # in rounds: a stop loses one round
+    while time.perf_counter() < deadline:  # in rounds: a stop loses one round
         done, again = run_within(round_of(tree), max(0.0, deadline - time.perf_counter()),
                                  code=COTENGRA_CODE)
         if not done or again.total_flops() >= tree.total_flops():
             break
-        tree = better = again
-    if better is not None:
-        found.append(("{}, reconfigured by cotengra", better.get_path()))
-    if large and time.perf_counter() < deadline:
-        methods = ["greedy", "kahypar" if importlib.util.find_spec("kahypar") else "labels"]
-        hyper = cotengra.HyperOptimizer(
-            methods=methods, max_repeats=1 << 12, parallel=False, progbar=False,
-            minimize="flops", on_trial_error="ignore", seed=0, reconf_opts={},
-        )
-        left = deadline - time.perf_counter()  # after its first construction's imports
-        hyper.max_time = left * 0.9
-        run_within(lambda: hyper.search(terms, output, size_dict), max(left, 0.0),
-                   code=COTENGRA_CODE)
-        if "tree" in hyper.best:  # the best complete trial, if the deadline let one finish
-            found.append(("cotengra's hyper-optimizer", hyper.best["tree"].get_path()))
-    return [(which, [tuple(int(i) for i in step) for step in path]) for which, path in found]
+        tree = again
+    return tree
+
+
+def _hyper_search(
+    terms: list[str], output: str, size_dict: dict[str, int], deadline: float
+) -> list[tuple[str, Any]]:
+    """The hyper-optimizer of cotengra until ``deadline``: greedy and partition trials, refined.
+
+    On ``rand_equation(40, 4)`` this took the median FLOPs over the best
+    from 2.49× to 1.41×, against reconfiguring greedy's path first and
+    sampling unrefined trials after (the same seeds, three runs each).
+    """
+    cotengra = importlib.import_module("cotengra")  # optional: only when installed
+    methods = ["greedy", "kahypar" if importlib.util.find_spec("kahypar") else "labels"]
+    hyper = cotengra.HyperOptimizer(
+        methods=methods, max_repeats=1 << 12, parallel=False, progbar=False,
+        minimize="flops", on_trial_error="ignore", seed=0, reconf_opts={},
+    )
+    left = deadline - time.perf_counter()  # after its first construction's imports
+    hyper.max_time = left * 0.9
+    run_within(lambda: hyper.search(terms, output, size_dict), max(left, 0.0),
+               code=COTENGRA_CODE)
+    if "tree" not in hyper.best:  # no complete trial by the deadline
+        return []
+    return [("cotengra's hyper-optimizer", hyper.best["tree"].get_path())]
 
 
 def _branch_bound(name: Any) -> Any:
