@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 from typing import Any
 
 import numpy as np
@@ -404,6 +405,37 @@ def test_a_remembered_call_gives_what_the_checked_path_gives(
     contract(subscripts, *operands)
     shifted = [np.array(op * 2.0 - 1.0) for op in operands]  # same shapes and dtypes, other values
     assert_matches(contract(subscripts, *shifted), subscripts, shifted)
+
+
+@given(problem=einsum_problems(min_operands=3, max_operands=5, max_dims=3, max_side=3,
+                               dtype=np.complex128))
+def test_a_tiny_call_of_three_or_more_operands_runs_one_einsum_loop(
+    problem: tuple[str, list[np.ndarray]],
+) -> None:
+    """Up to ONE_LOOP_SPACE index points, contract() remembers NumPy's loop, and it agrees."""
+    from indexnet.einsum.kernels import ONE_LOOP_SPACE, one_loop
+
+    subscripts, operands = problem
+    chosen = plan(subscripts, *operands)
+    sizes = {c: d for term, op in zip(chosen.subscripts.inputs, operands)
+             for c, d in zip(term, op.shape)}
+    tiny = one_loop(str(chosen.subscripts), chosen.shapes, [op.dtype for op in operands])
+    assert (tiny is not None) == (math.prod(sizes.values()) <= ONE_LOOP_SPACE)
+    contract(subscripts, *operands)
+    shifted = [np.array(op * (2.0 - 1.0j) - 1.0) for op in operands]
+    assert_matches(contract(subscripts, *shifted), subscripts, shifted)
+
+
+def test_one_loop_is_only_for_what_numpys_loop_takes_cheaply() -> None:
+    from indexnet.einsum.kernels import one_loop
+
+    f64 = np.dtype("float64")
+    assert one_loop("ij,jk,kl->il", [(2, 2)] * 3, [f64] * 3) is not None
+    assert one_loop("ij,jk->ik", [(2, 2)] * 2, [f64] * 2) is None  # two operands: one matmul
+    assert one_loop("ij,jk,kl->il", [(6, 6)] * 3, [f64] * 3) is None  # 1,296 points
+    assert one_loop("ij,jk,kl->il", [(2, 2)] * 3, [f64, f64, np.dtype("float32")]) is None
+    assert one_loop("ij,jk,kl->il", [(2, 2)] * 3, [np.dtype("int64")] * 3) is None
+    assert one_loop("iλ,λk,kl->il", [(2, 2)] * 3, [f64] * 3) is None  # not an ASCII letter
 
 
 def test_a_remembered_call_still_rejects_what_it_would_reject() -> None:

@@ -34,7 +34,7 @@ from ..errors import InternalError, InvalidArgumentError, internal_errors
 from ..typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
 from ..validate import numeric_operand
 from .compiled import Plan, Step, build_plan, cached_plan, is_optimizer_object
-from .kernels import Kernel
+from .kernels import Kernel, one_loop
 from .measured import measured_path
 from .memory import resolve_limit
 from .search import SEARCH_BUDGET_S
@@ -121,9 +121,12 @@ def contract(
     A call whose NumPy operands have the shapes and dtypes of an earlier
     successful call is one dict lookup on (subscripts, optimize,
     memory_limit, each operand's type, shape and dtype) and the compiled
-    kernel: nothing is parsed or checked again. Anything else (a first call,
-    lists, other array libraries, an unhashable ``optimize``) takes the
-    checked path, which plans, validates and raises typed errors.
+    kernel: nothing is parsed or checked again. (Three or more operands
+    over a tiny index space run one C einsum loop instead of the plan's
+    steps, which is cheaper there: :func:`~indexnet.einsum.kernels.one_loop`.)
+    Anything else (a first call, lists, other array libraries, an
+    unhashable ``optimize``) takes the checked path, which plans, validates
+    and raises typed errors.
 
     ``client`` (a ``distributed.Client``, or a scheduler address to connect
     to for this call) runs the contraction on a Dask cluster: a plan sliced
@@ -213,7 +216,9 @@ def _contract_checked(
     if key is not None:
         if len(_CALLS) >= _CALLS_MAX:
             _CALLS.clear()
-        _CALLS[key] = chosen.kernel
+        tiny = None if chosen.slicing is not None else one_loop(
+            str(chosen.subscripts), chosen.shapes, [a.dtype for a in arrays])
+        _CALLS[key] = tiny or chosen.kernel
     return result
 
 
