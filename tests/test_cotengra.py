@@ -10,6 +10,7 @@ never the values).
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 import tracemalloc
@@ -27,6 +28,7 @@ from indexnet.einsum.slicing import Slicing, batches, choose_chunks, divisors, s
 from indexnet.strategies import einsum_problems
 
 cotengra = pytest.importorskip("cotengra")
+COMPILED = importlib.util.find_spec("cotengrust") is not None
 
 # the seed's chain XW1W2 at its real sizes: (nd,dh)->nh has 65,536 elements, (dh,hk)->dk 7,840
 CHAIN = ("nd,dh,hk->nk", [(256, 784), (784, 256), (256, 10)])
@@ -51,6 +53,28 @@ def methods() -> list[str]:
 
 
 # -- optimize="auto" up to 20 operands: random-greedy starts, reconfigured, restarted ----------
+
+
+@pytest.mark.parametrize(("n", "regularity"), [(5, 2), (7, 3), (9, 4), (10, 3), (10, 4)])
+def test_auto_up_to_ten_operands_is_exact_as_opt_einsums_dp(n: int, regularity: int) -> None:
+    pytest.importorskip("cotengrust")
+    for seed in range(5):
+        eq, shapes = rand_equation(n, regularity, seed=seed, n_out=seed % 3)[:2]
+        _, info, note = search.auto_path(eq, shapes, None, 0.04)
+        assert note == "auto: dp (cotengrust)"
+        _, exact = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize="dp")
+        assert info.opt_cost == exact.opt_cost, (eq, seed)
+
+
+@given(problem=einsum_problems(min_operands=5, max_operands=8, max_dims=3, max_side=3))
+@settings(max_examples=40, deadline=None)
+def test_auto_compiled_dp_paths_contract_any_problem(problem: tuple[str, list[np.ndarray]]) -> None:
+    """Repeated letters, size-1 broadcasting, size 0, scalars: the path still contracts right."""
+    subscripts, arrays = problem
+    p = plan(subscripts, *arrays)  # auto
+    if COMPILED:
+        assert p.note == "auto: dp (cotengrust)"
+    np.testing.assert_allclose(p(*arrays), reference(subscripts, arrays), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("seed", range(4))
