@@ -100,27 +100,19 @@ def _rename(d: ir.Derivation, names: Mapping[str, ir.Ref]) -> ir.Derivation:
 
 
 def _rename_sum(expr: ir.Sum, names: Mapping[str, ir.Ref]) -> ir.Sum:
-    terms = tuple(dataclasses.replace(p, factors=tuple(_rename_factor(f, names)
-                                                       for f in p.factors))
-                  for p in expr.terms)
-    return dataclasses.replace(expr, terms=terms)
+    """``expr`` reading each derivative of ``names`` by its name, spelled as it was written."""
 
-
-def _rename_factor(f: ir.Factor, names: Mapping[str, ir.Ref]) -> ir.Factor:
-    if isinstance(f, ir.DerivRef):
+    def by_name(f: ir.Factor) -> ir.Factor | None:
+        if not isinstance(f, ir.DerivRef):
+            return None
         target = names.get(ir.deriv_key(f.of, f.wrt.key))
         if target is None:
             return f
         wrt = f.wrt
         return dataclasses.replace(target, upper=wrt.upper, lower=wrt.lower,
                                    transposed=wrt.transposed, pos=f.pos)
-    if isinstance(f, (ir.Power, ir.Inverse)):
-        return dataclasses.replace(f, base=_rename_factor(f.base, names))
-    if isinstance(f, ir.Group):
-        return ir.Group(_rename_sum(f.sum, names))
-    if isinstance(f, ir.Call):
-        return dataclasses.replace(f, args=tuple(_rename_sum(a, names) for a in f.args))
-    return f
+
+    return ir.rewrite_sum(expr, by_name)
 
 
 def _defines(s: ir.Statement) -> str:

@@ -150,44 +150,24 @@ def _relettered(module: Module, d: ir.Derivation) -> ir.Derivation:
 def _as_refs(expr: ir.Sum, named: Mapping[str, ir.Derivation]) -> ir.Sum:
     """``expr`` reading each atom of ``named`` as the tensor named after it."""
 
-    def factor(f: ir.Factor) -> ir.Factor:
+    def as_ref(f: ir.Factor) -> ir.Factor | None:
         if isinstance(f, ir.DerivRef) and f.top is None and f.key in named:
             return ir.Ref(f.key, None, f.wrt.upper, f.wrt.lower, f.wrt.transposed, f.pos)
-        if isinstance(f, (ir.Power, ir.Inverse)):
-            return dataclasses.replace(f, base=factor(f.base))
-        if isinstance(f, ir.Group):
-            return ir.Group(_as_refs(f.sum, named))
-        if isinstance(f, ir.Call):
-            return dataclasses.replace(f, args=tuple(_as_refs(a, named) for a in f.args))
-        return f
+        return None
 
-    terms = tuple(dataclasses.replace(p, factors=tuple(factor(f) for f in p.factors))
-                  for p in expr.terms)
-    return dataclasses.replace(expr, terms=terms)
+    return ir.rewrite_sum(expr, as_ref)
 
 
 def _atoms_back(t: Term, atoms: Mapping[str, ir.DerivRef]) -> Term:
     """``t`` reading each flattened tensor ``dL/dX`` as the atom it stands for."""
 
-    def factor(f: ir.Factor) -> ir.Factor:
+    def atom(f: ir.Factor) -> ir.Factor | None:
         if isinstance(f, ir.Ref) and f.key in atoms:
-            atom = atoms[f.key]
-            wrt = dataclasses.replace(atom.wrt, upper=f.upper, lower=f.lower,
+            wrt = dataclasses.replace(atoms[f.key].wrt, upper=f.upper, lower=f.lower,
                                       transposed=f.transposed)
-            return ir.DerivRef(atom.of, wrt, f.pos)
-        if isinstance(f, (ir.Power, ir.Inverse)):
-            return dataclasses.replace(f, base=factor(f.base))
-        if isinstance(f, ir.Group):
-            return ir.Group(_sum_back(f.sum))
-        if isinstance(f, ir.Call):
-            return dataclasses.replace(f, args=tuple(_sum_back(a) for a in f.args))
-        return f
+            return ir.DerivRef(atoms[f.key].of, wrt, f.pos)
+        return None
 
-    def _sum_back(expr: ir.Sum) -> ir.Sum:
-        terms = tuple(dataclasses.replace(p, factors=tuple(factor(f) for f in p.factors))
-                      for p in expr.terms)
-        return dataclasses.replace(expr, terms=terms)
-
-    return rename_term(Term(t.coef, t.consts, tuple(factor(f) for f in t.factors), t.output),
-                       {})
+    factors = tuple(ir.rewrite_factor(f, atom) for f in t.factors)
+    return rename_term(Term(t.coef, t.consts, factors, t.output), {})
 

@@ -36,6 +36,7 @@ from .nodes import (
     tensor_key,
 )
 from .numbers import format_number
+from .rewrite import rewrite_factor, rewrite_product, rewrite_sum
 
 __all__ = [
     "ActDecl",
@@ -66,6 +67,9 @@ __all__ = [
     "iter_products",
     "iter_refs",
     "resolve_function",
+    "rewrite_factor",
+    "rewrite_product",
+    "rewrite_sum",
     "size_letter",
     "size_name",
     "tensor_key",

@@ -292,29 +292,14 @@ def _respellings(ref: ir.Ref) -> list[ir.Ref]:
     return out
 
 
-def _replace_factor(factor: ir.Factor, old: ir.Ref, new: ir.Ref) -> ir.Factor:
-    if factor is old:
-        return new
-    if isinstance(factor, ir.Power):
-        return dataclasses.replace(factor, base=_replace_factor(factor.base, old, new))
-    if isinstance(factor, ir.Inverse):
-        return dataclasses.replace(factor, base=_replace_factor(factor.base, old, new))
-    if isinstance(factor, ir.Call):
-        return dataclasses.replace(factor, args=tuple(_replace_sum(a, old, new)
-                                                      for a in factor.args))
-    if isinstance(factor, ir.Group):
-        return dataclasses.replace(factor, sum=_replace_sum(factor.sum, old, new))
-    return factor
-
-
 def _replace_product(product: ir.Product, old: ir.Ref, new: ir.Ref) -> ir.Product:
-    return dataclasses.replace(product, factors=tuple(_replace_factor(f, old, new)
-                                                      for f in product.factors))
+    """``product`` with the node ``old`` (that very object) replaced by ``new``."""
+    return ir.rewrite_product(product, lambda f: new if f is old else None)
 
 
 def _replace_sum(expr: ir.Sum, old: ir.Ref, new: ir.Ref) -> ir.Sum:
-    return dataclasses.replace(expr, terms=tuple(_replace_product(t, old, new)
-                                                 for t in expr.terms))
+    """``expr`` with the node ``old`` (that very object) replaced by ``new``."""
+    return ir.rewrite_sum(expr, lambda f: new if f is old else None)
 
 
 # -- axes named differently from the declaration (section 5.9) --------------------------
