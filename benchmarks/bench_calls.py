@@ -5,8 +5,10 @@ hand-written call is that entry point's fixed overhead: ``indexnet.contract``
 (a dict lookup on subscripts, shapes and dtypes, then the compiled kernel)
 against ``a @ b``, a held ``Plan`` and ``np.einsum``; three operands against
 ``a @ b @ c`` and ``np.einsum``; ``indexnet.vjp`` against the two hand-written
-gradient products. Targets (issue 11): ``contract`` at most +1 µs over
-``a @ b``, and at most ``np.einsum``'s own excess with three operands.
+gradient products; ``Program.evaluate`` of a one-line program against
+``a @ b``. Targets (issue 11): ``contract`` at most +1 µs over ``a @ b``, and
+at most ``np.einsum``'s own excess with three operands; "the same for
+``vjp`` and ``Program.evaluate``".
 
 Run ``python benchmarks/bench_calls.py [--quick]``.
 """
@@ -17,6 +19,7 @@ import numpy as np
 from _harness import Candidate, Case, CaseResult, fmt_us, markdown_table, run_case, script_main
 
 import indexnet
+from indexnet.program import parse
 
 #: (repeats, seconds per sample) of a full and of a quick run.
 FULL = (61, 0.002)
@@ -27,7 +30,8 @@ def cases() -> list[Case]:
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal((2, 2)) for _ in range(3))
     ns = {"np": np, "ix": indexnet, "a": a, "b": b, "c": c,
-          "p2": indexnet.plan("ij,jk->ik", a, b), "p3": indexnet.plan("ij,jk,kl->il", a, b, c)}
+          "p2": indexnet.plan("ij,jk->ik", a, b), "p3": indexnet.plan("ij,jk,kl->il", a, b, c),
+          "program": parse("y^i_k = A^i_j B^j_k")}
     two = Case("2 operands, 2×2 `ij,jk->ik`", [
         Candidate("a @ b", "a @ b"),
         Candidate("indexnet.contract", "ix.contract('ij,jk->ik', a, b)"),
@@ -45,7 +49,12 @@ def cases() -> list[Case]:
         Candidate("indexnet.vjp", "ix.vjp('ij,jk->ik', a, b, cotangent=c)",
                   check="np.stack(ix.vjp('ij,jk->ik', a, b, cotangent=c))"),
     ], ns, rtol=1e-12)
-    return [two, three, grads]
+    evaluate = Case("Program.evaluate of `y^i_k = A^i_j B^j_k`, 2×2", [
+        Candidate("a @ b", "a @ b"),
+        Candidate("Program.evaluate", "program.evaluate(A=a, B=b)",
+                  check="program.evaluate(A=a, B=b)['y']"),
+    ], ns, rtol=1e-12)
+    return [two, three, grads, evaluate]
 
 
 def run(

@@ -20,8 +20,10 @@ whose einsum strings run through cached plans.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,6 +79,8 @@ class Program(ir.Module):
     ) -> None:
         super().__init__(statements, tensors, source, implicit)
         self._compiled: OrderedDict[tuple[Any, ...], Compiled] = OrderedDict()
+        #: Runners of earlier NumPy calls by (optimize, each array's key, type, shape, dtype).
+        self._warm: dict[tuple[Any, ...], Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._warnings: list[Lint] | None = None
         self._augmented: ir.Module | None = None
 
@@ -172,6 +176,16 @@ class Program(ir.Module):
         >>> out["a"][0].tolist()
         [3.0, 3.0, 3.0, 3.0]
         """
+        try:  # NumPy arrays as in an earlier call: its compiled form, nothing checked again
+            key = (optimize, *arrays, *map(_SIGNATURE, arrays.values()))
+            warm = self._warm[key]
+        except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
+            return self._evaluate_checked(optimize, arrays)
+        return warm(arrays)
+
+    def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any]
+                          ) -> dict[str, Any]:
+        """:meth:`evaluate` with every check; a NumPy call of float arrays is remembered."""
         env, library = self._arrays(arrays)
         if library is None:
             signature: tuple[Any, ...] = (
@@ -190,12 +204,29 @@ class Program(ir.Module):
             self._compiled[signature] = compiled
             if len(self._compiled) > self.CACHE_SIZE:
                 self._compiled.popitem(last=False)
+                self._warm.clear()
         else:
             self._compiled.move_to_end(signature)
         out = compiled(env)
+        run: Callable[[dict[str, Any]], dict[str, Any]] = compiled.run
         if compiled.program is not self:  # augmented: back to this program's tensors, in order
-            return {k: out[k] for k in self.tensors if k in out}
+            out = {k: out[k] for k in self.tensors if k in out}
+            run = functools.partial(_own_tensors, compiled.run, tuple(self.tensors))
+        if library is None and all(type(v) is np.ndarray and env[k] is v
+                                   for k, v in arrays.items()):  # used as given: remember
+            self._remember((optimize, *arrays, *map(_SIGNATURE, arrays.values())), run)
         return out
+
+    def _remember(self, key: tuple[Any, ...], run: Callable[[dict[str, Any]], dict[str, Any]]
+                  ) -> None:
+        """Keep ``run`` for calls whose arrays match ``key`` (kept: :attr:`CACHE_SIZE` at most)."""
+        try:
+            hash(key)
+        except TypeError:  # an optimizer object that cannot be a key
+            return
+        if len(self._warm) >= self.CACHE_SIZE:
+            self._warm.clear()
+        self._warm[key] = run
 
     def _arrays(self, arrays: Mapping[str, Any]) -> tuple[dict[str, Any], ArrayKind | None]:
         """The given arrays by key, checked: every input present, nothing else; and their library.
@@ -344,6 +375,17 @@ class Program(ir.Module):
         parts = [f"{len(self.equations)} equation{'s' if len(self.equations) != 1 else ''}"]
         parts += [f"{role}s {', '.join(keys)}" for role, keys in roles.items() if role != "defined"]
         return f"Program({'; '.join(parts)})"
+
+
+#: What a remembered call's key holds of each array: its type, shape and dtype.
+_SIGNATURE = operator.attrgetter("__class__", "shape", "dtype")
+
+
+def _own_tensors(run: Callable[[dict[str, Any]], dict[str, Any]], keys: tuple[str, ...],
+                 env: dict[str, Any]) -> dict[str, Any]:
+    """``run(env)`` with only the tensors ``keys`` names, in that order."""
+    out = run(env)
+    return {k: out[k] for k in keys if k in out}
 
 
 def real_array(key: str, value: Any) -> np.ndarray:

@@ -259,6 +259,38 @@ def test_the_compiled_cache_is_bounded() -> None:
     for n in range(1, 3 * Program.CACHE_SIZE):
         assert program.evaluate(x=np.ones(n))["s"] == n
     assert len(program._compiled) == Program.CACHE_SIZE
+    assert len(program._warm) <= Program.CACHE_SIZE
+
+
+def test_a_remembered_call_runs_the_compiled_program_unchecked_and_still_checks_others() -> None:
+    program = parse("input A^i_j, B^j_k\ny^i_k = A^i_j B^j_k\ns = sum_{ik} y^i_k")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    program.evaluate(A=a, B=b)
+    assert len(program._warm) == 1  # float64 NumPy arrays used as given: remembered
+    a2, b2 = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    out = program.evaluate(A=a2, B=b2)
+    np.testing.assert_allclose(out["y"], a2 @ b2, rtol=1e-12)
+    np.testing.assert_allclose(out["s"], (a2 @ b2).sum(), rtol=1e-12)
+    assert list(out) == ["y", "s"]
+    with pytest.raises(ProgramError, match="index 'j' has size 5 in A"):  # checked again
+        program.evaluate(A=np.ones((2, 5)), B=b2)
+    ints = program.evaluate(A=np.ones((2, 3), dtype=int), B=np.ones((3, 4), dtype=int))
+    assert ints["y"].dtype == np.float64 and float(ints["s"]) == 24.0
+    assert len(program._warm) == 1  # integers were converted: not remembered
+    lists = program.evaluate(A=a2.tolist(), B=b2)
+    np.testing.assert_allclose(lists["y"], a2 @ b2, rtol=1e-12)
+
+
+def test_a_remembered_augmented_program_returns_only_its_own_tensors() -> None:
+    program = parse("input x^n_d\nparam w^d\ny^n = x^n_d w^d\nL = sum_n y^n y^n\n"
+                    "g^d = dL/dw^d")
+    arrays = program.random_inputs({"n": 3, "d": 2}, seed=0)
+    first = program.evaluate(**arrays)
+    second = program.evaluate(**arrays)  # remembered
+    assert list(first) == list(second) == ["y", "L", "g"]
+    np.testing.assert_allclose(second["g"], 2 * arrays["x"].T @ (arrays["x"] @ arrays["w"]),
+                               rtol=1e-12)
 
 
 def test_unexpected_failures_are_internal_errors(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -104,6 +104,10 @@ class Compiled:
     def __call__(self, env: Env) -> dict[str, Any]:
         """Run the compiled program on ``env`` (arrays by key); return every defined tensor."""
         self._check_shapes(env)
+        return self.run(env)
+
+    def run(self, env: Env) -> dict[str, Any]:
+        """:meth:`__call__` without its shape check, for arrays known to have the right shapes."""
         env = dict(env)
         out: dict[str, Any] = {}
         for key, node in self.steps:
@@ -136,6 +140,8 @@ class Compiled:
 
         def run(env: Env) -> Value:
             value, owned = inner(env)
+            if owned and type(value) is np.ndarray and value.shape == shape:  # the usual case
+                return value, True
             if np.shape(value) != shape:
                 return np.array(np.broadcast_to(value, shape)), True
             if not owned or not isinstance(value, np.ndarray):
