@@ -79,8 +79,10 @@ class Program(ir.Module):
     ) -> None:
         super().__init__(statements, tensors, source, implicit)
         self._compiled: OrderedDict[tuple[Any, ...], Compiled] = OrderedDict()
-        #: Runners of earlier NumPy calls by (optimize, each array's key, type, shape, dtype).
-        self._warm: dict[tuple[Any, ...], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        #: Earlier NumPy calls (:meth:`_remember`): the signature of their compiled form, and
+        #: its runner.
+        self._warm: dict[tuple[Any, ...], tuple[tuple[Any, ...],
+                                                Callable[[dict[str, Any]], dict[str, Any]]]] = {}
         self._warnings: list[Lint] | None = None
         self._augmented: ir.Module | None = None
 
@@ -177,11 +179,12 @@ class Program(ir.Module):
         [3.0, 3.0, 3.0, 3.0]
         """
         try:  # NumPy arrays as in an earlier call: its compiled form, nothing checked again
-            key = (optimize, *arrays, *map(_SIGNATURE, arrays.values()))
-            warm = self._warm[key]
+            key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
+            signature, run = self._warm[key]
+            self._compiled.move_to_end(signature)  # recently used, as on the checked path
         except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
             return self._evaluate_checked(optimize, arrays)
-        return warm(arrays)
+        return run(arrays)
 
     def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any]
                           ) -> dict[str, Any]:
@@ -203,8 +206,8 @@ class Program(ir.Module):
                                     optimize=optimize, library=library)
             self._compiled[signature] = compiled
             if len(self._compiled) > self.CACHE_SIZE:
-                self._compiled.popitem(last=False)
-                self._warm.clear()
+                evicted, _ = self._compiled.popitem(last=False)
+                self._warm = {k: v for k, v in self._warm.items() if v[0] != evicted}
         else:
             self._compiled.move_to_end(signature)
         out = compiled(env)
@@ -214,19 +217,25 @@ class Program(ir.Module):
             run = functools.partial(_own_tensors, compiled.run, tuple(self.tensors))
         if library is None and all(type(v) is np.ndarray and env[k] is v
                                    for k, v in arrays.items()):  # used as given: remember
-            self._remember((optimize, *arrays, *map(_SIGNATURE, arrays.values())), run)
+            key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
+            self._remember(key, signature, run)
         return out
 
-    def _remember(self, key: tuple[Any, ...], run: Callable[[dict[str, Any]], dict[str, Any]]
-                  ) -> None:
-        """Keep ``run`` for calls whose arrays match ``key`` (kept: :attr:`CACHE_SIZE` at most)."""
+    def _remember(self, key: tuple[Any, ...], signature: tuple[Any, ...],
+                  run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Keep ``run`` (the compiled form cached under ``signature``) for calls matching ``key``.
+
+        The key holds ``optimize`` with its type (``1 == True``, but only
+        ``True`` is an optimizer flag), the names in the order given, and each
+        array's type, shape and dtype; an entry goes when its compiled form does.
+        """
         try:
             hash(key)
         except TypeError:  # an optimizer object that cannot be a key
             return
-        if len(self._warm) >= self.CACHE_SIZE:
+        if len(self._warm) >= 4 * self.CACHE_SIZE:  # the same arrays named in many orders
             self._warm.clear()
-        self._warm[key] = run
+        self._warm[key] = (signature, run)
 
     def _arrays(self, arrays: Mapping[str, Any]) -> tuple[dict[str, Any], ArrayKind | None]:
         """The given arrays by key, checked: every input present, nothing else; and their library.

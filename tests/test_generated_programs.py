@@ -145,7 +145,7 @@ def evaluate_equals_oracle(text: str) -> None:
     assert list(again) == list(got)
     for key, value in got.items():
         np.testing.assert_array_equal(again[key], value)
-        assert again[key] is not value, key
+        assert not np.shares_memory(again[key], value), key
     assert list(got) == list(want), "evaluate and the oracle define different tensors"
     reads = any(isinstance(f, ir.DerivRef) for s in case.program.equations
                 for p in ir.iter_products(s.rhs) for f in p.factors)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import math
 from typing import Any
 
 import numpy as np
@@ -412,16 +411,22 @@ def test_a_remembered_call_gives_what_the_checked_path_gives(
 def test_a_tiny_call_of_three_or_more_operands_runs_one_einsum_loop(
     problem: tuple[str, list[np.ndarray]],
 ) -> None:
-    """Up to ONE_LOOP_SPACE index points, contract() remembers NumPy's loop, and it agrees."""
-    from indexnet.einsum.kernels import ONE_LOOP_SPACE, one_loop
+    """Up to ONE_LOOP_SPACE index points (a size 1 yields to any other), contract() runs
+    NumPy's loop, first call and remembered alike; it agrees with np.einsum."""
+    from indexnet.einsum.kernels import _EINSUM_LOOP, ONE_LOOP_SPACE
 
+    plan_module = importlib.import_module("indexnet.einsum.plan")
     subscripts, operands = problem
     chosen = plan(subscripts, *operands)
-    sizes = {c: d for term, op in zip(chosen.subscripts.inputs, operands)
-             for c, d in zip(term, op.shape)}
-    tiny = one_loop(str(chosen.subscripts), chosen.shapes, [op.dtype for op in operands])
-    assert (tiny is not None) == (math.prod(sizes.values()) <= ONE_LOOP_SPACE)
-    contract(subscripts, *operands)
+    space = 1
+    for letter in chosen.subscripts.letters:  # each letter's largest size (broadcasting)
+        space *= max((op.shape[term.index(letter)] for term, op
+                      in zip(chosen.subscripts.inputs, operands) if letter in term), default=1)
+    plan_module.clear_call_cache()
+    first = contract(subscripts, *operands)
+    (kernel,) = plan_module._CALLS.values()
+    assert (getattr(kernel, "func", None) is _EINSUM_LOOP) == (space <= ONE_LOOP_SPACE)
+    np.testing.assert_array_equal(contract(subscripts, *operands), first)  # bit for bit
     shifted = [np.array(op * (2.0 - 1.0j) - 1.0) for op in operands]
     assert_matches(contract(subscripts, *shifted), subscripts, shifted)
 
@@ -436,6 +441,8 @@ def test_one_loop_is_only_for_what_numpys_loop_takes_cheaply() -> None:
     assert one_loop("ij,jk,kl->il", [(2, 2)] * 3, [f64, f64, np.dtype("float32")]) is None
     assert one_loop("ij,jk,kl->il", [(2, 2)] * 3, [np.dtype("int64")] * 3) is None
     assert one_loop("iλ,λk,kl->il", [(2, 2)] * 3, [f64] * 3) is None  # not an ASCII letter
+    # a size-1 axis broadcasts: 128·128·128 points, not the 128 the last size would say
+    assert one_loop("ij,jk,ik->ik", [(128, 128), (128, 128), (1, 1)], [f64] * 3) is None
 
 
 def test_a_remembered_call_still_rejects_what_it_would_reject() -> None:

@@ -282,6 +282,26 @@ def test_a_remembered_call_runs_the_compiled_program_unchecked_and_still_checks_
     np.testing.assert_allclose(lists["y"], a2 @ b2, rtol=1e-12)
 
 
+def test_a_remembered_call_keeps_its_compiled_form_recent() -> None:
+    program = parse("input x^n\ns = sum_n x^n")
+    hot = np.ones(1)
+    program.evaluate(x=hot)
+    (signature, compiled), = program._compiled.items()
+    for n in range(2, 3 * Program.CACHE_SIZE):  # new shapes between remembered hot calls
+        program.evaluate(x=np.ones(n))
+        assert program.evaluate(x=hot)["s"] == 1.0
+    assert program._compiled[signature] is compiled  # never evicted, never compiled again
+    assert len(program._warm) <= Program.CACHE_SIZE
+
+
+def test_a_remembered_call_still_refuses_an_optimize_equal_to_a_valid_one() -> None:
+    program = parse("y^i_k = A^i_j B^j_k")
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    assert program.evaluate(A=a, B=b, optimize=True)["y"].sum() == 24.0
+    with pytest.raises(InvalidArgumentError, match="not 1"):  # 1 == True, but not an optimizer
+        program.evaluate(A=a, B=b, optimize=1)  # type: ignore[arg-type]
+
+
 def test_a_remembered_augmented_program_returns_only_its_own_tensors() -> None:
     program = parse("input x^n_d\nparam w^d\ny^n = x^n_d w^d\nL = sum_n y^n y^n\n"
                     "g^d = dL/dw^d")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from typing import Any, NoReturn
 
 from .commands import COMMANDS, DESCRIPTION
@@ -47,11 +48,14 @@ class OneLineParser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are one line on stderr, exit status 2.
 
     Its help (and, unless a command asks for another, each command's) is laid
-    out by :class:`LightHelpFormatter`.
+    out by :class:`LightHelpFormatter`, without the colours Python 3.14's
+    argparse adds on a terminal.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", LightHelpFormatter)
+        if sys.version_info >= (3, 14):  # plain, as the quick top-level page (help.py) is
+            kwargs.setdefault("color", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:

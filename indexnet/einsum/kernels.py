@@ -86,8 +86,7 @@ def one_loop(subscripts: str, shapes: Sequence[Shape], dtypes: Sequence[Any]) ->
             or not all(c in string.ascii_letters for c in subscripts.replace(",", "")
                        .replace("->", ""))):
         return None
-    sizes = {c: d for term, shape in zip(inputs, shapes) for c, d in zip(term, shape)}
-    if prod(sizes.values()) > ONE_LOOP_SPACE:
+    if prod(broadcast_sizes(inputs, shapes).values()) > ONE_LOOP_SPACE:
         return None
     return functools.partial(_EINSUM_LOOP, subscripts)
 

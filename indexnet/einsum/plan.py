@@ -212,12 +212,15 @@ def _contract_checked(
     arrays = tuple(op if hasattr(op, "shape") and not isinstance(op, np.ndarray)
                    else numeric_operand(f"operand {k}", op) for k, op in enumerate(operands))
     chosen = _plan(subscripts, arrays, optimize, None, memory_limit)
-    result = chosen(*arrays)
+    # a tiny call of NumPy arrays runs one C loop, this time and every time after: the
+    # same call gives the same numbers whether it was remembered or not
+    tiny = None
+    if key is not None and len(arrays) >= 3 and chosen.slicing is None:
+        tiny = one_loop(str(chosen.subscripts), chosen.shapes, [a.dtype for a in arrays])
+    result = chosen(*arrays) if tiny is None else tiny(*arrays)
     if key is not None:
         if len(_CALLS) >= _CALLS_MAX:
             _CALLS.clear()
-        tiny = None if chosen.slicing is not None else one_loop(
-            str(chosen.subscripts), chosen.shapes, [a.dtype for a in arrays])
         _CALLS[key] = tiny or chosen.kernel
     return result
 
