@@ -305,17 +305,19 @@ def _source_state() -> str:
     return f"{commit}" + (" with uncommitted changes to indexnet/" if dirty else "")
 
 
-def _path_finders() -> list[str]:
-    """The optional path-finding packages (they change what ``optimize="auto"`` finds)."""
+def _installed(name: str) -> str:
+    """``"NAME VERSION"`` of an installed distribution, or ``"NAME not installed"``."""
     from importlib.metadata import PackageNotFoundError, version
 
-    found = []
-    for name in ("cotengra", "cotengrust", "kahypar"):
-        try:
-            found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name} not installed")
-    return found
+    try:
+        return f"{name} {version(name)}"
+    except PackageNotFoundError:
+        return f"{name} not installed"
+
+
+def _path_finders() -> list[str]:
+    """The optional path-finding packages (they change what ``optimize="auto"`` finds)."""
+    return [_installed(name) for name in ("cotengra", "cotengrust", "kahypar")]
 
 
 def machine_header(clock: str = "cpu") -> str:
@@ -341,7 +343,8 @@ def machine_header(clock: str = "cpu") -> str:
         f"- OS: {platform.platform()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, "
         f"opt_einsum {opt_einsum.__version__}, "
-        f"torch {torch.__version__ if torch is not None else 'not installed'}",
+        f"torch {torch.__version__ if torch is not None else 'not installed'}, "
+        f"{_installed('jax')}",
         "- Path finders: " + ", ".join(_path_finders()),
         "- BLAS: " + "; ".join(blas),
         f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
