@@ -166,6 +166,9 @@ class Program(ir.Module):
         once per set of shapes, dtypes, array library and ``optimize`` (the
         plans :meth:`plans` reports): every einsum is planned then and only
         called afterwards. The last :attr:`CACHE_SIZE` compiled forms are kept.
+        A call of NumPy float arrays with the names, types, shapes and dtypes of
+        an earlier one (and its ``optimize``) runs that compiled form directly,
+        one dict lookup and nothing checked again.
 
         NumPy arrays, numbers and lists give NumPy arrays. Arrays of another
         library (torch, JAX, CuPy, Dask; the ``backends`` extra) give arrays
