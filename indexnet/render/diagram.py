@@ -66,10 +66,13 @@ _STYLE = (
 )
 
 
-def diagram(obj: Drawable, sizes: dict[str, int] | None = None) -> str:
+def diagram(obj: Drawable, sizes: dict[str, int] | None = None, *, title: bool = True) -> str:
     """An SVG tensor-network diagram of an einsum string, a product term or a statement.
 
-    ``sizes`` (letter → size) adds each index's size to its label. An einsum
+    ``sizes`` (letter → size) adds each index's size to its label. A
+    statement's diagram is headed by the statement as text, unless ``title``
+    is False (where the statement is shown beside it already: a title as wide
+    as a long equation widens the whole picture). An einsum
     of more than :data:`MAX_OPERANDS` operands is an
     :class:`~indexnet.InvalidArgumentError` (draw its contraction tree,
     :func:`~indexnet.render.contraction_tree`, instead).
@@ -87,7 +90,7 @@ def diagram(obj: Drawable, sizes: dict[str, int] | None = None) -> str:
     if isinstance(obj, (ir.Equation, ir.Claim, ir.Derivation)):
         panels = [(scalar_text(t.coefficient, t.consts), product_net(t, target_sides(obj)))
                   for t in obj.rhs.terms]
-        return _svg(panels, render(obj), sizes)
+        return _svg(panels, render(obj) if title else "", sizes)
     raise InvalidArgumentError(
         f"diagram draws an einsum string, a product or an equation, not {type(obj).__name__}")
 

@@ -48,7 +48,7 @@ def _figure(stmt: ir.Statement) -> str:
     if not isinstance(stmt, _DRAWN) or not any(t.factors for t in stmt.rhs.terms):
         return ""
     try:
-        return diagram(stmt)
+        return diagram(stmt, title=False)  # its LaTeX is shown just above
     except InvalidArgumentError as err:  # networkx missing, or too many operands
         return f'<p class="indexnet-note">{escape(str(err))}</p>'
 

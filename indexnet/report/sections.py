@@ -153,7 +153,7 @@ def _figure(stmt: ir.Equation | ir.Claim, facts: Facts) -> str:
     if not any(t.factors for t in stmt.rhs.terms):
         return ""
     try:
-        svg = diagram(stmt, facts.sizes or {})
+        svg = diagram(stmt, facts.sizes or {}, title=False)  # the card shows it above
     except InternalError:
         raise
     except IndexnetError as err:  # networkx missing, or more than MAX_OPERANDS operands
