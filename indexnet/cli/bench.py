@@ -33,6 +33,7 @@ from ..fileio import atomic_write_bytes, check_output_path, read_text
 from ..render import side_by_side
 from .argtypes import non_negative_int, positive_float, positive_int
 from .options import add_json_option, add_sizes_option, json_text, sizes_of
+from .parser import ExamplesHelpFormatter
 from .plan import memory_limit_arg
 
 __all__ = ["register", "run"]
@@ -43,7 +44,8 @@ examples:
   indexnet bench --random 10 --seed 1 --json
   indexnet bench --random 12 --optimizers greedy,optimal --budget 2
   indexnet bench examples/seed.ix --sizes n=128 --plot paths.png
-  indexnet bench 'nd,dh,hk->nk' --sizes n=256,d=784,h=256,k=10 --memory-limit 2560
+  indexnet bench 'nd,dh,hk->nk' --sizes n=256,d=784,h=256,k=10 \\
+      --memory-limit 2560
   indexnet bench --random 20 --memory-limit 500 --dask tcp://scheduler:8786
 
 Every row: the optimizer's path, its FLOPs (opt_einsum's count) and ratio to the
@@ -242,7 +244,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "wrongly; this shows by how much."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesHelpFormatter,
     )
     p.add_argument(
         "expr", nargs="?", metavar="EXPR",

@@ -48,8 +48,8 @@ def add_sizes_option(
 
 def add_optimize_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--optimize NAME``: the contraction path optimizer, one of ``OPTIMIZERS``."""
-    parser.add_argument("--optimize", default="auto", choices=OPTIMIZERS,
-                        help="path optimizer (default: auto)")
+    parser.add_argument("--optimize", default="auto", choices=OPTIMIZERS, metavar="NAME",
+                        help=f"path optimizer: {', '.join(OPTIMIZERS)} (default: auto)")
 
 
 def add_json_option(parser: argparse.ArgumentParser, help: str = "print one JSON object") -> None:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from .commands import COMMANDS, DESCRIPTION
 from .help import terminal_columns
 
-__all__ = ["LightHelpFormatter", "OneLineParser", "build_parser"]
+__all__ = ["ExamplesHelpFormatter", "LightHelpFormatter", "OneLineParser", "build_parser"]
 
 
 class LightHelpFormatter(argparse.HelpFormatter):
@@ -41,6 +41,21 @@ class LightHelpFormatter(argparse.HelpFormatter):
         one_line = " ".join(text.split())
         if len(indent) + len(one_line) <= width:
             return indent + one_line
+        return super()._fill_text(text, width, indent)
+
+
+class ExamplesHelpFormatter(LightHelpFormatter):
+    """A description or epilog with line breaks (a block of examples) kept as written.
+
+    Text without one (prose) is filled to the terminal's width, as
+    :class:`LightHelpFormatter` fills it; argparse's ``RawDescriptionHelpFormatter``
+    kept prose as one line however long (``indexnet report --help`` printed a
+    389-character line).
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
         return super()._fill_text(text, width, indent)
 
 

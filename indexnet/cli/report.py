@@ -35,6 +35,7 @@ from ..report.facts import gather
 from ..report.page import load_program, render_page, summary, write_page
 from .argtypes import non_negative_int, positive_int
 from .options import add_sizes_option, sizes_of
+from .parser import ExamplesHelpFormatter
 
 __all__ = ["register", "run_report"]
 
@@ -56,7 +57,7 @@ def register(subparsers: Any) -> None:
         "verdict on every claim with its diagnosis (check). Exit 0 when the page is written; "
         "2 when FILE cannot be read or parsed, or the page cannot be written.",
         epilog=_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesHelpFormatter,
     )
     p.add_argument("file", help="a program, e.g. examples/seed.ix")
     p.add_argument("-o", "--output", required=True, metavar="PAGE.html",
