@@ -181,17 +181,21 @@ class Program(ir.Module):
         >>> out["a"][0].tolist()
         [3.0, 3.0, 3.0, 3.0]
         """
+        key: tuple[Any, ...] | None = None
         try:  # NumPy arrays as in an earlier call: its compiled form, nothing checked again
             key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
             signature, run = self._warm[key]
             self._compiled.move_to_end(signature)  # recently used, as on the checked path
         except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
-            return self._evaluate_checked(optimize, arrays)
+            return self._evaluate_checked(optimize, arrays, key)
         return run(arrays)
 
-    def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any]
-                          ) -> dict[str, Any]:
-        """:meth:`evaluate` with every check; a NumPy call of float arrays is remembered."""
+    def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any],
+                          key: tuple[Any, ...] | None) -> dict[str, Any]:
+        """:meth:`evaluate` with every check; a NumPy call of float arrays is remembered.
+
+        ``key`` is the call's key for :meth:`_remember` (None where it could not be built).
+        """
         env, library = self._arrays(arrays)
         if library is None:
             signature: tuple[Any, ...] = (
@@ -218,9 +222,8 @@ class Program(ir.Module):
         if compiled.program is not self:  # augmented: back to this program's tensors, in order
             out = {k: out[k] for k in self.tensors if k in out}
             run = functools.partial(_own_tensors, compiled.run, tuple(self.tensors))
-        if library is None and all(type(v) is np.ndarray and env[k] is v
-                                   for k, v in arrays.items()):  # used as given: remember
-            key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
+        if key is not None and library is None and all(
+                type(v) is np.ndarray and env[k] is v for k, v in arrays.items()):  # as given
             self._remember(key, signature, run)
         return out
 

@@ -35,6 +35,7 @@ from typing import Any
 import opt_einsum
 
 from ..typing import EXPONENTIAL_SEARCHES, Shape
+from .kernels import broadcast_sizes
 
 __all__ = [
     "AUTO_BUDGET_S",
@@ -275,10 +276,7 @@ def _compiled_dp(subscripts: str, shapes: Sequence[Shape]) -> list[tuple[int, ..
     """
     inputs, output = subscripts.split("->")
     terms = inputs.split(",")
-    sizes: dict[str, int] = {}
-    for term, shape in zip(terms, shapes):
-        for letter, size in zip(term, shape):
-            sizes[letter] = max(sizes.get(letter, 1), int(size))  # a size 1 broadcasts
+    sizes = {letter: int(size) for letter, size in broadcast_sizes(terms, shapes).items()}
     optimal = importlib.import_module("cotengrust").optimize_optimal
     path = optimal([tuple(term) for term in terms], tuple(output), sizes, minimize="flops")
     return [tuple(int(i) for i in step) for step in path]
