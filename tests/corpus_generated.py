@@ -581,4 +581,19 @@ L = sum_p log(z^p)
         "stepped by 1e-6 of itself (1 where it is 0)",
         failing=False,
     ),
+    Entry(
+        'shared_denominator_sums_inside',
+        'check',
+        """\
+param W_{jk} : uniform(1, 2)
+param u^j : uniform(1, 2)
+size j=2, k=3
+L = sum_k (u^j / W_{jk})^{0.5}
+""",
+        "derive wrote dL/du^j (einsum k,jk->j, right) as 1 / (2 (u^b / W_{bk})^{1/2} W_{jk}): "
+        "by rule 3 the parentheses sum k inside, so check read the printed derivative as "
+        "another formula and failed it (found by the check property, seed 672825). Fixed: "
+        "divisors that share a letter summed outside are not put under one bar",
+        failing=False,
+    ),
 ]

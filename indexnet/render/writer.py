@@ -31,7 +31,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import unicodedata
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
@@ -324,6 +325,8 @@ class Writer:
             return None
         if first > 1 and self.doc and _is_hadamard(product):  # x ⊙ y: written as usual
             return None
+        if _summed_below(factors[:first], factors[first:], product.output):
+            return None
         top = [str(value.numerator)] if value.numerator != 1 or not first else []
         top += [self.factor(f) for f in factors[:first]]
         below = [str(value.denominator)] + [self.factor(f.base, operand=True)  # type: ignore[union-attr]
@@ -524,6 +527,25 @@ class Writer:
             return f"act {stmt.name}{label} = {stmt.function}{chr(39) * stmt.primes}{index}"
         return "size " + ", ".join(f"{c}={n}" for c, n in stmt.sizes)
 
+
+
+def _summed_below(above: Sequence[ir.Factor], below: Sequence[ir.Factor], output: str) -> bool:
+    """Whether the divisors ``below``, put in one parenthesised product, would sum a letter there.
+
+    By rule 3 (INDEX-LANGUAGE.md) a letter that two or more of them share is
+    summed inside the parentheses when it is not free and no factor ``above``
+    has it; the term sums it outside: ``1 / (2 v_k W_{jk})`` would be
+    ``1 / (2 Σ_k v_k W_{jk})``, not ``Σ_k 1 / (2 v_k W_{jk})``.
+
+    >>> v, w = (ir.Ref(n, None, "", s) for n, s in (("v", "k"), ("W", "jk")))
+    >>> _summed_below([], [ir.Inverse(v), ir.Inverse(w)], "j")
+    True
+    >>> _summed_below([], [ir.Inverse(v), ir.Inverse(w)], "jk")
+    False
+    """
+    seen = Counter(c for f in below for c in set(ir.factor_output(f)))
+    outside = set(output).union(*(ir.factor_output(f) for f in above))
+    return any(n > 1 and c not in outside for c, n in seen.items())
 
 
 def _is_hadamard(product: ir.Product) -> bool:
