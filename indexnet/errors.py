@@ -45,6 +45,7 @@ __all__ = [
     "VarianceError",
     "caret_line",
     "from_caller",
+    "internal_error",
     "internal_errors",
     "source_line",
 ]
@@ -240,17 +241,32 @@ def internal_errors(doing: str) -> Callable[[F], F]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 return func(*args, **kwargs)
-            except (IndexnetError, MemoryError):
-                raise
             except Exception as err:
-                if getattr(err, _FROM_CALLER, False):
+                internal = internal_error(err, doing)
+                if internal is None:
                     raise
-                raise InternalError(f"internal error, please report: {doing}: "
-                                    f"{type(err).__name__}: {err}") from err
+                raise internal from err
 
         return guarded  # type: ignore[return-value]
 
     return wrap
+
+
+def internal_error(err: Exception, doing: str) -> InternalError | None:
+    """The :class:`InternalError` that :func:`internal_errors` raises for ``err``, or None.
+
+    None where ``err`` passes through unchanged: indexnet's own errors,
+    ``MemoryError`` and the caller's own exceptions. For an entry point whose
+    fast path cannot afford the decorator's extra call.
+
+    >>> internal_error(KeyError("x"), "adding")
+    InternalError("internal error, please report: adding: KeyError: 'x'")
+    >>> internal_error(MemoryError(), "adding") is None
+    True
+    """
+    if isinstance(err, (IndexnetError, MemoryError)) or getattr(err, _FROM_CALLER, False):
+        return None
+    return InternalError(f"internal error, please report: {doing}: {type(err).__name__}: {err}")
 
 
 _FROM_CALLER = "_indexnet_from_caller"

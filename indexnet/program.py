@@ -44,6 +44,7 @@ from .errors import (
     InvalidArgumentError,
     ProgramError,
     VarianceError,
+    internal_error,
     internal_errors,
 )
 from .evaluate.domains import random_inputs
@@ -157,7 +158,6 @@ class Program(ir.Module):
         """
         return random_inputs(self, sizes, seed=seed, dtype=dtype)
 
-    @internal_errors("evaluating a program")
     def evaluate(self, *, optimize: OptimizeKind = "auto", **arrays: Any) -> dict[str, Any]:
         """Evaluate every equation; return each defined tensor by key, in order.
 
@@ -185,11 +185,18 @@ class Program(ir.Module):
         try:  # NumPy arrays as in an earlier call: its compiled form, nothing checked again
             key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
             signature, run = self._warm[key]
-            self._compiled.move_to_end(signature)  # recently used, as on the checked path
         except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
             return self._evaluate_checked(optimize, arrays, key)
-        return run(arrays)
+        self._compiled.move_to_end(signature)  # recently used, as on the checked path
+        try:  # the policy of @internal_errors, without its extra call
+            return run(arrays)  # ``arrays`` is this call's own dict: run_known may fill it
+        except Exception as err:
+            internal = internal_error(err, "evaluating a program")
+            if internal is None:
+                raise
+            raise internal from err
 
+    @internal_errors("evaluating a program")
     def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any],
                           key: tuple[Any, ...] | None) -> dict[str, Any]:
         """:meth:`evaluate` with every check; a NumPy call of float arrays is remembered.
@@ -218,10 +225,10 @@ class Program(ir.Module):
         else:
             self._compiled.move_to_end(signature)
         out = compiled(env)
-        run: Callable[[dict[str, Any]], dict[str, Any]] = compiled.run
+        run: Callable[[dict[str, Any]], dict[str, Any]] = compiled.run_known
         if compiled.program is not self:  # augmented: back to this program's tensors, in order
             out = {k: out[k] for k in self.tensors if k in out}
-            run = functools.partial(_own_tensors, compiled.run, tuple(self.tensors))
+            run = functools.partial(_own_tensors, compiled.run_known, tuple(self.tensors))
         if key is not None and library is None and all(
                 type(v) is np.ndarray and env[k] is v for k, v in arrays.items()):  # as given
             self._remember(key, signature, run)

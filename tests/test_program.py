@@ -313,6 +313,45 @@ def test_a_remembered_augmented_program_returns_only_its_own_tensors() -> None:
                                rtol=1e-12)
 
 
+def test_a_remembered_call_contracts_products_of_two_tensors_through_their_kernels() -> None:
+    program = parse("input A^i_j, B^j_k, C^k_l\ny^i_k = A^i_j B^j_k\nz^i_l = y^i_k C^k_l\n"
+                    "t_k^i = A^i_j B^j_k\nu^i_l = 2 y^i_k C^k_l")
+    rng = np.random.default_rng(1)
+    arrays = {k: rng.standard_normal(s) for k, s in (("A", (2, 3)), ("B", (3, 4)), ("C", (4, 5)))}
+    given = dict(arrays)
+    first = program.evaluate(**arrays)
+    (compiled,) = program._compiled.values()
+    direct = {key for key, _, pair in compiled.known_steps if pair is not None}
+    assert direct == {"y", "z", "t"}  # u is scaled: through its node
+    second = program.evaluate(**arrays)  # remembered: y, z, t straight through their kernels
+    a, b, c = arrays["A"], arrays["B"], arrays["C"]
+    want = {"y": a @ b, "z": a @ b @ c, "t": a @ b, "u": 2 * a @ b @ c}  # t stored as (i, k)
+    for key in want:
+        np.testing.assert_allclose(second[key], want[key], rtol=1e-12)
+        np.testing.assert_array_equal(second[key], first[key])
+        assert second[key].shape == want[key].shape
+        assert not any(np.shares_memory(second[key], v) for v in (*arrays.values(), first[key]))
+    assert arrays == given and list(arrays) == ["A", "B", "C"]  # the caller's dict untouched
+
+
+def test_a_remembered_call_reports_an_unexpected_failure_as_internal() -> None:
+    from indexnet.errors import InternalError
+
+    program = parse("y^i_k = A^i_j B^j_k")
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    program.evaluate(A=a, B=b)
+    (compiled,) = program._compiled.values()
+    (key, node, _), = compiled.known_steps
+
+    def broken(*operands):
+        raise ZeroDivisionError("boom")
+
+    compiled.known_steps[0] = (key, node, (broken, "A", "B"))
+    with pytest.raises(InternalError, match="evaluating a program: ZeroDivisionError") as err:
+        program.evaluate(A=a, B=b)
+    assert isinstance(err.value.__cause__, ZeroDivisionError)
+
+
 def test_unexpected_failures_are_internal_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     import indexnet.program as program_module
     from indexnet.errors import InternalError

@@ -89,6 +89,11 @@ class Compiled:
         # contractions two or more products share, each computed once a call (NumPy only)
         self._rewrites: dict[int, Rewrite] = {}
         self._shared: dict[str, Node] = {}
+        # products of two tensors called straight through their plan's kernel (:meth:`run_known`)
+        self._pairs: dict[int, tuple[Callable[..., Any], str, str]] = {}
+        #: Each step's key and node, and the (kernel, first, second) that computes it directly
+        #: where the step is a product of two tensors (None elsewhere): :meth:`run_known`.
+        self.known_steps: list[tuple[str, Node, tuple[Callable[..., Any], str, str] | None]] = []
         if library is None and share:
             products = [p for stmt in program.statements
                         if isinstance(stmt, (ir.Equation, ir.Derivation))
@@ -96,9 +101,9 @@ class Compiled:
             self._rewrites = shared_pairs(products, self.sizes, self.dtype)
         for stmt in program.statements:
             if isinstance(stmt, ir.Equation):
-                self.steps.append((stmt.target.key, self._equation(stmt)))
+                self._step(stmt.target.key, stmt)
             elif isinstance(stmt, ir.Derivation):
-                self.steps.append((stmt.key, self._equation(stmt)))
+                self._step(stmt.key, stmt)
                 self._derivatives.add(stmt.key)
 
     def __call__(self, env: Env) -> dict[str, Any]:
@@ -112,6 +117,25 @@ class Compiled:
         out: dict[str, Any] = {}
         for key, node in self.steps:
             value = node(env)[0]
+            env[key] = out[key] = value
+        return out
+
+    def run_known(self, env: Env) -> dict[str, Any]:
+        """:meth:`run` for NumPy arrays of the shapes and dtypes of a call that :meth:`run` took.
+
+        A product of two tensors then calls its plan's kernel directly: its
+        operands are known to be arrays of the planned shapes (the inputs by
+        the caller's check, the tensors defined here by their equations), and
+        the kernel's result is a fresh array of the equation's shape. ``env``
+        must be the caller's own: the defined tensors are added to it.
+        """
+        out: dict[str, Any] = {}
+        for key, node, direct in self.known_steps:
+            if direct is None:
+                value = node(env)[0]
+            else:
+                kernel, first, second = direct
+                value = kernel(env[first], env[second])
             env[key] = out[key] = value
         return out
 
@@ -131,6 +155,16 @@ class Compiled:
     def _error(self, message: str, pos: tuple[int, int], cls: type[ProgramError] = ProgramError
                ) -> ProgramError:
         return cls(message, line=pos[0], column=pos[1], source=self.program.source)
+
+    def _step(self, key: str, eq: ir.Equation | ir.Derivation) -> None:
+        """Compile ``eq`` as the step that defines ``key``."""
+        node = self._equation(eq)
+        self.steps.append((key, node))
+        terms = eq.rhs.terms
+        direct = self._pairs.get(id(terms[0])) if len(terms) == 1 and eq.free else None
+        if direct is not None and terms[0].output != eq.rhs.output:
+            direct = None  # laid out otherwise than the equation: aligned by its node
+        self.known_steps.append((key, node, direct))
 
     def _equation(self, eq: ir.Equation | ir.Derivation) -> Node:
         shape = tuple(self.sizes[c] for c in eq.free)
@@ -242,6 +276,10 @@ class Compiled:
             return scaled_node(arrays[0], scale, scalars), sign
         native = self.library is None
         if len(arrays) == 2 and not scalars and scale == 1.0:
+            refs = [f.key for f in product.factors if isinstance(f, ir.Ref)]
+            if (native and sign == 1 and rewrite is None and compiled.refusal is None
+                    and len(refs) == 2):
+                self._pairs[id(product)] = (compiled.kernel, refs[0], refs[1])
             return pair_node(compiled, arrays[0], arrays[1], native), sign
         return contract_node(compiled, arrays, scale, scalars, native), sign
 
