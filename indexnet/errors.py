@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "AllocationError",
@@ -45,8 +45,8 @@ __all__ = [
     "VarianceError",
     "caret_line",
     "from_caller",
-    "internal_error",
     "internal_errors",
+    "raise_internal",
     "source_line",
 ]
 
@@ -242,31 +242,32 @@ def internal_errors(doing: str) -> Callable[[F], F]:
             try:
                 return func(*args, **kwargs)
             except Exception as err:
-                internal = internal_error(err, doing)
-                if internal is None:
-                    raise
-                raise internal from err
+                raise_internal(err, doing)
 
         return guarded  # type: ignore[return-value]
 
     return wrap
 
 
-def internal_error(err: Exception, doing: str) -> InternalError | None:
-    """The :class:`InternalError` that :func:`internal_errors` raises for ``err``, or None.
+def raise_internal(err: Exception, doing: str) -> NoReturn:
+    """Raise ``err`` as :func:`internal_errors` does: an :class:`InternalError` chained from it.
 
-    None where ``err`` passes through unchanged: indexnet's own errors,
-    ``MemoryError`` and the caller's own exceptions. For an entry point whose
-    fast path cannot afford the decorator's extra call.
+    ``err`` itself where it passes through unchanged: indexnet's own errors,
+    ``MemoryError`` and the caller's own exceptions. For the fast paths that
+    cannot afford the decorator's extra call; call it in their ``except``.
 
-    >>> internal_error(KeyError("x"), "adding")
-    InternalError("internal error, please report: adding: KeyError: 'x'")
-    >>> internal_error(MemoryError(), "adding") is None
-    True
+    >>> try:
+    ...     raise KeyError("x")
+    ... except Exception as err:
+    ...     raise_internal(err, "adding")
+    Traceback (most recent call last):
+    ...
+    indexnet.errors.InternalError: internal error, please report: adding: KeyError: 'x'
     """
     if isinstance(err, (IndexnetError, MemoryError)) or getattr(err, _FROM_CALLER, False):
-        return None
-    return InternalError(f"internal error, please report: {doing}: {type(err).__name__}: {err}")
+        raise err
+    raise InternalError(f"internal error, please report: {doing}: {type(err).__name__}: "
+                        f"{err}") from err
 
 
 _FROM_CALLER = "_indexnet_from_caller"

@@ -21,7 +21,6 @@ whose einsum strings run through cached plans.
 from __future__ import annotations
 
 import functools
-import operator
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -44,8 +43,8 @@ from .errors import (
     InvalidArgumentError,
     ProgramError,
     VarianceError,
-    internal_error,
     internal_errors,
+    raise_internal,
 )
 from .evaluate.domains import random_inputs
 from .evaluate.execute import Compiled
@@ -183,7 +182,15 @@ class Program(ir.Module):
         """
         key: tuple[Any, ...] | None = None
         try:  # NumPy arrays as in an earlier call: its compiled form, nothing checked again
-            key = (optimize.__class__, optimize, *arrays, *map(_SIGNATURE, arrays.values()))
+            if len(arrays) == 2:  # unrolled: the commonest call, kept cheapest
+                (first, a), (second, b) = arrays.items()
+                key = (optimize.__class__, optimize, first, a.__class__, a.shape, a.dtype,
+                       second, b.__class__, b.shape, b.dtype)
+            else:
+                flat: list[Any] = [optimize.__class__, optimize]
+                for name, value in arrays.items():
+                    flat += (name, value.__class__, value.shape, value.dtype)
+                key = tuple(flat)
             signature, run = self._warm[key]
         except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
             return self._evaluate_checked(optimize, arrays, key)
@@ -191,10 +198,7 @@ class Program(ir.Module):
         try:  # the policy of @internal_errors, without its extra call
             return run(arrays)  # ``arrays`` is this call's own dict: run_known may fill it
         except Exception as err:
-            internal = internal_error(err, "evaluating a program")
-            if internal is None:
-                raise
-            raise internal from err
+            raise_internal(err, "evaluating a program")
 
     @internal_errors("evaluating a program")
     def _evaluate_checked(self, optimize: OptimizeKind, arrays: dict[str, Any],
@@ -400,9 +404,6 @@ class Program(ir.Module):
 
 
 #: What a remembered call's key holds of each array: its type, shape and dtype.
-_SIGNATURE = operator.attrgetter("__class__", "shape", "dtype")
-
-
 def _own_tensors(run: Callable[[dict[str, Any]], dict[str, Any]], keys: tuple[str, ...],
                  env: dict[str, Any]) -> dict[str, Any]:
     """``run(env)`` with only the tensors ``keys`` names, in that order."""

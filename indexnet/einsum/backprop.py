@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InternalError, InvalidArgumentError, internal_errors
+from ..errors import InvalidArgumentError, internal_errors, raise_internal
 from ..typing import ArrayLike, OptimizeKind
 from .arrays import ArrayKind, array_kind, is_foreign
 from .plan import optimize_key, plan
@@ -222,11 +222,8 @@ class Pullback:
         saved = self._take()
         try:
             return backward(saved, cotangent)
-        except MemoryError:
-            raise
         except Exception as err:
-            raise InternalError(f"internal error, please report: computing einsum gradients "
-                                f"(pullback): {type(err).__name__}: {err}") from err
+            raise_internal(err, "computing einsum gradients (pullback)")
 
     def _take(self) -> list[Any]:
         saved = self._saved
@@ -294,11 +291,8 @@ def value_and_vjp(
         return _value_and_vjp_checked(subscripts, operands, optimize, wrt, retain)
     try:
         value, saved = tape.forward_value(*operands)
-    except MemoryError:
-        raise
     except Exception as err:
-        raise InternalError(f"internal error, please report: evaluating a contraction "
-                            f"(value_and_vjp): {type(err).__name__}: {err}") from err
+        raise_internal(err, "evaluating a contraction (value_and_vjp)")
     return value, Pullback(subscripts, operands, tape, saved, tape.wrt, optimize, retain)
 
 
@@ -347,11 +341,8 @@ def value_and_grad(
         g = np.ones(tape.out_shape, np.result_type(value)) if cotangent is None \
             else cotangent
         return value, backward(saved, g)
-    except MemoryError:
-        raise
     except Exception as err:
-        raise InternalError(f"internal error, please report: computing einsum gradients "
-                            f"(value_and_grad): {type(err).__name__}: {err}") from err
+        raise_internal(err, "computing einsum gradients (value_and_grad)")
 
 
 @internal_errors("computing einsum gradients (value_and_grad)")

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InternalError, InvalidArgumentError, internal_errors
+from ..errors import InvalidArgumentError, internal_errors, raise_internal
 from ..typing import OPTIMIZERS, ArrayLike, MemoryLimit, OptimizeKind, Shape
 from ..validate import numeric_operand
 from .compiled import Plan, Step, build_plan, cached_plan, is_optimizer_object
@@ -159,11 +159,8 @@ def contract(
         return _contract_checked(subscripts, operands, optimize, memory_limit)
     try:
         return kernel(*operands)
-    except MemoryError:
-        raise
     except Exception as err:
-        raise InternalError(f"internal error, please report: evaluating a contraction: "
-                            f"{type(err).__name__}: {err}") from err
+        raise_internal(err, "evaluating a contraction")
 
 
 def clear_call_cache() -> None:

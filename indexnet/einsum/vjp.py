@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InternalError, internal_errors
+from ..errors import internal_errors, raise_internal
 from ..typing import ArrayLike, OptimizeKind
 from .arrays import is_foreign
 from .backprop import (
@@ -77,11 +77,8 @@ def vjp(
         return _vjp_checked(subscripts, operands, cotangent, optimize, wrt)
     try:
         return backward(forward(*operands), cotangent)
-    except MemoryError:
-        raise
     except Exception as err:
-        raise InternalError(f"internal error, please report: computing einsum gradients "
-                            f"(vjp): {type(err).__name__}: {err}") from err
+        raise_internal(err, "computing einsum gradients (vjp)")
 
 
 def clear_call_cache() -> None:
