@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from indexnet.errors import InvalidArgumentError
@@ -188,3 +189,23 @@ def test_loop_nest_of_a_claim_that_does_not_fit_names_its_problem() -> None:
     p = parse("param b\ninput x^n\nL = sum_n (b + x^n)\nclaim dL/db^n = 1\n")
     text = loop_nest(p.claims[0])
     assert text.startswith("# no loops: ") and "b has 0 indices" in text
+
+
+def test_divisors_sharing_a_letter_the_term_sums_are_summed_outside_their_bar() -> None:
+    # dL/du^j = sum_k 1 / (2 s_k W_{jk}) with s_k = (u^b / W_{bk})^{1/2}: under one bar
+    # without the sum, rule 3 would sum k inside the parentheses (another formula)
+    text = "param W_{jk} : uniform(1, 2)\nparam u^j : uniform(1, 2)\nsize j=2, k=3\n" \
+           "L = sum_k (u^j / W_{jk})^{0.5}\n"
+    derived = parse(text).derive("L", confirm=False)
+    du = next(d for d in derived.derivations if d.wrt.key == "u")
+    assert str(du) == "dL/du^j = sum_k 1 / (2 (u^b / W_{bk})^{1/2} W_{jk})"
+    assert "\\sum_{k} \\frac{1}{2\\," in render_latex(derived).splitlines()[-2]
+    arrays = derived.random_inputs(seed=3)
+    again = parse(f"{text}claim {du}\n")  # the printed text reads back as the same formula
+    assert again.check(draws=1).ok
+    dw = next(d for d in derived.derivations if d.wrt.key == "W")  # k free: one bar, no sum
+    assert str(dw) == "dL/dW_{jk} = -u^j / (2 (u^b / W_{bk})^{1/2} W_{jk}^2)"
+    exact = derived.evaluate(**arrays)["dL/du"]
+    u, w = arrays["u"], arrays["W"]
+    np.testing.assert_allclose(exact, (1 / (2 * np.sqrt(u @ (1 / w)) * w)).sum(axis=1),
+                               rtol=1e-12)

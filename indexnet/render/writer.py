@@ -325,13 +325,15 @@ class Writer:
             return None
         if first > 1 and self.doc and _is_hadamard(product):  # x ⊙ y: written as usual
             return None
-        if _summed_below(factors[:first], factors[first:], product.output):
-            return None
+        outside = _summed_below(factors[:first], factors[first:], product.output)
+        explicit = ""
+        if outside:  # sum_k 1 / (2 v_k W_{jk}): summed over the whole quotient, as meant
+            explicit = ("Σ" if self.doc else "sum") + "_" + _group(outside) + " "
         top = [str(value.numerator)] if value.numerator != 1 or not first else []
         top += [self.factor(f) for f in factors[:first]]
         below = [str(value.denominator)] + [self.factor(f.base, operand=True)  # type: ignore[union-attr]
                                             for f in factors[first:]]
-        return f"{' '.join(top)} / ({' '.join(below)})"
+        return f"{explicit}{' '.join(top)} / ({' '.join(below)})"
 
     def scalar_words(self, value: Fraction, product: ir.Product) -> list[str]:
         """The words of a term's positive scalar part: ``2``, ``0.01 λ``, ``λ/2``, ``1/N``."""
@@ -377,6 +379,12 @@ class Writer:
             (top if p > 0 else bottom).append(self.power_text(self.name(n), abs(p)))
         command = "\\sum" if word == "sum" else "\\operatorname{mean}"
         explicit = f"{command}_{{{product.explicit}}} " if product.explicit else ""
+        inverses = [f for f in product.factors if isinstance(f, ir.Inverse)]
+        outside = "".join(c for c in _summed_below(
+            [f for f in product.factors if not isinstance(f, ir.Inverse)], inverses,
+            product.output) if c not in product.explicit)
+        if outside:  # \sum_{k} \frac{1}{2 v_k W_{jk}}, not a sum in the denominator
+            explicit = f"\\sum_{{{outside}}} " + explicit
         factors = []
         for factor in product.factors:
             if isinstance(factor, ir.Inverse):
@@ -387,7 +395,7 @@ class Writer:
         body = joiner.join(factors)
         if bottom:
             numerator = "\\,".join(top) or "1"
-            if factors and not [f for f in product.factors if isinstance(f, ir.Inverse)]:
+            if factors and not inverses:
                 denominator = "\\,".join(bottom)
                 return f"{sign}\\frac{{{numerator}}}{{{denominator}}}\\,{explicit}{body}"
             numerator = "\\,".join(top + factors) or "1"
@@ -529,23 +537,24 @@ class Writer:
 
 
 
-def _summed_below(above: Sequence[ir.Factor], below: Sequence[ir.Factor], output: str) -> bool:
-    """Whether the divisors ``below``, put in one parenthesised product, would sum a letter there.
+def _summed_below(above: Sequence[ir.Factor], below: Sequence[ir.Factor], output: str) -> str:
+    """The letters that the divisors ``below``, under one bar, would sum there; the term sums them.
 
-    By rule 3 (INDEX-LANGUAGE.md) a letter that two or more of them share is
-    summed inside the parentheses when it is not free and no factor ``above``
-    has it; the term sums it outside: ``1 / (2 v_k W_{jk})`` would be
-    ``1 / (2 Σ_k v_k W_{jk})``, not ``Σ_k 1 / (2 v_k W_{jk})``.
+    By rule 3 (INDEX-LANGUAGE.md) a letter that two or more parenthesised
+    factors share is summed inside the parentheses when it is not free and
+    no factor ``above`` has it. The term sums it outside, so it is written
+    ``sum_k 1 / (2 v_k W_{jk})``: ``1 / (2 v_k W_{jk})`` would be
+    ``1 / (2 Σ_k v_k W_{jk})``.
 
     >>> v, w = (ir.Ref(n, None, "", s) for n, s in (("v", "k"), ("W", "jk")))
     >>> _summed_below([], [ir.Inverse(v), ir.Inverse(w)], "j")
-    True
+    'k'
     >>> _summed_below([], [ir.Inverse(v), ir.Inverse(w)], "jk")
-    False
+    ''
     """
     seen = Counter(c for f in below for c in set(ir.factor_output(f)))
     outside = set(output).union(*(ir.factor_output(f) for f in above))
-    return any(n > 1 and c not in outside for c, n in seen.items())
+    return "".join(c for c, n in seen.items() if n > 1 and c not in outside)
 
 
 def _is_hadamard(product: ir.Product) -> bool:
