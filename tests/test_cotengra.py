@@ -137,6 +137,38 @@ def test_restarted_reconfiguration_contracts_the_network_exactly(compiled: bool)
     np.testing.assert_allclose(got, reference(eq, arrays), rtol=1e-10, atol=1e-10)
 
 
+def test_reconfiguration_rounds_fit_the_time_left() -> None:
+    """Rounds run without the budget's hook, so a round is sized to the time left: none
+    where one subtree's last time (at the margin) does not fit, and never past 16."""
+    eq, shapes = rand_equation(14, 3, seed=2)[:2]
+    inputs, output = eq.split("->")
+    terms = inputs.split(",")
+    sizes = {c: d for term, shape in zip(terms, shapes) for c, d in zip(term, shape)}
+    greedy, _, _ = search.find_path(eq, shapes, "greedy")
+    tree = cotengra.ContractionTree.from_path(terms, output, sizes, path=greedy)
+    calls: list[int] = []
+    original = cotengra.ContractionTree.subtree_reconfigure
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs["maxiter"])
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cotengra.ContractionTree, "subtree_reconfigure", counted)
+        took = [1.0]  # a subtree took a second: nothing fits in half a second
+        assert search._reconfigured(tree, time.perf_counter() + 0.5, took) is tree
+        assert calls == [] and took == [1.0]
+        took = []
+        better = search._reconfigured(tree, time.perf_counter() + 5.0, took)
+    assert calls[0] == search._FIRST_ROUND and max(calls) <= search._RECONFIGURE_ROUND
+    assert len(took) == 1 and took[0] > 0
+    assert better.total_flops() <= tree.total_flops()
+    got = better.get_path()
+    arrays = arrays_for(shapes, 2)
+    np.testing.assert_allclose(opt_einsum.contract(eq, *arrays, optimize=[tuple(s) for s in got]),
+                               reference(eq, arrays), rtol=1e-10, atol=1e-10)
+
+
 # -- optimize="cotengra" -------------------------------------------------------------------
 
 
