@@ -403,7 +403,6 @@ class Program(ir.Module):
         return f"Program({'; '.join(parts)})"
 
 
-#: What a remembered call's key holds of each array: its type, shape and dtype.
 def _own_tensors(run: Callable[[dict[str, Any]], dict[str, Any]], keys: tuple[str, ...],
                  env: dict[str, Any]) -> dict[str, Any]:
     """``run(env)`` with only the tensors ``keys`` names, in that order."""

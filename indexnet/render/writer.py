@@ -552,7 +552,7 @@ def _summed_below(above: Sequence[ir.Factor], below: Sequence[ir.Factor], output
     >>> _summed_below([], [ir.Inverse(v), ir.Inverse(w)], "jk")
     ''
     """
-    seen = Counter(c for f in below for c in set(ir.factor_output(f)))
+    seen = Counter(c for f in below for c in dict.fromkeys(ir.factor_output(f)))
     outside = set(output).union(*(ir.factor_output(f) for f in above))
     return "".join(c for c, n in seen.items() if n > 1 and c not in outside)
 
