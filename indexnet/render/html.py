@@ -25,8 +25,8 @@ from typing import Any
 from .. import ir
 from ..errors import InvalidArgumentError
 from .diagram import diagram
+from .spelling import post_scripted, spelling
 from .text import render_latex
-from .writer import post_scripted, spelling
 
 __all__ = [
     "cell",

@@ -33,17 +33,8 @@ from .. import ir
 from ..errors import InvalidArgumentError
 from ..ir.numbers import format_number
 from .einsum_text import einsum_equation
-from .writer import (
-    FORMS,
-    Spelling,
-    Writer,
-    in_force,
-    latex_escape,
-    latex_name,
-    post_scripted,
-    spelling,
-    written_form,
-)
+from .spelling import Spelling, in_force, post_scripted, spelling, written_form
+from .writer import FORMS, Writer, latex_escape, latex_name
 
 __all__ = [
     "FORMS",

@@ -1,4 +1,4 @@
-"""The one writer of the IR as text, and the spelling in force.
+"""The one writer of the IR as text.
 
 Every printed form of a tensor reference, a derivative atom, an expression
 or a statement comes out of :class:`Writer` (``compact``, ``document`` or
@@ -12,10 +12,12 @@ before the parenthesis, ``^n(x_ℓ)_d``, except for the tensors the program
 writes with every index after it (its weights: the seed writes
 ``(w_ℓ)_h^d``), which are written lower indices first, then upper, as the
 seed does. Which tensors those are is a fact about the program
-(:func:`post_scripted`); where a printer is handed no program, it uses the
-program in force (:func:`spelling`), else none.
+(:func:`~indexnet.render.spelling.post_scripted`); where a printer is handed
+no program, it uses the program in force
+(:func:`~indexnet.render.spelling.spelling`), else none.
 
 >>> from indexnet.program import parse
+>>> from indexnet.render.spelling import post_scripted, spelling
 >>> program = parse("input x^n_d\\nparam W^d_h\\na^n_h = x^n_d W^d_h")
 >>> Writer("document", post_scripted(program)).ref(program.equations[0].rhs.terms[0].factors[1])
 '(W)_h^d'
@@ -28,13 +30,10 @@ program in force (:func:`spelling`), else none.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Sequence
 from fractions import Fraction
 
 from .. import ir
@@ -42,17 +41,13 @@ from ..ir.elementwise import MATRIX_FUNCTIONS
 from ..ir.nodes import Slot
 from ..ir.numbers import format_number, is_power_of_ten
 from ..ir.sizing import slot_text
+from .spelling import in_force
 
 __all__ = [
     "FORMS",
-    "Spelling",
     "Writer",
-    "in_force",
     "latex_escape",
     "latex_name",
-    "post_scripted",
-    "spelling",
-    "written_form",
 ]
 
 #: The text forms the writer writes.
@@ -69,76 +64,6 @@ _LATEX_OF_GREEK = {v: "\\" + k for k, v in _GREEK_WORDS.items()} | {"ℓ": "\\el
 #: Functions written with their index as a subscript: ``max_k(…)``.
 _REDUCERS = ("max", "min")
 _LATEX_FUNCTIONS = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh"}
-
-
-@dataclass(frozen=True)
-class Spelling:
-    """How a program writes its tensors: which are post-scripted, and in which form.
-
-    ``params`` are the tensors written with every index after the parenthesis
-    (:func:`post_scripted`); ``form`` is ``document`` when the program writes
-    its tensors in the document form, else ``compact`` (:func:`written_form`).
-    """
-
-    params: frozenset[str] = frozenset()
-    form: str = "compact"
-
-    @classmethod
-    def of(cls, program: ir.Module) -> Spelling:
-        """How ``program`` writes its tensors."""
-        return cls(post_scripted(program), written_form(program))
-
-
-_IN_FORCE: ContextVar[Spelling | None] = ContextVar("indexnet_spelling", default=None)
-_PLAIN = Spelling()
-
-
-def in_force() -> Spelling:
-    """The spelling of the program in force (:func:`spelling`); outside one, no program's."""
-    return _IN_FORCE.get() or _PLAIN
-
-
-@contextlib.contextmanager
-def spelling(program: ir.Module | Spelling) -> Iterator[Spelling]:
-    """Within the block, a printer handed no program spells tensors as ``program`` does.
-
-    The check table, the lint, diagnoses and ``derive --steps`` print pieces
-    of a program (a claim, a term, a reference) without the program; the
-    program that is being checked, linted or derived is put in force around
-    them, so that they spell each tensor as ``derive`` does.
-    """
-    value = program if isinstance(program, Spelling) else Spelling.of(program)
-    token = _IN_FORCE.set(value)
-    try:
-        yield value
-    finally:
-        _IN_FORCE.reset(token)
-
-
-def post_scripted(program: ir.Module) -> frozenset[str]:
-    """Tensors the document form writes with every index after the parentheses.
-
-    Those the program wrote that way first, and params it wrote in the compact
-    form (the seed writes its weights ``(w_ℓ)_h^d``).
-    """
-    return frozenset(key for key, info in program.tensors.items()
-                     if info.style == "post" or (info.style == "" and info.role == "param"))
-
-
-def written_form(program: ir.Module) -> str:
-    """``document`` when ``program`` writes a tensor in the document form, else ``compact``.
-
-    A tensor with a layer label (``x_ℓ``) has only the document form.
-
-    >>> from indexnet.program import parse
-    >>> written_form(parse("a^n_h = x^n_d W^d_h")), written_form(parse("^n(a)_h = ^n(x)_d"))
-    ('compact', 'document')
-    """
-    for info in program.tensors.values():
-        if info.style or info.ref.label is not None:
-            return "document"
-    return "compact"
-
 
 
 def _group(letters: str, latex: bool = False) -> str:
@@ -174,9 +99,9 @@ def _label(label: str) -> str:
 
 
 class Writer:
-    """Writes IR nodes in one of :data:`FORMS`; ``params`` as :func:`post_scripted` gives them.
+    """Writes IR nodes in one of :data:`FORMS`; ``params`` as ``post_scripted`` gives them.
 
-    ``params`` defaults to those of the program in force (:func:`spelling`).
+    ``params`` defaults to those of the program in force (:func:`~.spelling.spelling`).
     """
 
     def __init__(self, form: str, params: frozenset[str] | None = None) -> None:
