@@ -401,8 +401,8 @@ def _reconfigured(tree: Any, deadline: float, took: list[float]) -> Any:
     round reconfigures :data:`_FIRST_ROUND`). Rounds run without
     :func:`run_within`'s profile hook, which made cotengra's (pure Python)
     reconfiguration 1.9-3.2× slower: with it, auto's 40 ms left 13 of 20
-    networks ``rand_equation(20, 4)`` over 1.1× the optimum on a machine
-    about half as fast per Python call as the one the shares were set on.
+    networks ``rand_equation(20, 4)`` over 1.1× the optimum on a slower
+    machine than the one the shares were set on.
     """
     while (now := time.perf_counter()) < deadline:
         first = not took
