@@ -315,17 +315,18 @@ def test_a_remembered_augmented_program_returns_only_its_own_tensors() -> None:
 
 def test_a_remembered_call_contracts_products_of_two_tensors_through_their_kernels() -> None:
     program = parse("input A^i_j, B^j_k, C^k_l\ny^i_k = A^i_j B^j_k\nz^i_l = y^i_k C^k_l\n"
-                    "t_k^i = A^i_j B^j_k\nu^i_l = 2 y^i_k C^k_l")
+                    "t_k^i = A^i_j B^j_k\nu^i_l = 2 y^i_k C^k_l\nv^{ikm} = A^i_j B^j_k\nsize m=2")
     rng = np.random.default_rng(1)
     arrays = {k: rng.standard_normal(s) for k, s in (("A", (2, 3)), ("B", (3, 4)), ("C", (4, 5)))}
     given = dict(arrays)
     first = program.evaluate(**arrays)
     (compiled,) = program._compiled.values()
     direct = {key for key, _, pair in compiled.known_steps if pair is not None}
-    assert direct == {"y", "z", "t"}  # u is scaled: through its node
+    assert direct == {"y", "z", "t"}  # u is scaled, v broadcast over m: through their nodes
     second = program.evaluate(**arrays)  # remembered: y, z, t straight through their kernels
     a, b, c = arrays["A"], arrays["B"], arrays["C"]
-    want = {"y": a @ b, "z": a @ b @ c, "t": a @ b, "u": 2 * a @ b @ c}  # t stored as (i, k)
+    want = {"y": a @ b, "z": a @ b @ c, "t": a @ b, "u": 2 * a @ b @ c,  # t stored as (i, k)
+            "v": np.repeat((a @ b)[:, :, None], 2, axis=2)}
     for key in want:
         np.testing.assert_allclose(second[key], want[key], rtol=1e-12)
         np.testing.assert_array_equal(second[key], first[key])

@@ -163,7 +163,7 @@ class Compiled:
         terms = eq.rhs.terms
         direct = self._pairs.get(id(terms[0])) if len(terms) == 1 and eq.free else None
         if direct is not None and terms[0].output != eq.rhs.output:
-            direct = None  # laid out otherwise than the equation: aligned by its node
+            direct = None  # laid out or broadcast otherwise than the equation: by its node
         self.known_steps.append((key, node, direct))
 
     def _equation(self, eq: ir.Equation | ir.Derivation) -> Node:
