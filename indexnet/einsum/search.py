@@ -24,12 +24,14 @@ hyper-optimizer with every trial so refined). opt_einsum's own
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import importlib.util
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import opt_einsum
@@ -67,22 +69,37 @@ _DP_SHARE_REFINED = 0.1
 #: 100,000); 11 operands took 36 ms at sizes 2-9. Random 4-regular networks of 10 took
 #: at most 1 ms.
 _COMPILED_DP_OPERANDS = 10
+#: The share of the auto budget kept for opt_einsum's account of each path cotengra found.
+_FINAL_SHARE = 0.05
 #: Up to this many operands "auto" plans within its smaller budget.
 _SMALL_OPERANDS = 20
-#: Subtrees one round of cotengra's reconfiguration rebuilds at most (rounds repeat while
-#: they gain).
-_RECONFIGURE_ROUND = 16
+#: Subtrees one round of cotengra's reconfiguration rebuilds at most.
+_RECONFIGURE_ROUND = 8
+#: Reconfiguration ends after this many subtrees in a row gained nothing.
+_SUBTREES_WITHOUT_GAIN = 8
 #: Subtrees the first reconfiguration round rebuilds, before a subtree's time is known.
 _FIRST_ROUND = 4
 #: A round rebuilds as many subtrees as fit in the time left at this many times the last
 #: round's time a subtree (:func:`_reconfigured`).
 _ROUND_MARGIN = 1.5
-#: Random-greedy trials in one batch (the best of a batch starts a reconfiguration).
+#: Random-greedy trials in one start's batch (its best path is the start reconfigured).
 _SAMPLES = 32
-#: The share of the time after dp that sampling the first start may take.
-_FIRST_SAMPLES_SHARE = 0.25
+#: The sampler's ``(temperature, costmod)`` ranges of successive starts, in turn.
+#: Reconfiguration ends in a local optimum that depends on its start, and the
+#: best-sampled start does not predict the best optimum. On ``rand_equation(20, 3
+#: or 4)``, seeds 0-59 (120 networks), a start of 32 trials with cotengra's defaults
+#: ((0.001, 1), (0.1, 4), the last below) ended over 1.1x the exact optimum on 22
+#: networks after 20 subtrees reconfigured, one with the first below on 13; the best
+#: of the first two starts on 3, of the first three on 2.
+_START_SETTINGS = (
+    ((0.1, 1.0), (0.5, 2.0)),
+    ((0.3, 3.0), (0.25, 1.0)),
+    ((1.0, 10.0), (0.5, 2.0)),
+    ((0.01, 0.1), (0.5, 2.0)),
+    ((0.001, 1.0), (0.1, 4.0)),
+)
 #: Restarts in a row that find no better path before the search ends early.
-_RESTARTS_WITHOUT_GAIN = 2
+_RESTARTS_WITHOUT_GAIN = 3
 #: Names indexnet maps to opt_einsum optimizers other than the name itself.
 _RENAMED = {"oe-auto": "auto"}
 
@@ -184,23 +201,45 @@ def auto_budget(n_operands: int, budget: float | None = SEARCH_BUDGET_S) -> floa
     return own if budget is None else min(own, budget)
 
 
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a timed search (also as a decorator).
+
+    A search allocates many small objects (opt_einsum's paths, cotengra's
+    trees), and a full collection in the middle of a 40 ms plan took 20-22 ms
+    of it (``rand_equation(20, 3 or 4)``). What the search leaves is
+    collected after it. Another thread's search may end the pause early.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collection_paused()
 def auto_path(
     subscripts: str, shapes: Sequence[Shape], memory_limit: int | None, budget: float
 ) -> tuple[Any, Any, str | None]:
     """Indexnet's ``"auto"``: exact where that is cheap, the best heuristic path beyond.
 
-    Up to four operands, ``optimal`` (exact, outer products included). Up to
-    :data:`_COMPILED_DP_OPERANDS` operands of a plain network (:func:`_plain`),
-    with cotengra and cotengrust installed and no memory limit, cotengrust's
-    compiled dp (exact among paths without outer products). Beyond,
-    opt_einsum's dynamic programme (exact among paths without outer products)
-    if it finishes within its share of ``budget`` (half of it up to 20
-    operands, or :data:`_DP_SHARE_REFINED` with cotengra installed;
-    :data:`_DP_SHARE_LARGE` beyond, where it rarely finishes). Else the fewer
-    FLOPs of greedy's path and of random-greedy's, run for what is left of the
-    budget; or, with cotengra installed and no memory limit, the fewer of
-    greedy's path and cotengra's search (:func:`_cotengra_paths`), within
-    the budget. The note says which.
+    Up to four operands, ``optimal`` (exact, outer products included). With
+    cotengra and cotengrust installed, no memory limit and a plain network
+    (:func:`_plain`), cotengrust's compiled dp (exact among paths without
+    outer products) up to :data:`_COMPILED_DP_OPERANDS` operands, and for
+    chains and rings (:func:`_at_most_two_neighbours`) up to
+    :data:`_SMALL_OPERANDS`. Otherwise opt_einsum's dynamic programme if it
+    finishes within its share of ``budget``: half of it up to 10 operands,
+    :data:`_DP_SHARE_REFINED` up to 20 with cotengra installed (and none on
+    a plain network with cotengrust, where it does not finish), half without,
+    :data:`_DP_SHARE_LARGE` beyond. Else the fewer FLOPs of greedy's path and
+    of random-greedy's, run for what is left of the budget; or, with cotengra
+    installed and no memory limit, the fewer of greedy's path and cotengra's
+    search (:func:`_cotengra_paths`), within the budget less
+    :data:`_FINAL_SHARE`. The garbage collector is paused meanwhile
+    (:func:`_collection_paused`). The note says which search gave the path.
 
     >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
     >>> note.startswith("auto: dp")  # cotengrust's, when installed
@@ -210,21 +249,30 @@ def auto_path(
     if n <= 4:
         return (*_contract_path(subscripts, shapes, "optimal", memory_limit), None)
     refine = memory_limit is None and importlib.util.find_spec("cotengra") is not None
-    if (refine and n <= _COMPILED_DP_OPERANDS and _plain(subscripts, shapes)
-            and importlib.util.find_spec("cotengrust")):
+    compiled = refine and _plain(subscripts, shapes) and importlib.util.find_spec(
+        "cotengrust") is not None
+    if compiled and (n <= _COMPILED_DP_OPERANDS
+                     or (n <= _SMALL_OPERANDS and _at_most_two_neighbours(subscripts))):
         path = _compiled_dp(subscripts, shapes)
         return (*_contract_path(subscripts, shapes, path, None), "auto: dp (cotengrust)")
     start = time.perf_counter()
     deadline = start + budget
-    exact = opt_einsum.DynamicProgramming()
-    share = _DP_SHARE_LARGE if n > _SMALL_OPERANDS else _DP_SHARE_REFINED if refine \
-        else _DP_SHARE
-    done, found = run_within(
-        lambda: _contract_path(subscripts, shapes, exact, memory_limit), budget * share
-    )
-    if done:
-        return (*found, "auto: dp")
-    why = f"dp ran past its share of the {budget:g} s planning budget"
+    if compiled and n <= _SMALL_OPERANDS:  # opt_einsum's dp would not finish: all to the starts
+        why = f"dp is not tried on {n} operands within {budget:g} s"
+    else:
+        exact = opt_einsum.DynamicProgramming()
+        if n > _SMALL_OPERANDS:
+            share = _DP_SHARE_LARGE
+        elif refine and n > _COMPILED_DP_OPERANDS:
+            share = _DP_SHARE_REFINED
+        else:  # up to 10 operands dp often finishes (a 10-operand hypergraph: 35 ms)
+            share = _DP_SHARE
+        done, found = run_within(
+            lambda: _contract_path(subscripts, shapes, exact, memory_limit), budget * share
+        )
+        if done:
+            return (*found, "auto: dp")
+        why = f"dp ran past its share of the {budget:g} s planning budget"
     candidates: list[tuple[str, Any]] = [
         ("greedy", _contract_path(subscripts, shapes, "greedy", memory_limit))]
     left = deadline - time.perf_counter()
@@ -239,7 +287,8 @@ def auto_path(
         _load_cotengra()
         deadline += time.perf_counter() - loading
         greedy_path, greedy_info = candidates[0][1]
-        for found, path in _cotengra_paths(subscripts, greedy_info.size_dict, deadline,
+        searched = deadline - _FINAL_SHARE * budget  # the rest: each found path's info below
+        for found, path in _cotengra_paths(subscripts, greedy_info.size_dict, searched,
                                            greedy_path):
             candidates.append((found, _contract_path(subscripts, shapes, path, None)))
     which, best = min(candidates, key=lambda c: c[1][1].opt_cost)
@@ -271,6 +320,26 @@ def _plain(subscripts: str, shapes: Sequence[Shape]) -> bool:
         for letter in term:
             counts[letter] = counts.get(letter, 0) + 1
     return max(counts.values(), default=0) <= 2
+
+
+def _at_most_two_neighbours(subscripts: str) -> bool:
+    """Whether no operand shares letters with more than two others (chains and rings).
+
+    There cotengrust's dp is bounded whatever the sizes: a ring of 20 took 10 ms.
+
+    >>> _at_most_two_neighbours("ab,bc,cd,da->"), _at_most_two_neighbours("abc,a,b,c->")
+    (True, False)
+    """
+    terms = subscripts.split("->")[0].split(",")
+    holders: dict[str, set[int]] = {}
+    for i, term in enumerate(terms):
+        for letter in term:
+            holders.setdefault(letter, set()).add(i)
+    neighbours: list[set[int]] = [set() for _ in terms]
+    for shared in holders.values():
+        for i in shared:
+            neighbours[i] |= shared
+    return all(len(near) <= 3 for near in neighbours)  # itself and two others
 
 
 def _compiled_dp(subscripts: str, shapes: Sequence[Shape]) -> list[tuple[int, ...]]:
@@ -321,30 +390,36 @@ def _restarted_reconfiguration(
 ) -> list[tuple[str, Any]]:
     """The best of several paths refined by subtree reconfiguration, searched until ``deadline``.
 
-    Each start is the best of a batch of random-greedy trials (``sample``, by
-    default cotengra's ``optimize_random_greedy_track_flops``: compiled when
-    ``cotengrust`` is installed), the first batch sampled for
-    :data:`_FIRST_SAMPLES_SHARE` of the time; or, for the first start, the
-    path ``first`` when given. A start's subtrees are reconfigured optimally
-    (cotengra's ``subtree_reconfigure``) in rounds sized to the time left
-    (:func:`_reconfigured`) until a round gains nothing. That ends
-    in a local optimum that depends on the start, so what time is left goes to
-    new starts, until :data:`_RESTARTS_WITHOUT_GAIN` in a row find nothing
-    better. ``deadline`` is a ``time.perf_counter`` time.
+    Each start is the best of a batch of :data:`_SAMPLES` random-greedy
+    trials (``sample``, by default cotengra's
+    ``optimize_random_greedy_track_flops``: compiled when ``cotengrust`` is
+    installed), drawn with the next of :data:`_START_SETTINGS` in turn; or,
+    for the first start, the path ``first`` when given. A start's subtrees
+    are reconfigured optimally (cotengra's ``subtree_reconfigure``) in rounds
+    sized to the time left (:func:`_reconfigured`) until a round gains
+    nothing. That ends in a local optimum that depends on the start, so what
+    time is left goes to new starts, until :data:`_RESTARTS_WITHOUT_GAIN` in
+    a row find nothing better. ``deadline`` is a ``time.perf_counter`` time.
     """
     cotengra = importlib.import_module("cotengra")  # optional: only when installed
     sample = sample or _random_greedy()
-    first_until = time.perf_counter() + _FIRST_SAMPLES_SHARE * (deadline - time.perf_counter())
     inputs = [tuple(term) for term in terms]
     best: Any = None
     best_start = ""
-    seed = starts = without_gain = 0
+    starts = without_gain = 0
     took: list[float] = []  # a subtree's time in the last reconfiguration round
-    while time.perf_counter() < deadline and without_gain < _RESTARTS_WITHOUT_GAIN:
+    sampled = 0.0  # the last batch's time
+    while (now := time.perf_counter()) < deadline and without_gain < _RESTARTS_WITHOUT_GAIN:
+        first_round = _ROUND_MARGIN * _FIRST_ROUND * (took[-1] if took else 0.0)
+        if starts and deadline - now < sampled + first_round:
+            break  # a start would not get through its first round
         if first is not None and starts == 0:
             path, start = first, "greedy"
         else:
-            path, seed = _best_sample(sample, inputs, output, size_dict, seed, first_until)
+            temperature, costmod = _START_SETTINGS[starts % len(_START_SETTINGS)]
+            path, _ = sample(inputs, tuple(output), size_dict, ntrials=_SAMPLES, seed=starts,
+                             temperature=temperature, costmod=costmod)
+            sampled = time.perf_counter() - now
             start = "random-greedy"
         tree = _reconfigured(cotengra.ContractionTree.from_path(
             terms, output, size_dict, path=path), deadline, took)
@@ -357,24 +432,6 @@ def _restarted_reconfiguration(
         return []
     return [(f"{best_start}, reconfigured by cotengra (best of {starts} starts)",
              best.get_path())]
-
-
-def _best_sample(
-    sample: Callable[..., tuple[Any, float]], inputs: list[tuple[str, ...]], output: str,
-    size_dict: dict[str, int], seed: int, until: float,
-) -> tuple[Any, int]:
-    """The best path of batches of random-greedy trials (one batch, or more until ``until``).
-
-    Batch ``k`` is seeded ``seed + k``; the next seed to use comes back with the path.
-    """
-    path, log_flops = sample(inputs, tuple(output), size_dict, ntrials=_SAMPLES, seed=seed)
-    seed += 1
-    while time.perf_counter() < until:
-        again, again_flops = sample(inputs, tuple(output), size_dict, ntrials=_SAMPLES, seed=seed)
-        seed += 1
-        if again_flops < log_flops:
-            path, log_flops = again, again_flops
-    return path, seed
 
 
 def _load_cotengra() -> None:
@@ -393,29 +450,31 @@ def _random_greedy() -> Callable[..., tuple[Any, float]]:
 
 
 def _reconfigured(tree: Any, deadline: float, took: list[float]) -> Any:
-    """``tree``, its subtrees reconfigured in rounds until one gains nothing or ``deadline``.
+    """``tree``, its subtrees reconfigured in place in rounds until they stop gaining or time is up.
 
     A round reconfigures up to :data:`_RECONFIGURE_ROUND` subtrees, as many
     as fit in the time left at :data:`_ROUND_MARGIN` times the time a subtree
     took in the last round (``took``, kept from start to start; the first
-    round reconfigures :data:`_FIRST_ROUND`). Rounds run without
-    :func:`run_within`'s profile hook, which made cotengra's (pure Python)
-    reconfiguration 1.9-3.2× slower: with it, auto's 40 ms left 13 of 20
-    networks ``rand_equation(20, 4)`` over 1.1× the optimum on a slower
-    machine than the one the shares were set on.
+    round reconfigures :data:`_FIRST_ROUND`). Rounds end once
+    :data:`_SUBTREES_WITHOUT_GAIN` subtrees in a row gained nothing. They run
+    without :func:`run_within`'s profile hook, which made cotengra's (pure
+    Python) reconfiguration 1.9-3.2× slower: with it, auto's 40 ms left 13 of
+    20 networks ``rand_equation(20, 4)`` over 1.1× the optimum on a slower
+    machine than the one the shares were set on. In place, a round costs no
+    copy of the tree, and the subtrees already reconfigured are skipped.
     """
-    while (now := time.perf_counter()) < deadline:
-        first = not took
-        size = _FIRST_ROUND if first else min(
+    without_gain = 0
+    while (now := time.perf_counter()) < deadline and without_gain < _SUBTREES_WITHOUT_GAIN:
+        size = _FIRST_ROUND if not took else min(
             _RECONFIGURE_ROUND, int((deadline - now) / (_ROUND_MARGIN * took[-1])))
         if size < 1:
             break
-        again = tree.subtree_reconfigure(subtree_size=6, maxiter=size, minimize="flops")
-        took[:] = [(time.perf_counter() - now) / size]
-        if again.total_flops() < tree.total_flops():
-            tree = again
-        elif not first:  # a round gained nothing (the first, short one: try a whole round)
-            break
+        before = tree.total_flops()
+        tree.subtree_reconfigure(subtree_size=6, maxiter=size, minimize="flops", inplace=True)
+        per_subtree = (time.perf_counter() - now) / size
+        # a round with nothing left to rebuild is quick: the estimate halves at most
+        took[:] = [max(per_subtree, took[-1] / 2) if took else per_subtree]
+        without_gain = 0 if tree.total_flops() < before else without_gain + size
     return tree
 
 
