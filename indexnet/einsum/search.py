@@ -69,8 +69,9 @@ _DP_SHARE_REFINED = 0.1
 #: 100,000); 11 operands took 36 ms at sizes 2-9. Random 4-regular networks of 10 took
 #: at most 1 ms.
 _COMPILED_DP_OPERANDS = 10
-#: The share of the auto budget kept for opt_einsum's account of each path cotengra found.
-_FINAL_SHARE = 0.05
+#: Seconds of the auto budget kept for opt_einsum's account of each path cotengra found
+#: (about 1 ms at 20 operands; beyond, the hyper-optimizer keeps a tenth of its time).
+_FINAL_S = 0.002
 #: Up to this many operands "auto" plans within its smaller budget.
 _SMALL_OPERANDS = 20
 #: Subtrees one round of cotengra's reconfiguration rebuilds at most.
@@ -238,7 +239,7 @@ def auto_path(
     of random-greedy's, run for what is left of the budget; or, with cotengra
     installed and no memory limit, the fewer of greedy's path and cotengra's
     search (:func:`_cotengra_paths`), within the budget less
-    :data:`_FINAL_SHARE`. The garbage collector is paused meanwhile
+    :data:`_FINAL_S`. The garbage collector is paused meanwhile
     (:func:`_collection_paused`). The note says which search gave the path.
 
     >>> path, info, note = auto_path("ab,bc,cd,de,ef->af", [(9, 9)] * 5, None, 1.0)
@@ -287,7 +288,7 @@ def auto_path(
         _load_cotengra()
         deadline += time.perf_counter() - loading
         greedy_path, greedy_info = candidates[0][1]
-        searched = deadline - _FINAL_SHARE * budget  # the rest: each found path's info below
+        searched = deadline - _FINAL_S  # the rest: each found path's info below
         for found, path in _cotengra_paths(subscripts, greedy_info.size_dict, searched,
                                            greedy_path):
             candidates.append((found, _contract_path(subscripts, shapes, path, None)))
