@@ -26,6 +26,7 @@ from opt_einsum.testing import rand_equation
 from indexnet import InvalidArgumentError, MemoryLimitError, MissingExtraError, contract, plan
 from indexnet.einsum import cotengra_paths, search
 from indexnet.einsum.slicing import Slicing, batches, choose_chunks, divisors, step_terms
+from indexnet.einsum.subtrees import SubtreeTree
 from indexnet.strategies import einsum_problems
 
 cotengra = pytest.importorskip("cotengra")
@@ -146,17 +147,18 @@ def test_reconfiguration_rounds_fit_the_time_left() -> None:
     terms = inputs.split(",")
     sizes = {c: d for term, shape in zip(terms, shapes) for c, d in zip(term, shape)}
     greedy, _, _ = search.find_path(eq, shapes, "greedy")
-    tree = cotengra.ContractionTree.from_path(terms, output, sizes, path=greedy)
+    optimal = cotengra.pathfinders.path_basic.get_optimize_optimal()
+    tree = SubtreeTree(terms, output, sizes, greedy, optimal)
     start_flops = tree.total_flops()
     calls: list[int] = []
-    original = cotengra.ContractionTree.subtree_reconfigure
+    original = SubtreeTree.reconfigure
 
-    def counted(self, *args, **kwargs):
-        calls.append(kwargs["maxiter"])
-        return original(self, *args, **kwargs)
+    def counted(self: SubtreeTree, size: int, rounds: int) -> int:
+        calls.append(rounds)
+        return original(self, size, rounds)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cotengra.ContractionTree, "subtree_reconfigure", counted)
+        mp.setattr(SubtreeTree, "reconfigure", counted)
         took = [1.0]  # a subtree took a second: nothing fits in half a second
         assert search._reconfigured(tree, time.perf_counter() + 0.5, took) is tree
         assert calls == [] and took == [1.0] and tree.total_flops() == start_flops
@@ -164,9 +166,10 @@ def test_reconfiguration_rounds_fit_the_time_left() -> None:
         better = search._reconfigured(tree, time.perf_counter() + 5.0, took)
     assert better is tree  # in place
     assert calls[0] == search._FIRST_ROUND and max(calls) <= search._RECONFIGURE_ROUND
+    assert tree.reconfigure(search._SUBTREE_SIZE, 1) == 0  # ended at a local optimum
     assert len(took) == 1 and took[0] > 0
     assert better.total_flops() < start_flops  # greedy's path is not a local optimum here
-    got = better.get_path()
+    got = opt_einsum.paths.ssa_to_linear(better.ssa_path())
     arrays = arrays_for(shapes, 2)
     np.testing.assert_allclose(opt_einsum.contract(eq, *arrays, optimize=[tuple(s) for s in got]),
                                reference(eq, arrays), rtol=1e-10, atol=1e-10)

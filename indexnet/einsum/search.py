@@ -11,9 +11,10 @@ searches keep one), or else greedy's, and a note saying which.
 ``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
 dynamic programme (``dp``) where it finishes within a small planning budget,
 else the best of greedy and random-greedy within that budget (with cotengra
-installed: up to 20 operands, random-greedy paths refined by cotengra's
-subtree reconfiguration, restarted while time is left; beyond, its
-hyper-optimizer with every trial so refined). opt_einsum's own
+installed: up to 20 operands, random-greedy paths refined by subtree
+reconfiguration (:mod:`~indexnet.einsum.subtrees`), restarted while time is
+left; beyond, its hyper-optimizer with every trial reconfigured by cotengra).
+opt_einsum's own
 ``"auto"`` (one fixed algorithm per operand count) stays available as
 ``"oe-auto"``.
 
@@ -38,6 +39,7 @@ import opt_einsum
 
 from ..typing import EXPONENTIAL_SEARCHES, Shape
 from .kernels import broadcast_sizes
+from .subtrees import SubtreeTree
 
 __all__ = [
     "AUTO_BUDGET_S",
@@ -74,13 +76,16 @@ _COMPILED_DP_OPERANDS = 10
 _FINAL_S = 0.002
 #: Up to this many operands "auto" plans within its smaller budget.
 _SMALL_OPERANDS = 20
-#: Subtrees one round of cotengra's reconfiguration rebuilds at most.
+#: Subtrees one round of reconfiguration tries at most.
 _RECONFIGURE_ROUND = 8
-#: Reconfiguration ends after this many subtrees in a row gained nothing.
-_SUBTREES_WITHOUT_GAIN = 8
-#: Subtrees the first reconfiguration round rebuilds, before a subtree's time is known.
+#: Tensors in a subtree contracted again optimally. On ``rand_equation(20, 3 or 4)``
+#: (30 networks, three starts each, each run to its local optimum) subtrees of 6 left 4
+#: of 90 starts over 1.1x the optimum in a median 3.3 ms a start; of 7, none in 7.5 ms;
+#: of 8, none in 13.7 ms.
+_SUBTREE_SIZE = 7
+#: Subtrees the first reconfiguration round tries, before a subtree's time is known.
 _FIRST_ROUND = 4
-#: A round rebuilds as many subtrees as fit in the time left at this many times the last
+#: A round tries as many subtrees as fit in the time left at this many times the last
 #: round's time a subtree (:func:`_reconfigured`).
 _ROUND_MARGIN = 1.5
 #: Random-greedy trials in one start's batch (its best path is the start reconfigured).
@@ -365,11 +370,10 @@ def _cotengra_paths(
     ``sizes`` maps each index to its size; ``greedy`` is greedy's path. Up to
     :data:`_SMALL_OPERANDS` operands, :func:`_restarted_reconfiguration`:
     random-greedy starts with ``cotengrust`` installed; without it, sampling
-    in Python is slow, and greedy's path is the first start. On
-    ``rand_equation(20, 4)``, seeds 0-29, the compiled starts left no seed
-    over 1.1× the exact optimum, where greedy's path reconfigured left 11;
-    Python's random-greedy starts left 23 (the same 40 ms budget). Beyond,
-    :func:`_hyper_search`. A search past the deadline is stopped.
+    in Python is slow, and greedy's path is the first start (with cotengra's
+    reconfiguration, greedy's path as the only start had left 11 of
+    ``rand_equation(20, 4)``, seeds 0-29, over 1.1× the exact optimum).
+    Beyond, :func:`_hyper_search`. A search past the deadline is stopped.
     """
     inputs, output = subscripts.split("->")
     terms = ["".join(dict.fromkeys(term)) for term in inputs.split(",")]
@@ -388,6 +392,7 @@ def _cotengra_paths(
 def _restarted_reconfiguration(
     terms: list[str], output: str, size_dict: dict[str, int], deadline: float,
     sample: Callable[..., tuple[Any, float]] | None = None, first: Any = None,
+    optimal: Callable[..., Any] | None = None,
 ) -> list[tuple[str, Any]]:
     """The best of several paths refined by subtree reconfiguration, searched until ``deadline``.
 
@@ -395,17 +400,20 @@ def _restarted_reconfiguration(
     trials (``sample``, by default cotengra's
     ``optimize_random_greedy_track_flops``: compiled when ``cotengrust`` is
     installed), drawn with the next of :data:`_START_SETTINGS` in turn; or,
-    for the first start, the path ``first`` when given. A start's subtrees
-    are reconfigured optimally (cotengra's ``subtree_reconfigure``) in rounds
-    sized to the time left (:func:`_reconfigured`) until a round gains
-    nothing. That ends in a local optimum that depends on the start, so what
-    time is left goes to new starts, until :data:`_RESTARTS_WITHOUT_GAIN` in
-    a row find nothing better. ``deadline`` is a ``time.perf_counter`` time.
+    for the first start, the path ``first`` when given. A start's subtrees of
+    :data:`_SUBTREE_SIZE` tensors are contracted again optimally (``optimal``,
+    by default cotengra's exact path finder, compiled with cotengrust;
+    :class:`~indexnet.einsum.subtrees.SubtreeTree`) in rounds sized to the
+    time left (:func:`_reconfigured`) until none is left untried. That ends in
+    a local optimum that depends on the start, so what time is left goes to
+    new starts, until :data:`_RESTARTS_WITHOUT_GAIN` in a row find nothing
+    better. ``deadline`` is a ``time.perf_counter`` time.
     """
-    cotengra = importlib.import_module("cotengra")  # optional: only when installed
+    basic = importlib.import_module("cotengra.pathfinders.path_basic")  # optional
     sample = sample or _random_greedy()
+    optimal = optimal or basic.get_optimize_optimal()
     inputs = [tuple(term) for term in terms]
-    best: Any = None
+    best: SubtreeTree | None = None
     best_start = ""
     starts = without_gain = 0
     took: list[float] = []  # a subtree's time in the last reconfiguration round
@@ -422,8 +430,7 @@ def _restarted_reconfiguration(
                              temperature=temperature, costmod=costmod)
             sampled = time.perf_counter() - now
             start = "random-greedy"
-        tree = _reconfigured(cotengra.ContractionTree.from_path(
-            terms, output, size_dict, path=path), deadline, took)
+        tree = _reconfigured(SubtreeTree(terms, output, size_dict, path, optimal), deadline, took)
         starts += 1
         if best is None or tree.total_flops() < best.total_flops():
             best, best_start, without_gain = tree, start, 0
@@ -431,14 +438,13 @@ def _restarted_reconfiguration(
             without_gain += 1
     if best is None:
         return []
-    return [(f"{best_start}, reconfigured by cotengra (best of {starts} starts)",
-             best.get_path())]
+    return [(f"{best_start}, optimal subtrees (best of {starts} starts)",
+             opt_einsum.paths.ssa_to_linear(best.ssa_path()))]
 
 
 def _load_cotengra() -> None:
     """Import cotengra and what its searches load on first use (about 0.1 s, once a process)."""
     importlib.import_module("cotengra")
-    importlib.import_module("numpy.random")  # reconfiguration draws subtrees at random
     _random_greedy()  # the getters' first calls load cotengrust, when installed
     importlib.import_module("cotengra.pathfinders.path_basic").get_optimize_optimal()
 
@@ -450,32 +456,24 @@ def _random_greedy() -> Callable[..., tuple[Any, float]]:
     return sampler
 
 
-def _reconfigured(tree: Any, deadline: float, took: list[float]) -> Any:
-    """``tree``, its subtrees reconfigured in place in rounds until they stop gaining or time is up.
+def _reconfigured(tree: SubtreeTree, deadline: float, took: list[float]) -> SubtreeTree:
+    """``tree``, its subtrees contracted again in rounds until none is left untried or time is up.
 
-    A round reconfigures up to :data:`_RECONFIGURE_ROUND` subtrees, as many
-    as fit in the time left at :data:`_ROUND_MARGIN` times the time a subtree
-    took in the last round (``took``, kept from start to start; the first
-    round reconfigures :data:`_FIRST_ROUND`). Rounds end once
-    :data:`_SUBTREES_WITHOUT_GAIN` subtrees in a row gained nothing. They run
-    without :func:`run_within`'s profile hook, which made cotengra's (pure
-    Python) reconfiguration 1.9-3.2× slower: with it, auto's 40 ms left 13 of
-    20 networks ``rand_equation(20, 4)`` over 1.1× the optimum on a slower
-    machine than the one the shares were set on. In place, a round costs no
-    copy of the tree, and the subtrees already reconfigured are skipped.
+    A round tries up to :data:`_RECONFIGURE_ROUND` subtrees, as many as fit
+    in the time left at :data:`_ROUND_MARGIN` times the time a subtree took
+    in the last round (``took``, kept from start to start; the first round
+    tries :data:`_FIRST_ROUND`). No profile hook watches the rounds: with
+    run_within's, cotengra's reconfiguration had run 1.9-3.2× slower.
     """
-    without_gain = 0
-    while (now := time.perf_counter()) < deadline and without_gain < _SUBTREES_WITHOUT_GAIN:
+    while (now := time.perf_counter()) < deadline:
         size = _FIRST_ROUND if not took else min(
             _RECONFIGURE_ROUND, int((deadline - now) / (_ROUND_MARGIN * took[-1])))
         if size < 1:
             break
-        before = tree.total_flops()
-        tree.subtree_reconfigure(subtree_size=6, maxiter=size, minimize="flops", inplace=True)
-        per_subtree = (time.perf_counter() - now) / size
-        # a round with nothing left to rebuild is quick: the estimate halves at most
-        took[:] = [max(per_subtree, took[-1] / 2) if took else per_subtree]
-        without_gain = 0 if tree.total_flops() < before else without_gain + size
+        done = tree.reconfigure(_SUBTREE_SIZE, size)
+        if not done:
+            break  # a local optimum
+        took[:] = [(time.perf_counter() - now) / done]
     return tree
 
 
