@@ -11,11 +11,9 @@ searches keep one), or else greedy's, and a note saying which.
 ``optimize="auto"`` (:func:`auto_path`) is indexnet's own default: the exact
 dynamic programme (``dp``) where it finishes within a small planning budget,
 else the best of greedy and random-greedy within that budget (with cotengra
-installed: up to 20 operands, random-greedy paths refined by subtree
-reconfiguration (:mod:`~indexnet.einsum.subtrees`), restarted while time is
-left; beyond, its hyper-optimizer with every trial reconfigured by cotengra).
-opt_einsum's own
-``"auto"`` (one fixed algorithm per operand count) stays available as
+installed: random-greedy paths refined by subtree reconfiguration,
+:mod:`~indexnet.einsum.subtrees`, restarted while time is left). opt_einsum's
+own ``"auto"`` (one fixed algorithm per operand count) stays available as
 ``"oe-auto"``.
 
 >>> path, info, note = find_path("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)], "optimal")
@@ -72,7 +70,7 @@ _DP_SHARE_REFINED = 0.1
 #: at most 1 ms.
 _COMPILED_DP_OPERANDS = 10
 #: Seconds of the auto budget kept for opt_einsum's account of each path cotengra found
-#: (about 1 ms at 20 operands; beyond, the hyper-optimizer keeps a tenth of its time).
+#: (about 1 ms at 20 operands).
 _FINAL_S = 0.002
 #: Up to this many operands "auto" plans within its smaller budget.
 _SMALL_OPERANDS = 20
@@ -373,19 +371,20 @@ def _cotengra_paths(
     in Python is slow, and greedy's path is the first start (with cotengra's
     reconfiguration, greedy's path as the only start had left 11 of
     ``rand_equation(20, 4)``, seeds 0-29, over 1.1× the exact optimum).
-    Beyond, :func:`_hyper_search`. A search past the deadline is stopped.
+    Beyond 20 operands the same search replaced cotengra's hyper-optimizer
+    (greedy and label trials, each reconfigured by cotengra): on
+    ``rand_equation(40, 3 or 4)``, seeds 0-2, its paths had 0.93-1.00× the
+    hyper-optimizer's FLOPs in 162-289 ms against 820-894 ms; at 60
+    operands 0.19-1.00×. A search past the deadline is stopped.
     """
     inputs, output = subscripts.split("->")
     terms = ["".join(dict.fromkeys(term)) for term in inputs.split(",")]
     size_dict = {c: int(d) for c, d in sizes.items()}
     if 0 in size_dict.values():  # nothing is computed (and cotengra divides by the sizes)
         return []
-    if len(terms) > _SMALL_OPERANDS:
-        found = _hyper_search(terms, output, size_dict, deadline)
-    else:
-        compiled = importlib.util.find_spec("cotengrust") is not None
-        found = _restarted_reconfiguration(terms, output, size_dict, deadline,
-                                           first=None if compiled else greedy)
+    compiled = importlib.util.find_spec("cotengrust") is not None
+    found = _restarted_reconfiguration(terms, output, size_dict, deadline,
+                                       first=None if compiled else greedy)
     return [(which, [tuple(int(i) for i in step) for step in path]) for which, path in found]
 
 
@@ -475,39 +474,6 @@ def _reconfigured(tree: SubtreeTree, deadline: float, took: list[float]) -> Subt
             break  # a local optimum
         took[:] = [(time.perf_counter() - now) / done]
     return tree
-
-
-def _hyper_search(
-    terms: list[str], output: str, size_dict: dict[str, int], deadline: float
-) -> list[tuple[str, Any]]:
-    """The hyper-optimizer of cotengra until ``deadline``: greedy and label trials, refined.
-
-    On ``rand_equation(40, 4)`` this took the median FLOPs over the best
-    from 2.49× to 1.41×, against reconfiguring greedy's path first and
-    sampling unrefined trials after (the same seeds, three runs each); with
-    cotengrust installed, to 1.00× (worst 1.01×, seeds 0-4, against 10 s
-    searches). kahypar's partitions are not tried even where installed: in
-    this budget they left two of those seeds over 1.1× (median 1.09×). A
-    trial under way when its time is up finishes: on 10 networks of 40
-    operands (regularity 3 and 4, seeds 0-4) planning took 850-937 ms of
-    the 900.
-    """
-    cotengra = importlib.import_module("cotengra")  # optional: only when installed
-    hyper = cotengra.HyperOptimizer(
-        methods=["greedy", "labels"], max_repeats=1 << 12, parallel=False, progbar=False,
-        minimize="flops", on_trial_error="ignore", seed=0, reconf_opts={},
-    )
-    left = deadline - time.perf_counter()  # after its first construction's imports
-    if left <= 0:
-        return []
-    # its own clock, checked between trials, stops it: run_within's hook would stop a trial
-    # at the deadline, but made every trial 2-3x slower (rand_equation(40, 4), seeds 0-1:
-    # 1.12x and 1.14x the best found in 5 s with the hook, 0.95x and 1.01x without)
-    hyper.max_time = left * 0.9
-    hyper.search(terms, output, size_dict)
-    if "tree" not in hyper.best:  # no complete trial by the deadline
-        return []
-    return [("cotengra's hyper-optimizer", hyper.best["tree"].get_path())]
 
 
 def _branch_bound(name: Any) -> Any:
