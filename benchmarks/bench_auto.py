@@ -8,9 +8,9 @@ planning time (median over seeds, wall clock). Contenders: indexnet's
 ``auto`` (``oe-auto`` in indexnet), ``greedy``, ``random-greedy-128`` and, up
 to 20 operands, an unbounded ``dp`` (exact among paths without outer
 products). cotengra's hyper-optimizer (5 s a network) joins when installed,
-and then indexnet's auto searches with cotengra too: up to 20 operands,
-random-greedy starts refined by subtree reconfiguration and restarted (the
-starts compiled with cotengrust installed), beyond, its hyper-optimizer. The
+and then indexnet's auto searches with cotengra too: random-greedy starts
+refined by subtree reconfiguration (``indexnet.einsum.subtrees``) and
+restarted (the starts compiled with cotengrust installed). The
 one-off import of cotengra (about 0.1 s a process, not charged to a plan's
 budget) is paid before the timing starts.
 Targets (issue 11): FLOPs within 1.1× of the best, planning under 50 ms for

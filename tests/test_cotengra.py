@@ -195,6 +195,22 @@ def test_restarts_draw_their_starts_with_each_setting_in_turn() -> None:
     assert drawn == [(*settings_[k % len(settings_)], k) for k in range(len(drawn))]
 
 
+def test_restarts_without_patience_go_on_until_the_deadline() -> None:
+    """Beyond 20 operands auto restarts until its budget is spent; up to 20, three restarts
+    in a row without a gain end it (a 12-operand network: well before 0.2 s)."""
+    eq, shapes = rand_equation(12, 3, seed=5)[:2]
+    inputs, output = eq.split("->")
+    sizes = {c: d for term, shape in zip(inputs.split(","), shapes) for c, d in zip(term, shape)}
+    took = {}
+    for patience in (3, None):
+        start = time.perf_counter()
+        found = search._restarted_reconfiguration(inputs.split(","), output, sizes,
+                                                  start + 0.2, patience=patience)
+        took[patience] = time.perf_counter() - start
+        assert found
+    assert took[3] < 0.15 < took[None]
+
+
 @pytest.mark.parametrize("n", [11, 16, 20])
 @pytest.mark.parametrize("ring", [False, True])
 def test_auto_plans_chains_and_rings_up_to_twenty_operands_exactly(n: int, ring: bool) -> None:
