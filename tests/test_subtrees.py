@@ -82,3 +82,17 @@ def test_a_local_optimum_is_reached_and_then_nothing_is_left_to_try() -> None:
     flops = cotengra.ContractionTree.from_path(chain, "ag", sizes, path=exact).total_flops()
     assert tree.total_flops() == pytest.approx(float(flops))
     assert tree.total_flops() < before
+
+
+@pytest.mark.parametrize(("terms", "output", "sizes", "flops"), [
+    # once failed: an index of one operand alone (summed in it first) counted in the product
+    (["", "abc"], "", {"a": 1, "b": 1, "c": 2}, 1.0),
+    (["ab", "bc"], "ac", {"a": 2, "b": 3, "c": 4}, 24.0),
+    (["ab", "b"], "", {"a": 5, "b": 3}, 3.0),
+])
+def test_the_cost_of_one_contraction_is_cotengras(
+    terms: list[str], output: str, sizes: dict[str, int], flops: float,
+) -> None:
+    tree = SubtreeTree(terms, output, sizes, [(0, 1)], OPTIMALS[0])
+    reference = cotengra.ContractionTree.from_path(terms, output, sizes, path=[(0, 1)])
+    assert tree.total_flops() == flops == float(reference.total_flops())

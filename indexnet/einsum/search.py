@@ -368,13 +368,15 @@ def _cotengra_paths(
 ) -> list[tuple[str, list[tuple[int, ...]]]]:
     """Paths cotengra finds by ``deadline`` (``time.perf_counter``), each with its name.
 
-    ``sizes`` maps each index to its size; ``greedy`` is greedy's path. Up to
-    :data:`_SMALL_OPERANDS` operands, :func:`_restarted_reconfiguration`:
-    random-greedy starts with ``cotengrust`` installed; without it, sampling
-    in Python is slow, and greedy's path is the first start (with cotengra's
-    reconfiguration, greedy's path as the only start had left 11 of
-    ``rand_equation(20, 4)``, seeds 0-29, over 1.1× the exact optimum).
-    Beyond 20 operands the same search replaced cotengra's hyper-optimizer
+    ``sizes`` maps each index to its size; ``greedy`` is greedy's path. The
+    search is :func:`_restarted_reconfiguration`: random-greedy starts with
+    ``cotengrust`` installed; without it, sampling in Python is slow, and
+    greedy's path is the first start (with cotengra's reconfiguration,
+    greedy's path as the only start had left 11 of ``rand_equation(20, 4)``,
+    seeds 0-29, over 1.1× the exact optimum). Up to :data:`_SMALL_OPERANDS`
+    operands it ends after :data:`_RESTARTS_WITHOUT_GAIN` restarts in a row
+    without a gain, beyond at ``deadline``. Beyond 20 operands this search
+    replaced cotengra's hyper-optimizer
     (greedy and label trials, each reconfigured by cotengra): on
     ``rand_equation(40, 3 or 4)``, seeds 0-2, its paths had 0.93-1.00× the
     hyper-optimizer's FLOPs in 162-289 ms against 820-894 ms; at 60
