@@ -69,7 +69,7 @@ _DP_SHARE_REFINED = 0.1
 #: 100,000); 11 operands took 36 ms at sizes 2-9. Random 4-regular networks of 10 took
 #: at most 1 ms.
 _COMPILED_DP_OPERANDS = 10
-#: Seconds of the auto budget kept for opt_einsum's account of each path cotengra found
+#: Seconds of the auto budget kept for opt_einsum's account of each path the search found
 #: (about 1 ms at 20 operands).
 _FINAL_S = 0.002
 #: Up to this many operands "auto" plans within its smaller budget.
@@ -93,7 +93,8 @@ _SAMPLES = 32
 #: best-sampled start does not predict the best optimum. On ``rand_equation(20, 3
 #: or 4)``, seeds 0-59 (120 networks), a start of 32 trials with cotengra's defaults
 #: ((0.001, 1), (0.1, 4), the last below) ended over 1.1x the exact optimum on 22
-#: networks after 20 subtrees reconfigured, one with the first below on 13; the best
+#: networks after 20 subtrees reconfigured (by cotengra's reconfiguration, which
+#: SubtreeTree has since replaced), one with the first below on 13; the best
 #: of the first two starts on 3, of the first three on 2.
 _START_SETTINGS = (
     ((0.1, 1.0), (0.5, 2.0)),
@@ -212,7 +213,7 @@ def auto_budget(n_operands: int, budget: float | None = SEARCH_BUDGET_S) -> floa
 def _collection_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused for a timed search (also as a decorator).
 
-    A search allocates many small objects (opt_einsum's paths, cotengra's
+    A search allocates many small objects (opt_einsum's paths, the search's
     trees), and a full collection in the middle of a 40 ms plan took 20-22 ms
     of it (``rand_equation(20, 3 or 4)``). What the search leaves is
     collected after it. Another thread's search may end the pause early.
