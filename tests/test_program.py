@@ -341,13 +341,13 @@ def test_a_remembered_call_reports_an_unexpected_failure_as_internal() -> None:
     program = parse("y^i_k = A^i_j B^j_k")
     a, b = np.ones((2, 3)), np.ones((3, 4))
     program.evaluate(A=a, B=b)
-    (compiled,) = program._compiled.values()
-    (key, node, _), = compiled.known_steps
+    (key,) = program._warm  # the remembered call
+    signature, _ = program._warm[key]
 
-    def broken(*operands):
+    def broken(env):
         raise ZeroDivisionError("boom")
 
-    compiled.known_steps[0] = (key, node, (broken, "A", "B"))
+    program._warm[key] = (signature, broken)
     with pytest.raises(InternalError, match="evaluating a program: ZeroDivisionError") as err:
         program.evaluate(A=a, B=b)
     assert isinstance(err.value.__cause__, ZeroDivisionError)

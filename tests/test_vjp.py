@@ -292,15 +292,35 @@ def test_an_unexpected_error_on_the_remembered_path_is_an_internal_error() -> No
     vjp_module = importlib.import_module("indexnet.einsum.vjp")
     a, b, g = np.ones((2, 5)), np.ones((5, 4)), np.ones((2, 4))
     vjp("ij,jk->ik", a, b, cotangent=g)  # remembered
-    key = next(k for k in vjp_module._CALLS if k[0] == "ij,jk->ik" and k[4][1] == (2, 5))
+    key = next(k for k in vjp_module._CALLS if k[0] == "ij,jk->ik" and k[7] == (2, 5))
     saved = vjp_module._CALLS[key]
-    vjp_module._CALLS[key] = (_boom, _boom)
+    vjp_module._CALLS[key] = _boom
     try:
         with pytest.raises(InternalError, match="computing einsum gradients") as caught:
             vjp("ij,jk->ik", a, b, cotangent=g)
     finally:
         vjp_module._CALLS[key] = saved
     assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),  # the unrolled key of two operands
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("i->", [(3,)]),
+])
+def test_a_second_call_of_the_same_shapes_skips_the_checked_path(
+    subscripts: str, shapes: list[tuple[int, ...]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """vjp() builds the key _vjp_checked remembered: the second call is one lookup."""
+    vjp_module = importlib.import_module("indexnet.einsum.vjp")
+    rng = np.random.default_rng(0)
+    operands = [rng.standard_normal(shape) for shape in shapes]
+    g = rng.standard_normal(np.einsum(subscripts, *operands).shape)
+    first = vjp(subscripts, *operands, cotangent=g)
+    monkeypatch.setattr(vjp_module, "_vjp_checked", _boom)
+    second = vjp(subscripts, *operands, cotangent=g)
+    for grad, again in zip(first, second, strict=True):
+        np.testing.assert_array_equal(again, grad)
 
 
 @given(problem=problems_with_cotangent(max_operands=3, max_dims=3, max_side=3))

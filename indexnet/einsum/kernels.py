@@ -32,7 +32,7 @@ from ..errors import InvalidArgumentError
 from ..typing import Shape, StepKind
 
 __all__ = ["ONE_LOOP_SPACE", "Kernel", "aligner", "broadcast_sizes", "chain", "compile_step",
-           "one_loop"]
+           "inline", "one_loop"]
 
 #: A compiled step, or a whole compiled path: arrays in, one array out.
 Kernel = Callable[..., Any]
@@ -112,6 +112,21 @@ _KERNEL_OF: dict[str, Kernel] = {
 _INLINE: dict[Kernel, str] = {kernel: template for template, kernel in _KERNEL_OF.items()}
 
 
+def inline(kernel: Kernel, args: Sequence[str]) -> str | None:
+    """The kernel called on ``args`` written as one expression, where it is a plain product.
+
+    Generated code writes such a step inline and saves a Python call
+    (about 0.1 µs); any other kernel gives None and is called by name.
+
+    >>> inline(np.matmul, ["x", "y"])
+    'x @ y'
+    >>> inline(np.multiply, ["x", "y"]) is None
+    True
+    """
+    template = _INLINE.get(kernel) if len(args) == 2 else None
+    return None if template is None else template.format(*args)
+
+
 def aligner(have: str, want: str) -> Callable[[Any], Any] | None:
     """Transpose/expand an array with letters ``have`` to broadcast against ``want``.
 
@@ -174,9 +189,9 @@ def chain(steps: Sequence[tuple[tuple[int, ...], Kernel]], n_operands: int) -> K
         args = [work[i] for i in sorted(operands)]
         for i in sorted(operands, reverse=True):
             del work[i]
-        template = _INLINE.get(kernel)
-        if template is not None and len(args) == 2:
-            lines.append(f"    t{k} = {template.format(*args)}")
+        expression = inline(kernel, args)
+        if expression is not None:
+            lines.append(f"    t{k} = {expression}")
         else:
             namespace[f"k{k}"] = kernel
             lines.append(f"    t{k} = k{k}({', '.join(args)})")

@@ -37,16 +37,18 @@ import numpy as np
 from ..errors import AllocationError, InternalError, SizeMismatchError
 from ..typing import OptimizeKind, Shape
 from .compiled import Plan
-from .kernels import Kernel, broadcast_sizes
+from .kernels import Kernel, broadcast_sizes, inline
 from .memory import too_large
 from .plan import plan
 from .rule import derivative, finisher
 from .subscripts import Subscripts
 
-__all__ = ["Backward", "GradientFlops", "Tape", "check_cotangent", "check_gradients_fit"]
+__all__ = ["Backward", "Fused", "GradientFlops", "Tape", "check_cotangent", "check_gradients_fit"]
 
 #: A generated backward pass: (saved values, cotangent) -> gradients; it empties the list.
 Backward = Callable[[list[Any], Any], list[Any]]
+#: A generated forward-then-backward pass: (*operands, cotangent) -> gradients, one call.
+Fused = Callable[..., list[Any]]
 
 _signature = operator.attrgetter("__class__", "shape", "dtype")
 #: The most backward passes a tape remembers (one per cotangent signature).
@@ -163,6 +165,8 @@ class Tape:
         self.forward_saved = self._forward(self.vjp_steps, saved)
         #: compiled backward passes, by the cotangent's (class, shape, dtype)
         self.backward: dict[tuple[Any, ...], Backward] = {}
+        #: the same, each fused with the forward steps it reads (:data:`Fused`)
+        self.fused: dict[tuple[Any, ...], Fused] = {}
 
     def _schedule(self, needs: dict[int, bool]) -> list[_Grad]:
         """The backward pass's lines, last step first.
@@ -189,25 +193,32 @@ class Tape:
 
     def _forward(self, steps: Sequence[int], result: str) -> Callable[..., Any]:
         namespace: dict[str, Any] = {}
+        lines = self._forward_lines(steps, namespace)
+        params = [f"v{i}" for i in range(self.n)]
+        return _generate("forward", params, [], lines, result, namespace)
+
+    def _forward_lines(self, steps: Sequence[int], namespace: dict[str, Any]
+                       ) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The lines ``v<node> = <call>`` of these forward steps; kernels go in ``namespace``."""
         lines = []
         for t in steps:
             s = self.steps[t]
-            namespace[f"k{t}"] = s.kernel
             args = tuple(f"v{i}" for i in s.inputs)
-            lines.append((f"v{s.output}", f"k{t}({', '.join(args)})", args))
-        params = [f"v{i}" for i in range(self.n)]
-        return _generate("forward", params, [], lines, result, namespace)
+            lines.append((f"v{s.output}", _call(namespace, f"s{t}", s.kernel, args), args))
+        return lines
 
     def leaf_dtype(self, k: int, operands: Sequence[Any], g: Any) -> np.dtype[Any]:
         """The dtype of operand ``k``'s gradient: that of g and the other operands."""
         return np.result_type(*(a for i, a in enumerate(operands) if i != k), g)
 
     def compile_backward(self, saved: list[Any], operands: Sequence[Any],
-                         g: np.ndarray) -> tuple[Backward, list[Any]]:
-        """Run the backward pass once, checked, compiling each line; the function and gradients.
+                         g: np.ndarray) -> tuple[Backward, Fused, list[Any]]:
+        """Run the backward pass once, checked, compiling each line; two functions, the gradients.
 
-        ``saved`` is emptied as the generated function empties it, so the
-        first run frees what it has used as early as later runs do.
+        The functions are the backward pass alone and the :data:`Fused` one
+        that runs :attr:`forward_saved`'s steps first. ``saved`` is emptied as
+        the generated function empties it, so the first run frees what it has
+        used as early as later runs do.
         """
         env = dict(zip(self.saved, saved))
         saved.clear()
@@ -227,8 +238,7 @@ class Tape:
             finish = finisher(rule, raw, [*ops, *operands, g], self.shapes[line.target],
                               s.sizes, dtype, fresh=leaf)
             env[f"c{line.target}"] = raw if finish is None else finish(raw)
-            namespace[f"k{number}"] = chosen.kernel
-            call = f"k{number}({', '.join(line.args)})"
+            call = _call(namespace, f"k{number}", chosen.kernel, line.args)
             if finish is not None:
                 namespace[f"f{number}"] = finish
                 call = f"f{number}({call})"
@@ -243,7 +253,10 @@ class Tape:
             prologue = [f"{unpack} = S", "S.clear()"]
         result = f"[{', '.join(f'c{i}' for i in self.wrt)}]"
         run = _generate("backward", ["S", f"c{self.root}"], prologue, code, result, namespace)
-        return run, grads
+        forward = self._forward_lines(self.vjp_steps, namespace)
+        params = [*(f"v{i}" for i in range(self.n)), f"c{self.root}"]
+        fused = _generate("vjp", params, [], forward + code, result, namespace)
+        return run, fused, grads
 
     def run_backward(self, saved: list[Any], operands: Sequence[Any], g: np.ndarray,
                      remember: bool) -> list[Any]:
@@ -255,11 +268,13 @@ class Tape:
         known = self.backward.get(key)
         if known is not None:
             return known(saved, g)
-        run, grads = self.compile_backward(saved, operands, g)
+        run, fused, grads = self.compile_backward(saved, operands, g)
         if remember:
             if len(self.backward) >= _CACHE_MAX:
                 self.backward.clear()
+                self.fused.clear()
             self.backward[key] = run
+            self.fused[key] = fused
         return grads
 
     def flops(self) -> GradientFlops:
@@ -309,6 +324,15 @@ def _last_uses(uses: Sequence[Sequence[str]]) -> dict[str, int]:
         for name in names:
             last[name] = number
     return last
+
+
+def _call(namespace: dict[str, Any], name: str, kernel: Kernel, args: Sequence[str]) -> str:
+    """``kernel`` called on ``args`` as code: inline if a plain product, else by ``name``."""
+    expression = inline(kernel, args)
+    if expression is None:
+        namespace[name] = kernel
+        expression = f"{name}({', '.join(args)})"
+    return expression
 
 
 def _generate(name: str, params: Sequence[str], prologue: Sequence[str],

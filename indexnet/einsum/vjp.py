@@ -30,7 +30,6 @@ from ..errors import internal_errors, raise_internal
 from ..typing import ArrayLike, OptimizeKind
 from .arrays import is_foreign
 from .backprop import (
-    Backward,
     Wrt,
     check_cotangent,
     clear_cache,
@@ -38,6 +37,7 @@ from .backprop import (
     prepare,
 )
 from .rule import Derivative, derivative
+from .tape import Fused
 
 __all__ = ["Derivative", "clear_call_cache", "derivative", "per_operand_vjp", "vjp"]
 
@@ -71,12 +71,18 @@ def vjp(
     ((2, 3), (3, 4), 2.0)
     """
     try:
-        key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
-        forward, backward = _CALLS[key]
+        if len(operands) == 2:  # unrolled and flat: the commonest call, kept cheapest
+            a, b = operands
+            key: tuple[Any, ...] = (
+                subscripts, optimize, wrt, cotangent.__class__, cotangent.shape, cotangent.dtype,
+                a.__class__, a.shape, a.dtype, b.__class__, b.shape, b.dtype)
+        else:
+            key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
+        run = _CALLS[key]
     except (KeyError, TypeError, AttributeError, ValueError):
         return _vjp_checked(subscripts, operands, cotangent, optimize, wrt)
     try:
-        return backward(forward(*operands), cotangent)
+        return run(*operands, cotangent)
     except Exception as err:
         raise_internal(err, "computing einsum gradients (vjp)")
 
@@ -90,10 +96,25 @@ def clear_call_cache() -> None:
     clear_cache()  # the compiled tapes behind them, and value_and_vjp's
 
 
-#: The forward and backward functions of successful :func:`vjp` calls on NumPy arrays.
-_CALLS: dict[tuple[Any, ...], tuple[Any, Backward]] = {}
+#: The fused forward-and-backward functions of successful :func:`vjp` calls on NumPy arrays.
+_CALLS: dict[tuple[Any, ...], Fused] = {}
 _CALLS_MAX = 1024
 _signature = operator.attrgetter("__class__", "shape", "dtype")
+
+
+def _call_key(subscripts: str, optimize: Any, wrt: Wrt, cotangent: Any,
+              operands: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The :data:`_CALLS` key of a call, as :func:`vjp` builds it; None if it cannot be hashed."""
+    if len(operands) == 2:  # flat, as vjp() builds it for two operands
+        key: tuple[Any, ...] = (subscripts, optimize, wrt, *_signature(cotangent),
+                                *(x for op in operands for x in _signature(op)))
+    else:
+        key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
+    try:
+        hash(key)
+    except TypeError:  # an unhashable optimize or wrt: not remembered
+        return None
+    return key
 
 
 @internal_errors("computing einsum gradients (vjp)")
@@ -110,16 +131,12 @@ def _vjp_checked(
     native = all(type(a) is np.ndarray for a in (*operands, cotangent))
     saved = tape.forward_saved(*arrays)
     grads = tape.run_backward(saved, arrays, g, remember=native)
-    backward = tape.backward.get(_signature(g))
-    if native and backward is not None:
-        key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
-        try:
-            hash(key)
-        except TypeError:  # an unhashable optimize or wrt: not remembered
-            return grads
+    fused = tape.fused.get(_signature(g))
+    key = _call_key(subscripts, optimize, wrt, cotangent, operands) if native else None
+    if fused is not None and key is not None:
         if len(_CALLS) >= _CALLS_MAX:
             _CALLS.clear()
-        _CALLS[key] = (tape.forward_saved, backward)
+        _CALLS[key] = fused
     return grads
 
 

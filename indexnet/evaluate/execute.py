@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import ir
 from ..einsum.arrays import ArrayKind, is_foreign
-from ..einsum.kernels import aligner
+from ..einsum.kernels import aligner, inline
 from ..einsum.plan import Plan, plan
 from ..einsum.subscripts import operand_shapes
 from ..errors import NotSupportedError, ProgramError, ProgramSizeError
@@ -105,6 +105,9 @@ class Compiled:
             elif isinstance(stmt, ir.Derivation):
                 self._step(stmt.key, stmt)
                 self._derivatives.add(stmt.key)
+        #: :meth:`run` for NumPy arrays of the shapes and dtypes of a call that :meth:`run`
+        #: took: every defined tensor by key, the steps run as straight-line code.
+        self.run_known: Callable[[Env], dict[str, Any]] = self._known_function()
 
     def __call__(self, env: Env) -> dict[str, Any]:
         """Run the compiled program on ``env`` (arrays by key); return every defined tensor."""
@@ -120,24 +123,45 @@ class Compiled:
             env[key] = out[key] = value
         return out
 
-    def run_known(self, env: Env) -> dict[str, Any]:
-        """:meth:`run` for NumPy arrays of the shapes and dtypes of a call that :meth:`run` took.
+    def _known_function(self) -> Callable[[Env], dict[str, Any]]:
+        """:attr:`run_known`: the steps as straight-line code, generated once.
 
-        A product of two tensors then calls its plan's kernel directly: its
-        operands are known to be arrays of the planned shapes (the inputs by
-        the caller's check, the tensors defined here by their equations), and
-        the kernel's result is a fresh array of the equation's shape. ``env``
-        must be the caller's own: the defined tensors are added to it.
+        A product of two tensors is its plan's kernel called directly (a
+        plain matrix product written inline, ``t0 = env['A'] @ env['B']``):
+        its operands are known to be arrays of the planned shapes (the inputs
+        by the caller's check, the tensors defined here by their equations),
+        and the kernel's result is a fresh array of the equation's shape.
+        Any other step is its node, which reads ``env``; the tensors it reads
+        are written there first, so ``env`` must be the caller's own.
         """
-        out: dict[str, Any] = {}
-        for key, node, direct in self.known_steps:
+        namespace: dict[str, Any] = {}
+        body: list[str] = []
+        local: dict[str, str] = {}  # each defined tensor's variable
+        read_by_node = [False] * len(self.known_steps)  # a later step reads env
+        for number in reversed(range(len(self.known_steps) - 1)):
+            read_by_node[number] = (read_by_node[number + 1]
+                                    or self.known_steps[number + 1][2] is None)
+        for number, (key, node, direct) in enumerate(self.known_steps):
+            name = f"t{number}"
             if direct is None:
-                value = node(env)[0]
+                namespace[f"n{number}"] = node
+                body.append(f"{name} = n{number}(env)[0]")
             else:
                 kernel, first, second = direct
-                value = kernel(env[first], env[second])
-            env[key] = out[key] = value
-        return out
+                args = [local.get(k, f"env[{k!r}]") for k in (first, second)]
+                expression = inline(kernel, args)
+                if expression is None:
+                    namespace[f"k{number}"] = kernel
+                    expression = f"k{number}({', '.join(args)})"
+                body.append(f"{name} = {expression}")
+            if read_by_node[number]:
+                body.append(f"env[{key!r}] = {name}")
+            local[key] = name
+        body.append("return {" + ", ".join(f"{k!r}: {v}" for k, v in local.items()) + "}")
+        source = "def run_known(env):\n" + "".join(f"    {line}\n" for line in body)
+        exec(compile(source, "<indexnet program>", "exec"), namespace)
+        run: Callable[[Env], dict[str, Any]] = namespace["run_known"]
+        return run
 
     def _check_shapes(self, env: Env) -> None:
         for key, want in self.shapes.items():
