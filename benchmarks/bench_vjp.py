@@ -11,7 +11,10 @@ the value of an einsum and the gradients of ⟨g, value⟩ for all operands:
   gradient (``per_operand_vjp``: how vjp worked before);
 * ``torch autograd``: ``torch.einsum`` then ``torch.autograd.grad`` (baseline);
 * ``JAX jit(vjp)``: ``jax.jit`` of ``jax.vjp`` of ``jnp.einsum`` and its pullback;
-* ``NumPy by hand``: the same matrix products written with ``@`` (the BLAS alone).
+* ``NumPy by hand``: the same matrix products written with ``@`` (the BLAS alone);
+* ``torch by hand``: those products on torch tensors, no autograd (torch's BLAS
+  alone). Set beside ``NumPy by hand``, it separates what each library's BLAS
+  costs from what autograd and indexnet add.
 
 Everything runs in this one process on one thread: BLAS pinned by threadpoolctl,
 torch by ``torch.set_num_threads(1)``, XLA by ``XLA_FLAGS`` set before JAX is
@@ -90,6 +93,11 @@ def flat(value: Any, grads: Any) -> np.ndarray:
     return np.concatenate(out)
 
 
+def _inner(x: Any, y: Any) -> Any:
+    """Σ x ∘ y: NumPy's BLAS dot, or the library's own multiply and sum."""
+    return np.vdot(x, y) if isinstance(x, np.ndarray) else (x * y).sum()
+
+
 def _chain(a: Any, b: Any, c: Any, g: Any) -> Any:
     t = a @ b
     gt = g @ c.T
@@ -102,18 +110,18 @@ def _ring(a: Any, b: Any, c: Any, g: Any) -> Any:
     t = am @ bm  # (ab, ef)
     gt = g * cm.T
     grads = (gt @ bm.T, am.T @ gt, g * t.T)
-    return np.vdot(t.T, cm), tuple(x.reshape(a.shape) for x in grads)
+    return _inner(t.T, cm), tuple(x.reshape(a.shape) for x in grads)
 
 
 def _batched(a: Any, b: Any, g: Any) -> Any:
-    return a @ b, (g @ b.transpose(0, 2, 1), a.transpose(0, 2, 1) @ g)
+    return a @ b, (g @ b.swapaxes(1, 2), a.swapaxes(1, 2) @ g)
 
 
 def _layer(x: Any, w: Any, g: Any) -> Any:
     return x @ w, (g @ w.T, x.T @ g)
 
 
-#: The same matrix products written with ``@``: what the BLAS alone costs.
+#: The same matrix products written with ``@``: what the BLAS alone costs (NumPy or torch).
 BY_HAND = {"chain": _chain, "ring": _ring, "batched": _batched, "seed layer": _layer}
 
 
@@ -136,6 +144,9 @@ def make_case(name: str, subscripts: str, shapes: list[tuple[int, ...]], dtype: 
 
         ns["torch_run"] = torch_run
         candidates.append(Candidate("torch autograd", "torch_run()", check="flat(*torch_run())"))
+        ns["tplain"] = [torch.tensor(a) for a in (*ops, g)]
+        candidates.append(Candidate("torch by hand", "by_hand(*tplain)",
+                                    check="flat(*by_hand(*tplain))"))
     ns["by_hand"] = BY_HAND[name]
     candidates += [
         Candidate("indexnet value_and_grad", "value_and_grad(s, *ops, cotangent=g)",
@@ -205,11 +216,15 @@ def run(repeats: int, sample_s: float, clock: str = "cpu", size: str = "full",
         vs_jax = ix / res.medians_s["JAX jit(vjp)"] if "JAX jit(vjp)" in names else None
         row = [case.label]
         for cand in ("indexnet value_and_grad", "torch autograd", "JAX jit(vjp)",
-                     "contract + vjp", "before: contract + per-operand", "NumPy by hand"):
+                     "contract + vjp", "before: contract + per-operand", "NumPy by hand",
+                     "torch by hand"):
             row.append(f"{fmt_us(res.medians_s[cand])}" if cand in names else "skipped")
         row.append("—" if vs_torch is None else f"{vs_torch:.2f}×")
         row.append("—" if vs_jax is None else f"{vs_jax:.2f}×")
         row.append(f"{ix / res.medians_s['NumPy by hand']:.2f}×")
+        blas = (res.medians_s["NumPy by hand"] / res.medians_s["torch by hand"]
+                if "torch by hand" in names else None)
+        row.append("—" if blas is None else f"{blas:.2f}×")
         time_rows.append(row)
         flops = gradient_flops(subscripts, *shapes)
         ns = case.namespace
@@ -224,13 +239,16 @@ def run(repeats: int, sample_s: float, clock: str = "cpu", size: str = "full",
     text = "\n\n".join([
         f"## Forward and all gradients ({size} sizes, {dtype}, one thread)",
         machine_header(clock),
-        "Median time per call in µs over interleaved rounds; the last three columns are "
-        "indexnet value_and_grad over torch autograd and over JAX jit(vjp) (targets ≤ 1.0×, "
-        "≤ 1.5×), and over the same matrix products written with `@` (NumPy by hand: "
-        "indexnet's own overhead; NumPy's OpenBLAS against torch's MKL is the rest).",
+        "Median time per call in µs over interleaved rounds. The ratio columns: indexnet "
+        "value_and_grad over torch autograd and over JAX jit(vjp) (targets ≤ 1.0×, ≤ 1.5×); "
+        "over the same matrix products written with `@` on NumPy arrays (NumPy by hand: "
+        "indexnet's own overhead); and NumPy by hand over the same products on torch "
+        "tensors without autograd (torch by hand: NumPy's BLAS against torch's, no indexnet "
+        "and no autograd in either).",
         markdown_table(["case", "indexnet value_and_grad", "torch autograd", "JAX jit(vjp)",
                         "contract + vjp", "before: contract + per-operand", "NumPy by hand",
-                        "÷ torch", "÷ JAX", "÷ by hand"], time_rows),
+                        "torch by hand", "÷ torch", "÷ JAX", "÷ NumPy by hand",
+                        "NumPy by hand ÷ torch by hand"], time_rows),
         "FLOPs as plans count them (a multiply-add is 2), and the peak memory one call "
         "allocates (tracemalloc, MiB; operands and cotangent not counted).",
         markdown_table(["case", "forward", "forward + gradients (reverse)", "÷ forward",
