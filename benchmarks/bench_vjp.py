@@ -14,7 +14,10 @@ the value of an einsum and the gradients of ⟨g, value⟩ for all operands:
 * ``NumPy by hand``: the same matrix products written with ``@`` (the BLAS alone);
 * ``torch by hand``: those products on torch tensors, no autograd (torch's BLAS
   alone). Set beside ``NumPy by hand``, it separates what each library's BLAS
-  costs from what autograd and indexnet add.
+  costs from what autograd and indexnet add;
+* ``indexnet on tensors``: ``value_and_grad`` on the same torch tensors (the same
+  reverse accumulation, each step on torch's backend): indexnet and torch
+  autograd on one BLAS.
 
 Everything runs in this one process on one thread: BLAS pinned by threadpoolctl,
 torch by ``torch.set_num_threads(1)``, XLA by ``XLA_FLAGS`` set before JAX is
@@ -147,6 +150,9 @@ def make_case(name: str, subscripts: str, shapes: list[tuple[int, ...]], dtype: 
         ns["tplain"] = [torch.tensor(a) for a in (*ops, g)]
         candidates.append(Candidate("torch by hand", "by_hand(*tplain)",
                                     check="flat(*by_hand(*tplain))"))
+        candidates.append(Candidate(
+            "indexnet on tensors", "value_and_grad(s, *tplain[:-1], cotangent=tplain[-1])",
+            check="flat(*value_and_grad(s, *tplain[:-1], cotangent=tplain[-1]))"))
     ns["by_hand"] = BY_HAND[name]
     candidates += [
         Candidate("indexnet value_and_grad", "value_and_grad(s, *ops, cotangent=g)",
@@ -217,7 +223,7 @@ def run(repeats: int, sample_s: float, clock: str = "cpu", size: str = "full",
         row = [case.label]
         for cand in ("indexnet value_and_grad", "torch autograd", "JAX jit(vjp)",
                      "contract + vjp", "before: contract + per-operand", "NumPy by hand",
-                     "torch by hand"):
+                     "torch by hand", "indexnet on tensors"):
             row.append(f"{fmt_us(res.medians_s[cand])}" if cand in names else "skipped")
         row.append("—" if vs_torch is None else f"{vs_torch:.2f}×")
         row.append("—" if vs_jax is None else f"{vs_jax:.2f}×")
@@ -225,6 +231,9 @@ def run(repeats: int, sample_s: float, clock: str = "cpu", size: str = "full",
         blas = (res.medians_s["NumPy by hand"] / res.medians_s["torch by hand"]
                 if "torch by hand" in names else None)
         row.append("—" if blas is None else f"{blas:.2f}×")
+        on_tensors = (res.medians_s["indexnet on tensors"] / res.medians_s["torch autograd"]
+                      if "indexnet on tensors" in names else None)
+        row.append("—" if on_tensors is None else f"{on_tensors:.2f}×")
         time_rows.append(row)
         flops = gradient_flops(subscripts, *shapes)
         ns = case.namespace
@@ -244,11 +253,13 @@ def run(repeats: int, sample_s: float, clock: str = "cpu", size: str = "full",
         "over the same matrix products written with `@` on NumPy arrays (NumPy by hand: "
         "indexnet's own overhead); and NumPy by hand over the same products on torch "
         "tensors without autograd (torch by hand: NumPy's BLAS against torch's, no indexnet "
-        "and no autograd in either).",
+        "and no autograd in either); and indexnet value_and_grad on the same torch tensors "
+        "over torch autograd (one BLAS for both).",
         markdown_table(["case", "indexnet value_and_grad", "torch autograd", "JAX jit(vjp)",
                         "contract + vjp", "before: contract + per-operand", "NumPy by hand",
-                        "torch by hand", "÷ torch", "÷ JAX", "÷ NumPy by hand",
-                        "NumPy by hand ÷ torch by hand"], time_rows),
+                        "torch by hand", "indexnet on tensors", "÷ torch", "÷ JAX",
+                        "÷ NumPy by hand", "NumPy by hand ÷ torch by hand",
+                        "on tensors ÷ torch"], time_rows),
         "FLOPs as plans count them (a multiply-add is 2), and the peak memory one call "
         "allocates (tracemalloc, MiB; operands and cotangent not counted).",
         markdown_table(["case", "forward", "forward + gradients (reverse)", "÷ forward",

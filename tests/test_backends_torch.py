@@ -117,6 +117,71 @@ def test_vjp_equals_torch_autograd(problem: tuple[str, list[np.ndarray]], seed: 
         np.testing.assert_allclose(grad.numpy(), reference, rtol=1e-12, atol=1e-14)
 
 
+@settings(max_examples=40, deadline=None)
+@given(problem=einsum_problems(max_operands=4, max_dims=3, max_side=3, allow_size_zero=False),
+       seed=st.integers(0, 2**16), wrt=st.sampled_from([None, 0, -1]))
+def test_value_and_grad_reverse_accumulates_on_tensors(
+    problem: tuple[str, list[np.ndarray]], seed: int, wrt: Any,
+) -> None:
+    """Tensors go through the plan's tree as NumPy's arrays do: no einsum per operand."""
+    import indexnet.einsum.backprop as backprop
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("one einsum per operand: not reverse accumulation")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backprop, "per_operand_gradients", refused)
+        _value_and_grad_equals_autograd(problem, seed, wrt)
+
+
+def _value_and_grad_equals_autograd(problem: tuple[str, list[np.ndarray]], seed: int,
+                                    wrt: Any) -> None:
+    from indexnet.einsum import backprop
+
+    subscripts, operands = problem
+    leaves = [torch.tensor(a, requires_grad=True) for a in operands]
+    out = torch.einsum(subscripts, *leaves)
+    g = torch.tensor(np.random.default_rng(seed).uniform(-2, 2, tuple(out.shape)))
+    out.backward(g)
+    chosen = backprop.normalize_wrt(wrt, len(operands))
+    plain = [t.detach() for t in leaves]
+    value, grads = backprop.value_and_grad(subscripts, *plain, cotangent=g, wrt=wrt)
+    torch.testing.assert_close(value, out.detach(), rtol=1e-10, atol=1e-12)
+    again, pullback = backprop.value_and_vjp(subscripts, *plain, wrt=wrt)
+    torch.testing.assert_close(again, value, rtol=0, atol=0)  # the same tree, the same value
+    for got in (grads, pullback(g)):
+        assert len(got) == len(chosen)
+        for k, grad in zip(chosen, got, strict=True):
+            assert isinstance(grad, torch.Tensor) and grad.dtype == torch.float64
+            torch.testing.assert_close(grad, leaves[k].grad, rtol=1e-10, atol=1e-12)
+            assert all(grad.untyped_storage().data_ptr() != t.untyped_storage().data_ptr()
+                       for t in (*plain, g) if t.numel())  # fresh: no view of an input
+
+
+def test_a_pullback_of_tensors_refuses_a_numpy_cotangent() -> None:
+    from indexnet.einsum.backprop import value_and_vjp
+
+    _, pullback = value_and_vjp("ij,jk->ik", torch.ones(2, 3), torch.ones(3, 4))
+    with pytest.raises(ArrayLibraryError, match=r"torch.*numpy"):
+        pullback(np.ones((2, 4), dtype=np.float32))
+
+
+def test_tensors_of_two_dtypes_are_promoted_as_numpy_promotes() -> None:
+    """torch refuses float32 beside float64 in one product; indexnet casts first."""
+    import indexnet
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((3, 4))
+    g = rng.standard_normal((2, 4)).astype(np.float32)
+    out = indexnet.contract("ij,jk->ik", torch.tensor(a), torch.tensor(b))
+    assert out.dtype == torch.float64
+    np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b, rtol=1e-12)
+    grads = vjp("ij,jk->ik", torch.tensor(a), torch.tensor(b), cotangent=torch.tensor(g))
+    for grad, want in zip(grads, (g @ b.T, a.T.astype(np.float64) @ g), strict=True):
+        assert grad.dtype == torch.float64
+        np.testing.assert_allclose(grad.numpy(), want, rtol=1e-6)
+
+
 def test_vjp_of_a_diagonal_and_a_broadcast() -> None:
     a = torch.randn(3, 3, 2, dtype=torch.float64, requires_grad=True)
     b = torch.randn(1, 4, dtype=torch.float64, requires_grad=True)

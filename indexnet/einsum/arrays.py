@@ -18,8 +18,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,8 @@ import numpy as np
 
 from ..errors import ArrayLibraryError
 
-__all__ = ["ArrayKind", "array_kind", "is_foreign", "known_shape", "library_name", "namespace"]
+__all__ = ["ArrayKind", "array_kind", "is_foreign", "known_shape", "library_name", "namespace",
+           "one_dtype"]
 
 #: Native values: computed on with NumPy itself.
 _NATIVE = (np.ndarray, np.generic, int, float, complex, bool, list, tuple)
@@ -105,7 +107,7 @@ class ArrayKind:
     dtype: Any
     device: Any
 
-    @property
+    @functools.cached_property
     def numpy_dtype(self) -> str:
         """NumPy's name of ``dtype`` (``float64`` when NumPy has no such type)."""
         name = str(self.dtype).rpartition(".")[2]
@@ -172,6 +174,27 @@ def array_kind(arrays: Mapping[str, Any]) -> ArrayKind | None:
     except (TypeError, ValueError):
         dtype = values[0].dtype
     return ArrayKind(library_name(values[0]), xp, dtype, where)
+
+
+def one_dtype(arrays: Sequence[Any]) -> list[Any]:
+    """The arrays, foreign ones of differing dtypes cast to their common type.
+
+    NumPy's einsum promotes operands of two dtypes; torch's kernels refuse
+    them. Casting first (through the array API's ``astype``) gives every
+    library NumPy's answer: a ``float32`` and a ``float64`` tensor contract
+    in ``float64``. Arrays of one dtype come back as they are.
+
+    >>> import numpy as np
+    >>> one_dtype([np.ones(2, "float32"), np.ones(2)])[0].dtype  # NumPy's own: untouched
+    dtype('float32')
+    """
+    foreign = [a for a in arrays if is_foreign(a)]
+    if len({str(a.dtype) for a in foreign}) <= 1:
+        return list(arrays)
+    kind = array_kind({f"operand {k}": a for k, a in enumerate(arrays)})
+    assert kind is not None  # there are foreign arrays
+    return [kind.xp.astype(a, kind.dtype) if is_foreign(a) and a.dtype != kind.dtype else a
+            for a in arrays]
 
 
 def _one_library(arrays: Mapping[str, Any]) -> None:

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, internal_errors, raise_internal
 from ..typing import ArrayLike, OptimizeKind
-from .arrays import ArrayKind, array_kind, is_foreign
+from .arrays import ArrayKind, array_kind, is_foreign, library_name, one_dtype
 from .plan import optimize_key, plan
 from .rule import derivative, finish_foreign, finisher
 from .subscripts import index_sizes, parse
@@ -55,6 +55,7 @@ __all__ = [
     "Pullback",
     "Wrt",
     "clear_cache",
+    "foreign_cotangent",
     "gradient_flops",
     "normalize_wrt",
     "per_operand_gradients",
@@ -109,20 +110,27 @@ def prepare(subscripts: str, operands: Sequence[Any], optimize: Any,
     """A checked call's arrays and its :class:`Tape`, or None for :func:`per_operand_gradients`.
 
     Returned: the operands (NumPy arrays, or left as they are when foreign),
-    the tape (None for another library's arrays, or a sliced plan), the
-    foreign :class:`~indexnet.einsum.arrays.ArrayKind` (or None) and the
-    normalized ``wrt``.
+    the tape (None for a sliced plan or Dask's arrays), the foreign
+    :class:`~indexnet.einsum.arrays.ArrayKind` (or None) and the normalized
+    ``wrt``. A tape with a kind runs on that library's arrays
+    (:meth:`~indexnet.einsum.tape.Tape.forward_foreign`).
     """
     kind = array_kind({f"operand {k}": op for k, op in enumerate(operands)})
     chosen_wrt = normalize_wrt(wrt, len(operands))
     if kind is not None:
-        arrays = [op if is_foreign(op) else kind.asarray(np.asarray(op)) for op in operands]
-        return arrays, None, kind, chosen_wrt
-    arrays = [np.asarray(op) for op in operands]
-    chosen = plan(subscripts, *arrays, optimize=optimize)
+        arrays = one_dtype([op if is_foreign(op) else kind.asarray(np.asarray(op))
+                            for op in operands])  # one dtype, as NumPy would promote
+        if kind.library == "dask":
+            return arrays, None, kind, chosen_wrt  # one lazy einsum per operand
+        shapes = [tuple(a.shape) for a in arrays]
+        chosen = plan(subscripts, *shapes, dtype=kind.numpy_dtype, optimize=optimize)
+        dtypes = (np.dtype(kind.numpy_dtype),) * len(arrays)
+    else:
+        arrays = [np.asarray(op) for op in operands]
+        chosen = plan(subscripts, *arrays, optimize=optimize)
+        dtypes = tuple(a.dtype for a in arrays)
     if getattr(chosen, "slicing", None) is not None:  # its steps are one slice's
-        return arrays, None, None, chosen_wrt
-    dtypes = tuple(a.dtype for a in arrays)
+        return arrays, None, kind, chosen_wrt
     key = (chosen, chosen_wrt, dtypes)
     tape = _TAPES.get(key)
     if tape is None:
@@ -130,18 +138,35 @@ def prepare(subscripts: str, operands: Sequence[Any], optimize: Any,
         if len(_TAPES) >= _CACHE_MAX:
             _TAPES.clear()
         _TAPES[key] = tape
-    return arrays, tape, None, chosen_wrt
+    return arrays, tape, kind, chosen_wrt
+
+
+def foreign_cotangent(kind: ArrayKind, operands: Sequence[Any], cotangent: Any) -> Any:
+    """``cotangent`` as an array of the operands' library and dtype (a number or list converted).
+
+    A cotangent of another dtype is cast to the operands' (common) one, the
+    dtype of the value it weighs. Raises
+    :class:`~indexnet.errors.ArrayLibraryError` where it is an array of
+    another library.
+    """
+    if is_foreign(cotangent) and library_name(cotangent) == kind.library:
+        return cotangent if cotangent.dtype == kind.dtype else kind.xp.astype(cotangent,
+                                                                              kind.dtype)
+    array_kind({**{f"operand {k}": op for k, op in enumerate(operands)},
+                "cotangent": cotangent})  # raises where two libraries meet
+    return kind.asarray(np.asarray(cotangent))
 
 
 def per_operand_gradients(subscripts: str, operands: Sequence[Any], cotangent: Any,
                           optimize: Any, wrt: tuple[int, ...]) -> list[Any]:
     """One planned einsum per gradient, sharing nothing: the rule applied to the whole formula.
 
-    How arrays of another library (torch, JAX, CuPy, Dask) are differentiated,
-    each gradient one einsum on their backend, of their library, on their
-    device, in their dtype (Dask's stay lazy); and NumPy arrays whose plan
-    runs in slices (:class:`~indexnet.einsum.compiled.Plan` ``slicing``),
-    whose steps are one slice's. Arrays of two libraries raise
+    How Dask's arrays are differentiated, each gradient one lazy einsum,
+    and NumPy arrays whose plan runs in slices
+    (:class:`~indexnet.einsum.compiled.Plan` ``slicing``), whose steps are
+    one slice's; also :func:`~indexnet.einsum.vjp.per_operand_vjp`, the
+    reference. Arrays of another library stay of that library, on their
+    device, in their dtype. Arrays of two libraries raise
     :class:`~indexnet.errors.ArrayLibraryError`.
     """
     kind = array_kind({**{f"operand {k}": op for k, op in enumerate(operands)},
@@ -191,6 +216,7 @@ class Pullback:
     """
 
     __slots__ = (
+        "_kind",
         "_operands",
         "_optimize",
         "_retain",
@@ -202,7 +228,8 @@ class Pullback:
 
     def __init__(self, subscripts: str, operands: Sequence[Any], tape: Tape | None,
                  saved: list[Any] | None, wrt: tuple[int, ...], optimize: Any,
-                 retain: bool) -> None:
+                 retain: bool, kind: ArrayKind | None = None) -> None:
+        self._kind = kind  # the operands' library where it is not NumPy
         self._subscripts = subscripts
         self._operands = operands
         self._tape = tape
@@ -216,6 +243,8 @@ class Pullback:
         """The gradients of ⟨cotangent, value⟩ for the operands ``wrt``."""
         tape = self._tape
         try:
+            if self._kind is not None:  # another library's arrays: never a compiled pass
+                raise KeyError(self._kind.library)
             backward = tape.backward[_signature(cotangent)]  # type: ignore[union-attr]
         except (KeyError, TypeError, AttributeError, ValueError):
             return self._checked(cotangent)
@@ -238,10 +267,14 @@ class Pullback:
 
     @internal_errors("computing einsum gradients (pullback)")
     def _checked(self, cotangent: Any) -> list[Any]:
-        tape = self._tape
-        if tape is None or is_foreign(cotangent):
+        tape, kind = self._tape, self._kind
+        if tape is None or (kind is None and is_foreign(cotangent)):
             return per_operand_gradients(self._subscripts, self._operands, cotangent,
                                      self._optimize, self.wrt)
+        if kind is not None:
+            g = foreign_cotangent(kind, self._operands, cotangent)
+            check_cotangent(tape.plan.subscripts, tape.out_shape, tuple(g.shape))
+            return tape.backward_foreign(self._take(), self._operands, g, kind)
         g = np.asarray(cotangent)
         check_cotangent(tape.plan.subscripts, tape.out_shape, g.shape)  # before _take
         saved = self._take()
@@ -274,8 +307,10 @@ def value_and_vjp(
     shapes and dtypes of an earlier one is one dict lookup and the generated
     forward function; so is a pullback call with a cotangent seen before.
 
-    Arrays of another library (torch, JAX, CuPy, Dask) give a value and
-    gradients of that library, each gradient one einsum on its backend.
+    Arrays of another library (torch, JAX, CuPy) give a value and gradients
+    of that library by the same reverse accumulation, each step run on the
+    library's backend (:meth:`~indexnet.einsum.tape.Tape.forward_foreign`);
+    Dask's, one lazy einsum per gradient.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -299,10 +334,14 @@ def value_and_vjp(
 @internal_errors("evaluating a contraction (value_and_vjp)")
 def _value_and_vjp_checked(subscripts: str, operands: Sequence[Any], optimize: Any, wrt: Wrt,
                            retain: bool) -> tuple[Any, Pullback]:
-    arrays, tape, _, chosen_wrt = prepare(subscripts, operands, optimize, wrt)
+    arrays, tape, kind, chosen_wrt = prepare(subscripts, operands, optimize, wrt)
     if tape is None:
         value = plan(subscripts, *arrays, optimize=optimize)(*arrays)
         return value, Pullback(subscripts, arrays, None, None, chosen_wrt, optimize, retain)
+    if kind is not None:
+        value, saved = tape.forward_foreign(arrays, kind, range(len(tape.steps)))
+        return value, Pullback(subscripts, arrays, tape, saved, chosen_wrt, optimize, retain,
+                               kind)
     tape.plan.check_fits()
     value, saved = tape.forward_value(*arrays)
     _remember(_VJP_CALLS, subscripts, optimize, wrt, operands, tape)
@@ -349,11 +388,18 @@ def value_and_grad(
 def _value_and_grad_checked(subscripts: str, operands: Sequence[Any], cotangent: Any,
                             optimize: Any, wrt: Wrt) -> tuple[Any, list[Any]]:
     arrays, tape, kind, chosen_wrt = prepare(subscripts, operands, optimize, wrt)
-    if tape is None or is_foreign(cotangent):
+    if tape is None or (kind is None and is_foreign(cotangent)):
         value = plan(subscripts, *arrays, optimize=optimize)(*arrays)
         if cotangent is None and kind is not None:
             cotangent = kind.xp.ones_like(value)
         return value, per_operand_gradients(subscripts, arrays, cotangent, optimize, chosen_wrt)
+    if kind is not None:  # another library's arrays: the same tree, step by step
+        g = None if cotangent is None else foreign_cotangent(kind, arrays, cotangent)
+        if g is not None:
+            check_cotangent(tape.plan.subscripts, tape.out_shape, tuple(g.shape))
+        value, saved = tape.forward_foreign(arrays, kind, range(len(tape.steps)))
+        g = kind.xp.ones_like(value) if g is None else g
+        return value, tape.backward_foreign(saved, arrays, g, kind)
     tape.plan.check_fits()
     g = None if cotangent is None else np.asarray(cotangent)
     if g is not None:

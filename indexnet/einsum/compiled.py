@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..typing import ArrayLike, Shape, StepKind
 from . import cotengra_paths
+from .arrays import one_dtype
 from .cotengra_paths import RECONFIGURE_BUDGET_S, is_cotengra_object, slice_path
 from .kernels import Kernel, broadcast_sizes, chain, compile_step
 from .memory import output_limit_error, too_large, within_limit
@@ -164,6 +165,7 @@ class Plan:
                 )
             arrays.append(op)
         if foreign:
+            arrays = one_dtype(arrays)  # as NumPy promotes; torch refuses two dtypes
             if self.slicing is not None:
                 return self.slicing.run(self._expression, arrays)
             return self._expression(*arrays)

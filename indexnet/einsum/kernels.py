@@ -32,7 +32,7 @@ from ..errors import InvalidArgumentError
 from ..typing import Shape, StepKind
 
 __all__ = ["ONE_LOOP_SPACE", "Kernel", "aligner", "broadcast_sizes", "chain", "compile_step",
-           "inline", "one_loop"]
+           "inline", "one_loop", "portable"]
 
 #: A compiled step, or a whole compiled path: arrays in, one array out.
 Kernel = Callable[..., Any]
@@ -110,6 +110,27 @@ _KERNEL_OF: dict[str, Kernel] = {
 #: Each kernel that is one expression of its two operands, and that expression:
 #: :func:`chain` writes it inline, saving a call per step.
 _INLINE: dict[Kernel, str] = {kernel: template for template, kernel in _KERNEL_OF.items()}
+
+
+#: Each plain product as a function of any library's 2-D arrays (``@`` and ``.T`` only).
+_PORTABLE: dict[str, Kernel] = {
+    template: eval(f"lambda a, b: {template.format('a', 'b')}")  # our own eight templates
+    for template in _KERNEL_OF}
+
+
+def portable(kernel: Kernel) -> Kernel | None:
+    """The same plain matrix product for any array library (torch, JAX, CuPy); else None.
+
+    A NumPy kernel such as ``np.matmul`` would turn a tensor into a NumPy
+    array; this one only uses ``@`` and ``.T``, which every library has.
+
+    >>> portable(np.matmul)(np.eye(2), np.ones((2, 3))).shape
+    (2, 3)
+    >>> portable(np.multiply) is None
+    True
+    """
+    template = _INLINE.get(kernel)
+    return None if template is None else _PORTABLE[template]
 
 
 def inline(kernel: Kernel, args: Sequence[str]) -> str | None:

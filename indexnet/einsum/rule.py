@@ -208,7 +208,7 @@ def finish_foreign(rule: Derivative, raw: Any, operand_shape: tuple[int, ...],
     xp = kind.xp
     as_distinct, full_shape, squeeze = layout(rule, tuple(raw.shape), operand_shape, sizes)
     if as_distinct == tuple(raw.shape) == full_shape and not squeeze and not rule.diagonal:
-        return raw if all(raw is not op for op in ops) else kind.copy(raw)
+        return kind.copy(raw) if _may_share(raw, ops, kind) else raw
     full = xp.broadcast_to(xp.reshape(raw, as_distinct), full_shape)
     if squeeze:
         full = xp.sum(full, axis=squeeze, keepdims=True)
@@ -223,6 +223,24 @@ def finish_foreign(rule: Derivative, raw: Any, operand_shape: tuple[int, ...],
     for i, c in enumerate(rule.target):
         mask &= grids[i] == grids[rule.target.index(c)]
     return xp.reshape(full, spread) * xp.asarray(mask, dtype=raw.dtype, device=kind.device)
+
+
+def _may_share(raw: Any, ops: Sequence[Any], kind: ArrayKind) -> bool:
+    """Whether ``raw`` is one of ``ops`` or, for torch, a view of one's memory.
+
+    An einsum that only transposes (``ij->ji``) gives a view: handed back as
+    a gradient, writing into it would change the caller's cotangent. JAX's
+    arrays are immutable; other libraries are checked by identity.
+    """
+    if any(raw is op for op in ops):
+        return True
+    if kind.library != "torch":
+        return False
+    if raw.numel() == 0:
+        return False
+    storage = raw.untyped_storage().data_ptr()
+    return any(getattr(op, "untyped_storage", None) is not None
+               and op.untyped_storage().data_ptr() == storage for op in ops)
 
 
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:

@@ -36,11 +36,12 @@ import numpy as np
 
 from ..errors import AllocationError, InternalError, SizeMismatchError
 from ..typing import OptimizeKind, Shape
+from .arrays import ArrayKind
 from .compiled import Plan
-from .kernels import Kernel, broadcast_sizes, inline
+from .kernels import Kernel, broadcast_sizes, inline, portable
 from .memory import too_large
 from .plan import plan
-from .rule import derivative, finisher
+from .rule import Derivative, derivative, finish_foreign, finisher
 from .subscripts import Subscripts
 
 __all__ = ["Backward", "Fused", "GradientFlops", "Tape", "check_cotangent", "check_gradients_fit"]
@@ -167,6 +168,8 @@ class Tape:
         self.backward: dict[tuple[Any, ...], Backward] = {}
         #: the same, each fused with the forward steps it reads (:data:`Fused`)
         self.fused: dict[tuple[Any, ...], Fused] = {}
+        #: the plans of :meth:`forward_foreign` and :meth:`backward_foreign`, by dtype
+        self._foreign: dict[str, tuple[list[Kernel], list[tuple[Derivative, Kernel]]]] = {}
 
     def _schedule(self, needs: dict[int, bool]) -> list[_Grad]:
         """The backward pass's lines, last step first.
@@ -276,6 +279,72 @@ class Tape:
             self.backward[key] = run
             self.fused[key] = fused
         return grads
+
+    # -- arrays of another library ---------------------------------------------------------
+
+    def _foreign_plans(self, dtype: str) -> tuple[list[Kernel], list[tuple[Derivative, Kernel]]]:
+        """Each forward step's function and each backward line's rule and function, for ``dtype``.
+
+        A plain matrix product is ``@`` with its transposes, as on NumPy
+        (:func:`~indexnet.einsum.kernels.portable`); anything else is its
+        cached plan, called on the arrays (opt_einsum's backend for their
+        library, whose ``tensordot`` copies transposed operands). Planned on
+        the first call of that dtype and kept: later calls plan nothing.
+        """
+        known = self._foreign.get(dtype)
+        if known is None:
+            def function(subscripts: str, shapes: Sequence[Shape]) -> Kernel:
+                chosen = plan(subscripts, *shapes, dtype=dtype, optimize=self.step_optimize)
+                direct = portable(chosen.kernel) if len(chosen.steps) == 1 else None
+                return chosen if direct is None else direct
+
+            steps = [function(s.subscripts, [self.shapes[i] for i in s.inputs])
+                     for s in self.steps]
+            lines = []
+            for line in self.grads:
+                rule = derivative(self.steps[line.step].subscripts, line.j)
+                lines.append((rule, function(rule.executable,
+                                             [self.shapes[int(a[1:])] for a in line.args])))
+            known = self._foreign[dtype] = (steps, lines)
+        return known
+
+    def forward_foreign(self, operands: Sequence[Any], kind: ArrayKind,
+                        steps: Sequence[int]) -> tuple[Any, list[Any]]:
+        """The forward ``steps`` on another library's arrays: (last result, saved values).
+
+        Each step is its own cached plan, called on the arrays (opt_einsum's
+        backend for their library). The saved values are in :attr:`saved`'s
+        order, as :meth:`backward_foreign` reads them. (On NumPy arrays the
+        generated :attr:`forward_value` and :attr:`forward_saved` do this.)
+        """
+        plans, _ = self._foreign_plans(kind.numpy_dtype)
+        values: dict[int, Any] = dict(enumerate(operands))
+        last = None
+        for t in steps:
+            s = self.steps[t]
+            last = values[s.output] = plans[t](*(values[i] for i in s.inputs))
+        return last, [values[int(name[1:])] for name in self.saved]
+
+    def backward_foreign(self, saved: list[Any], operands: Sequence[Any], g: Any,
+                         kind: ArrayKind) -> list[Any]:
+        """The gradients for cotangent ``g`` (checked: its shape), on another library's arrays.
+
+        The lines of the NumPy backward pass, each the einsum rule of one step
+        planned and called on the arrays, then finished through the library's
+        array API (:func:`~indexnet.einsum.rule.finish_foreign`): each
+        gradient handed back is a fresh array of that library.
+        """
+        check_cotangent(self.plan.subscripts, self.out_shape, tuple(g.shape))
+        _, lines = self._foreign_plans(kind.numpy_dtype)
+        env: dict[str, Any] = dict(zip(self.saved, saved))
+        env[f"c{self.root}"] = g
+        for line, (rule, chosen) in zip(self.grads, lines, strict=True):
+            ops = [env[a] for a in line.args]
+            raw = chosen(*ops)
+            avoid = [*ops, *operands, g] if line.target < self.n else ops
+            env[f"c{line.target}"] = finish_foreign(rule, raw, self.shapes[line.target],
+                                                    self.steps[line.step].sizes, kind, avoid)
+        return [env[f"c{i}"] for i in self.wrt]
 
     def flops(self) -> GradientFlops:
         """FLOPs of the forward pass, the backward pass and one einsum per operand."""

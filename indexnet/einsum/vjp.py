@@ -33,6 +33,7 @@ from .backprop import (
     Wrt,
     check_cotangent,
     clear_cache,
+    foreign_cotangent,
     per_operand_gradients,
     prepare,
 )
@@ -59,10 +60,13 @@ def vjp(
     dict lookup and the compiled forward and backward functions; anything
     else takes the checked path.
 
-    Arrays of another library (torch, JAX, CuPy, Dask) give gradients of that
-    library, on their device, in their dtype (Dask's stay lazy), each one
-    einsum on the library's backend; arrays of two libraries in one call
-    raise :class:`~indexnet.errors.ArrayLibraryError`.
+    Arrays of another library (torch, JAX, CuPy) give gradients of that
+    library, on their device, in their dtype, by the same reverse
+    accumulation, each step planned once and run on the library's backend;
+    arrays of two dtypes are first cast to their common one, as NumPy would
+    promote them. Dask's arrays stay lazy, one einsum per gradient. Arrays
+    of two libraries in one call raise
+    :class:`~indexnet.errors.ArrayLibraryError`.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -122,9 +126,14 @@ def _vjp_checked(
     subscripts: str, operands: Sequence[Any], cotangent: Any, optimize: Any, wrt: Wrt
 ) -> list[Any]:
     """:func:`vjp` on its checked path; a successful call on NumPy arrays is remembered."""
-    arrays, tape, _, chosen_wrt = prepare(subscripts, operands, optimize, wrt)
-    if tape is None or is_foreign(cotangent):
+    arrays, tape, kind, chosen_wrt = prepare(subscripts, operands, optimize, wrt)
+    if tape is None or (kind is None and is_foreign(cotangent)):
         return per_operand_gradients(subscripts, arrays, cotangent, optimize, chosen_wrt)
+    if kind is not None:  # another library's arrays: the same tree, step by step
+        g = foreign_cotangent(kind, arrays, cotangent)
+        check_cotangent(tape.plan.subscripts, tape.out_shape, tuple(g.shape))
+        _, saved = tape.forward_foreign(arrays, kind, tape.vjp_steps)
+        return tape.backward_foreign(saved, arrays, g, kind)
     g = np.asarray(cotangent)
     check_cotangent(tape.plan.subscripts, tape.out_shape, g.shape)
     tape.plan.check_fits()
