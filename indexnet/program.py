@@ -20,7 +20,6 @@ whose einsum strings run through cached plans.
 
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -79,10 +78,10 @@ class Program(ir.Module):
     ) -> None:
         super().__init__(statements, tensors, source, implicit)
         self._compiled: OrderedDict[tuple[Any, ...], Compiled] = OrderedDict()
-        #: Earlier NumPy calls (:meth:`_remember`): the signature of their compiled form, and
-        #: its runner.
-        self._warm: dict[tuple[Any, ...], tuple[tuple[Any, ...],
-                                                Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+        #: Earlier NumPy calls (:meth:`_remember`): the signature of their compiled form, that
+        #: form, and the tensors to keep of an augmented program's (None: all).
+        self._warm: dict[tuple[Any, ...],
+                         tuple[tuple[Any, ...], Compiled, tuple[str, ...] | None]] = {}
         self._warnings: list[Lint] | None = None
         self._augmented: ir.Module | None = None
 
@@ -191,12 +190,14 @@ class Program(ir.Module):
                 for name, value in arrays.items():
                     flat += (name, value.__class__, value.shape, value.dtype)
                 key = tuple(flat)
-            signature, run = self._warm[key]
+            signature, compiled, own = self._warm[key]
         except (KeyError, TypeError, AttributeError):  # a first call, lists, another library
             return self._evaluate_checked(optimize, arrays, key)
         self._compiled.move_to_end(signature)  # recently used, as on the checked path
         try:  # the policy of @internal_errors, without its extra call
-            return run(arrays)  # ``arrays`` is this call's own dict: run_known may fill it
+            if own is None:  # ``arrays`` is this call's own dict: run_known may fill it
+                return compiled.run_known(arrays)
+            return _own_tensors(compiled.run_known, own, arrays)
         except Exception as err:
             raise_internal(err, "evaluating a program")
 
@@ -229,22 +230,23 @@ class Program(ir.Module):
         else:
             self._compiled.move_to_end(signature)
         out = compiled(env)
-        run: Callable[[dict[str, Any]], dict[str, Any]] = compiled.run_known
-        if compiled.program is not self:  # augmented: back to this program's tensors, in order
+        augmented = compiled.program is not self
+        if augmented:  # back to this program's tensors, in order
             out = {k: out[k] for k in self.tensors if k in out}
-            run = functools.partial(_own_tensors, compiled.run_known, tuple(self.tensors))
         if key is not None and library is None and all(
                 type(v) is np.ndarray and env[k] is v for k, v in arrays.items()):  # as given
-            self._remember(key, signature, run)
+            self._remember(key, signature, compiled, tuple(self.tensors) if augmented else None)
         return out
 
-    def _remember(self, key: tuple[Any, ...], signature: tuple[Any, ...],
-                  run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        """Keep ``run`` (the compiled form cached under ``signature``) for calls matching ``key``.
+    def _remember(self, key: tuple[Any, ...], signature: tuple[Any, ...], compiled: Compiled,
+                  own: tuple[str, ...] | None) -> None:
+        """Keep ``compiled`` (cached under ``signature``) for calls matching ``key``.
 
         The key holds ``optimize`` with its type (``1 == True``, but only
         ``True`` is an optimizer flag), the names in the order given, and each
         array's type, shape and dtype; an entry goes when its compiled form does.
+        A warm call runs ``compiled.run_known`` (generated on that first warm
+        call), keeping only the tensors ``own`` of an augmented program.
         """
         try:
             hash(key)
@@ -252,7 +254,7 @@ class Program(ir.Module):
             return
         if len(self._warm) >= 4 * self.CACHE_SIZE:  # the same arrays named in many orders
             self._warm.clear()
-        self._warm[key] = (signature, run)
+        self._warm[key] = (signature, compiled, own)
 
     def _arrays(self, arrays: Mapping[str, Any]) -> tuple[dict[str, Any], ArrayKind | None]:
         """The given arrays by key, checked: every input present, nothing else; and their library.

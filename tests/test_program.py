@@ -342,12 +342,13 @@ def test_a_remembered_call_reports_an_unexpected_failure_as_internal() -> None:
     a, b = np.ones((2, 3)), np.ones((3, 4))
     program.evaluate(A=a, B=b)
     (key,) = program._warm  # the remembered call
-    signature, _ = program._warm[key]
+    signature, compiled, own = program._warm[key]
 
     def broken(env):
         raise ZeroDivisionError("boom")
 
-    program._warm[key] = (signature, broken)
+    compiled.__dict__["run_known"] = broken  # what run_known's cache would hold
+    assert program._warm[key] == (signature, compiled, own)
     with pytest.raises(InternalError, match="evaluating a program: ZeroDivisionError") as err:
         program.evaluate(A=a, B=b)
     assert isinstance(err.value.__cause__, ZeroDivisionError)

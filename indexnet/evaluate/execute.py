@@ -20,6 +20,7 @@ object only runs the chain.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -105,9 +106,6 @@ class Compiled:
             elif isinstance(stmt, ir.Derivation):
                 self._step(stmt.key, stmt)
                 self._derivatives.add(stmt.key)
-        #: :meth:`run` for NumPy arrays of the shapes and dtypes of a call that :meth:`run`
-        #: took: every defined tensor by key, the steps run as straight-line code.
-        self.run_known: Callable[[Env], dict[str, Any]] = self._known_function()
 
     def __call__(self, env: Env) -> dict[str, Any]:
         """Run the compiled program on ``env`` (arrays by key); return every defined tensor."""
@@ -123,8 +121,13 @@ class Compiled:
             env[key] = out[key] = value
         return out
 
-    def _known_function(self) -> Callable[[Env], dict[str, Any]]:
-        """:attr:`run_known`: the steps as straight-line code, generated once.
+    @functools.cached_property
+    def run_known(self) -> Callable[[Env], dict[str, Any]]:
+        """:meth:`run` for NumPy arrays of the shapes and dtypes of a call that :meth:`run` took.
+
+        Every defined tensor by key, the steps run as straight-line code,
+        generated on first use (a program compiled only to be checked once
+        never pays for it).
 
         A product of two tensors is its plan's kernel called directly (a
         plain matrix product written inline, ``t0 = env['A'] @ env['B']``):
