@@ -77,6 +77,29 @@ def test_vjp_on_dask_equals_numpy() -> None:
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+def test_gradients_of_a_chain_reverse_accumulate_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask arrays go through the plan's tree too: a graph, nothing computed, NumPy's values."""
+    import indexnet.einsum.backprop as backprop
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("one einsum per operand: not reverse accumulation")
+
+    monkeypatch.setattr(backprop, "per_operand_gradients", refused)
+    rng = np.random.default_rng(1)
+    a, b, c = rng.normal(size=(30, 4)), rng.normal(size=(4, 6)), rng.normal(size=(6, 5))
+    g = rng.normal(size=(30, 5))
+    expected_value, expected = backprop.value_and_grad("ij,jk,kl->il", a, b, c, cotangent=g)
+    lazy = [da.from_array(a, chunks=(7, 4)), da.from_array(b), da.from_array(c)]
+    with dask.config.set(scheduler=_no_compute):
+        value, grads = backprop.value_and_grad("ij,jk,kl->il", *lazy,
+                                               cotangent=da.from_array(g, chunks=(7, 5)))
+        alone = vjp("ij,jk,kl->il", *lazy, cotangent=da.from_array(g, chunks=(7, 5)))
+    assert all(isinstance(v, da.Array) for v in (value, *grads, *alone))
+    computed = dask.compute(value, *grads, *alone, scheduler="sync")
+    for got, want in zip(computed, [expected_value, *expected, *expected], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
 def test_unknown_chunk_sizes_are_refused() -> None:
     x = da.ones((6, 2), chunks=(3, 2))
     x = x[x[:, 0] > 0]  # sizes unknown until computed

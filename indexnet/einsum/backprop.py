@@ -110,7 +110,7 @@ def prepare(subscripts: str, operands: Sequence[Any], optimize: Any,
     """A checked call's arrays and its :class:`Tape`, or None for :func:`per_operand_gradients`.
 
     Returned: the operands (NumPy arrays, or left as they are when foreign),
-    the tape (None for a sliced plan or Dask's arrays), the foreign
+    the tape (None for a sliced plan), the foreign
     :class:`~indexnet.einsum.arrays.ArrayKind` (or None) and the normalized
     ``wrt``. A tape with a kind runs on that library's arrays
     (:meth:`~indexnet.einsum.tape.Tape.forward_foreign`).
@@ -120,8 +120,6 @@ def prepare(subscripts: str, operands: Sequence[Any], optimize: Any,
     if kind is not None:
         arrays = one_dtype([op if is_foreign(op) else kind.asarray(np.asarray(op))
                             for op in operands])  # one dtype, as NumPy would promote
-        if kind.library == "dask":
-            return arrays, None, kind, chosen_wrt  # one lazy einsum per operand
         shapes = [tuple(a.shape) for a in arrays]
         chosen = plan(subscripts, *shapes, dtype=kind.numpy_dtype, optimize=optimize)
         dtypes = (np.dtype(kind.numpy_dtype),) * len(arrays)
@@ -161,12 +159,11 @@ def per_operand_gradients(subscripts: str, operands: Sequence[Any], cotangent: A
                           optimize: Any, wrt: tuple[int, ...]) -> list[Any]:
     """One planned einsum per gradient, sharing nothing: the rule applied to the whole formula.
 
-    How Dask's arrays are differentiated, each gradient one lazy einsum,
-    and NumPy arrays whose plan runs in slices
-    (:class:`~indexnet.einsum.compiled.Plan` ``slicing``), whose steps are
-    one slice's; also :func:`~indexnet.einsum.vjp.per_operand_vjp`, the
+    How arrays whose plan runs in slices are differentiated
+    (:class:`~indexnet.einsum.compiled.Plan` ``slicing``: its steps are one
+    slice's), and :func:`~indexnet.einsum.vjp.per_operand_vjp`, the
     reference. Arrays of another library stay of that library, on their
-    device, in their dtype. Arrays of two libraries raise
+    device, in their dtype (Dask's lazy). Arrays of two libraries raise
     :class:`~indexnet.errors.ArrayLibraryError`.
     """
     kind = array_kind({**{f"operand {k}": op for k, op in enumerate(operands)},
@@ -307,10 +304,10 @@ def value_and_vjp(
     shapes and dtypes of an earlier one is one dict lookup and the generated
     forward function; so is a pullback call with a cotangent seen before.
 
-    Arrays of another library (torch, JAX, CuPy) give a value and gradients
-    of that library by the same reverse accumulation, each step run on the
-    library's backend (:meth:`~indexnet.einsum.tape.Tape.forward_foreign`);
-    Dask's, one lazy einsum per gradient.
+    Arrays of another library (torch, JAX, CuPy, Dask) give a value and
+    gradients of that library by the same reverse accumulation, each step
+    run on the library's backend
+    (:meth:`~indexnet.einsum.tape.Tape.forward_foreign`; Dask's stay lazy).
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))

@@ -60,13 +60,12 @@ def vjp(
     dict lookup and the compiled forward and backward functions; anything
     else takes the checked path.
 
-    Arrays of another library (torch, JAX, CuPy) give gradients of that
-    library, on their device, in their dtype, by the same reverse
-    accumulation, each step planned once and run on the library's backend;
-    arrays of two dtypes are first cast to their common one, as NumPy would
-    promote them. Dask's arrays stay lazy, one einsum per gradient. Arrays
-    of two libraries in one call raise
-    :class:`~indexnet.errors.ArrayLibraryError`.
+    Arrays of another library (torch, JAX, CuPy, Dask) give gradients of
+    that library, on their device, in their dtype (Dask's stay lazy), by the
+    same reverse accumulation, each step planned once and run on the
+    library's backend; arrays of two dtypes are first cast to their common
+    one, as NumPy would promote them. Arrays of two libraries in one call
+    raise :class:`~indexnet.errors.ArrayLibraryError`.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
