@@ -82,6 +82,16 @@ def test_seed_gradients_equal_jax_grad_of_a_hand_written_forward(seed: Any) -> N
                                    rtol=1e-10, atol=1e-12)
 
 
+def test_integer_arrays_weighed_by_floats_give_float_gradients() -> None:
+    x, y = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
+    half = np.full((2, 4), 0.5)
+    with enable_x64(True):
+        grads = vjp("ij,jk->ik", jnp.asarray(x), jnp.asarray(y), cotangent=jnp.asarray(half))
+    for grad, expected in zip(grads, vjp("ij,jk->ik", x, y, cotangent=half), strict=True):
+        assert jnp.issubdtype(grad.dtype, jnp.floating)
+        np.testing.assert_allclose(np.asarray(grad), expected, rtol=1e-12)
+
+
 @settings(max_examples=30, deadline=None)
 @given(problem=einsum_problems(max_operands=3, max_dims=3, max_side=3, allow_size_zero=False),
        seed=st.integers(0, 2**16))

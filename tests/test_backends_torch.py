@@ -182,6 +182,36 @@ def test_tensors_of_two_dtypes_are_promoted_as_numpy_promotes() -> None:
         np.testing.assert_allclose(grad.numpy(), want, rtol=1e-6)
 
 
+def test_a_wider_cotangent_widens_the_gradients_as_numpy_does() -> None:
+    """Integers weighed by floats give float gradients (never truncated to zero), float32
+    operands weighed in float64 give float64, before and after a pullback's forward pass."""
+    from indexnet.einsum.backprop import value_and_vjp
+
+    x, y = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
+    half = np.full((2, 4), 0.5)
+    for g in (torch.tensor(half), half.tolist()):  # a tensor, and a list (weak, as a number)
+        grads = vjp("ij,jk->ik", torch.tensor(x), torch.tensor(y), cotangent=g)
+        want = vjp("ij,jk->ik", x, y, cotangent=half)
+        for grad, expected in zip(grads, want, strict=True):
+            assert grad.dtype.is_floating_point
+            np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-6)
+    a32 = torch.tensor(np.arange(6.0).reshape(2, 3), dtype=torch.float32)
+    b32 = torch.tensor(np.arange(12.0).reshape(3, 4), dtype=torch.float32)
+    _, pullback = value_and_vjp("ij,jk,kl->il", a32, b32, torch.ones(4, 2))
+    grads = pullback(torch.full((2, 2), 1 / 3, dtype=torch.float64))
+    assert [grad.dtype for grad in grads] == [torch.float64] * 3
+
+
+def test_gradients_under_torch_func_transforms() -> None:
+    """vmap's and grad's tensors have no storage to compare: gradients are copied, not refused."""
+    b, g = torch.randn(3, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    xs = torch.randn(5, 2, 3, dtype=torch.float64)
+    batched = torch.func.vmap(lambda x: vjp("ij,jk->ik", x, b, cotangent=g)[1])(xs)
+    assert batched.shape == (5, 3, 4)
+    for x, grad in zip(xs, batched, strict=True):
+        torch.testing.assert_close(grad, x.T @ g)
+
+
 def test_vjp_of_a_diagonal_and_a_broadcast() -> None:
     a = torch.randn(3, 3, 2, dtype=torch.float64, requires_grad=True)
     b = torch.randn(1, 4, dtype=torch.float64, requires_grad=True)

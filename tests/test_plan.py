@@ -384,7 +384,8 @@ def test_an_unexpected_error_on_the_remembered_path_is_an_internal_error() -> No
     plan_module = importlib.import_module("indexnet.einsum.plan")
     a, b = np.ones((2, 7)), np.ones((7, 3))
     contract("ij,jk->ik", a, b)  # remembered
-    key = ("ij,jk->ik", "auto", None, np.ndarray, a.shape, a.dtype, np.ndarray, b.shape, b.dtype)
+    key = ("ij,jk->ik", str, "auto", type(None), None, np.ndarray, a.shape, a.dtype,
+           np.ndarray, b.shape, b.dtype)
     saved = plan_module._CALLS[key]
     plan_module._CALLS[key] = _boom
     try:
@@ -456,6 +457,16 @@ def test_a_remembered_call_still_rejects_what_it_would_reject() -> None:
     got = contract("ij,jk->ik", a.astype(np.float32), b.astype(np.float32))
     assert got.dtype == np.float32
     assert contract("ij,jk->ik", a.tolist(), b).shape == (2, 4)  # lists: the checked path
+
+
+@pytest.mark.parametrize("operands", [2, 3, 4])
+def test_a_remembered_call_still_refuses_an_option_equal_to_a_valid_one(operands: int) -> None:
+    """1 == True: after optimize=True, optimize=1 is still refused, as on a first call."""
+    arrays = [np.ones((2, 2))] * operands
+    subscripts = ",".join("ab" for _ in arrays) + "->ab"
+    contract(subscripts, *arrays, optimize=True)
+    with pytest.raises(InvalidArgumentError, match="optimize"):
+        contract(subscripts, *arrays, optimize=1)
 
 
 def test_each_inlined_product_is_its_kernel() -> None:

@@ -181,8 +181,10 @@ def one_dtype(arrays: Sequence[Any]) -> list[Any]:
 
     NumPy's einsum promotes operands of two dtypes; torch's kernels refuse
     them. Casting first (through the array API's ``astype``) gives every
-    library NumPy's answer: a ``float32`` and a ``float64`` tensor contract
-    in ``float64``. Arrays of one dtype come back as they are.
+    library the value NumPy gives: a ``float32`` and a ``float64`` tensor
+    contract in ``float64`` (their gradients then both come in ``float64``,
+    where NumPy keeps the dtype of the others). Arrays of one dtype come
+    back as they are.
 
     >>> import numpy as np
     >>> one_dtype([np.ones(2, "float32"), np.ones(2)])[0].dtype  # NumPy's own: untouched

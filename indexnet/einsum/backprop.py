@@ -140,19 +140,28 @@ def prepare(subscripts: str, operands: Sequence[Any], optimize: Any,
 
 
 def foreign_cotangent(kind: ArrayKind, operands: Sequence[Any], cotangent: Any) -> Any:
-    """``cotangent`` as an array of the operands' library and dtype (a number or list converted).
+    """``cotangent`` as an array of the operands' library, in the dtype the gradients take.
 
-    A cotangent of another dtype is cast to the operands' (common) one, the
-    dtype of the value it weighs. Raises
-    :class:`~indexnet.errors.ArrayLibraryError` where it is an array of
-    another library.
+    That dtype is the operands' (common) one promoted with the cotangent's,
+    as NumPy promotes: float64 weights on float32 operands give float64
+    gradients, a float cotangent on integer operands float gradients
+    (:meth:`~indexnet.einsum.tape.Tape.backward_foreign` casts the rest). A
+    Python number or list is weak, as NumPy treats a number: it takes the
+    operands' dtype, or the library's default float where they are integers
+    and it is not. Raises :class:`~indexnet.errors.ArrayLibraryError` where
+    the cotangent is an array of another library.
     """
-    if is_foreign(cotangent) and library_name(cotangent) == kind.library:
-        return cotangent if cotangent.dtype == kind.dtype else kind.xp.astype(cotangent,
-                                                                              kind.dtype)
-    array_kind({**{f"operand {k}": op for k, op in enumerate(operands)},
-                "cotangent": cotangent})  # raises where two libraries meet
-    return kind.asarray(np.asarray(cotangent))
+    xp = kind.xp
+    if not (is_foreign(cotangent) and library_name(cotangent) == kind.library):
+        array_kind({**{f"operand {k}": op for k, op in enumerate(operands)},
+                    "cotangent": cotangent})  # raises where two libraries meet
+        value = np.asarray(cotangent)
+        integral = xp.isdtype(kind.dtype, "integral") or xp.isdtype(kind.dtype, "bool")
+        if integral and value.dtype.kind not in "biu":
+            return xp.asarray(value, dtype=kind.default_float(), device=kind.device)
+        return kind.asarray(value)
+    dtype = xp.result_type(kind.dtype, cotangent.dtype)
+    return cotangent if cotangent.dtype == dtype else xp.astype(cotangent, dtype)
 
 
 def per_operand_gradients(subscripts: str, operands: Sequence[Any], cotangent: Any,
@@ -317,7 +326,8 @@ def value_and_vjp(
     ((3, 4), 6.0)
     """
     try:
-        key = (subscripts, optimize, wrt, *map(_signature, operands))
+        key = (subscripts, optimize.__class__, optimize, wrt.__class__, wrt,
+               *map(_signature, operands))
         tape = _VJP_CALLS[key]
     except (KeyError, TypeError, AttributeError, ValueError):
         return _value_and_vjp_checked(subscripts, operands, optimize, wrt, retain)
@@ -368,7 +378,8 @@ def value_and_grad(
     """
     try:
         sig = None if cotangent is None else _signature(cotangent)
-        key = (subscripts, optimize, wrt, sig, *map(_signature, operands))
+        key = (subscripts, optimize.__class__, optimize, wrt.__class__, wrt, sig,
+               *map(_signature, operands))
         tape, backward = _GRAD_CALLS[key]
     except (KeyError, TypeError, AttributeError, ValueError):
         return _value_and_grad_checked(subscripts, operands, cotangent, optimize, wrt)
@@ -415,10 +426,15 @@ def _value_and_grad_checked(subscripts: str, operands: Sequence[Any], cotangent:
 
 def _remember(cache: dict[tuple[Any, ...], Any], subscripts: str, optimize: Any, wrt: Wrt,
               operands: Sequence[Any], entry: Any, *extra: Any) -> None:
-    """Remember a successful call on NumPy arrays under its warm-path key."""
+    """Remember a successful call on NumPy arrays under its warm-path key.
+
+    ``optimize`` and ``wrt`` go in with their types: ``1 == True``, but only
+    ``wrt=1`` is valid.
+    """
     if not all(type(op) is np.ndarray for op in operands):
         return
-    key = (subscripts, optimize, wrt, *extra, *map(_signature, operands))
+    key = (subscripts, optimize.__class__, optimize, wrt.__class__, wrt, *extra,
+           *map(_signature, operands))
     try:
         hash(key)
     except TypeError:  # an unhashable optimize or wrt: such calls take the checked path

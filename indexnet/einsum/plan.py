@@ -146,14 +146,17 @@ def contract(
     try:
         if len(operands) == 2:  # unrolled: the commonest call, kept cheapest
             a, b = operands
-            key: tuple[Any, ...] = (subscripts, optimize, memory_limit, a.__class__,
+            key: tuple[Any, ...] = (subscripts, optimize.__class__, optimize,
+                                    memory_limit.__class__, memory_limit, a.__class__,
                                     a.shape, a.dtype, b.__class__, b.shape, b.dtype)
         elif len(operands) == 3:
             a, b, c = operands
-            key = (subscripts, optimize, memory_limit, a.__class__, a.shape, a.dtype,
-                   b.__class__, b.shape, b.dtype, c.__class__, c.shape, c.dtype)
+            key = (subscripts, optimize.__class__, optimize, memory_limit.__class__,
+                   memory_limit, a.__class__, a.shape, a.dtype, b.__class__, b.shape, b.dtype,
+                   c.__class__, c.shape, c.dtype)
         else:
-            key = (subscripts, optimize, memory_limit, *map(_signature, operands))
+            key = (subscripts, optimize.__class__, optimize, memory_limit.__class__,
+                   memory_limit, *map(_signature, operands))
         kernel = _CALLS[key]
     except (KeyError, TypeError, AttributeError, ValueError):
         return _contract_checked(subscripts, operands, optimize, memory_limit)
@@ -179,14 +182,18 @@ _signature = operator.attrgetter("__class__", "shape", "dtype")
 
 def _call_key(subscripts: str, optimize: Any, memory_limit: Any,
               operands: Sequence[Any]) -> tuple[Any, ...] | None:
-    """The :data:`_CALLS` key of a call, or None when the call cannot be remembered."""
+    """The :data:`_CALLS` key of a call, or None when the call cannot be remembered.
+
+    ``optimize`` and ``memory_limit`` go in with their types: ``1 == True``,
+    but only ``optimize=True`` is valid.
+    """
     if not all(type(op) is np.ndarray for op in operands):
         return None
+    options = (subscripts, optimize.__class__, optimize, memory_limit.__class__, memory_limit)
     if len(operands) in (2, 3):  # flat, as contract() builds it for these
-        key: tuple[Any, ...] = (subscripts, optimize, memory_limit,
-                                *(x for op in operands for x in _signature(op)))
+        key: tuple[Any, ...] = (*options, *(x for op in operands for x in _signature(op)))
     else:
-        key = (subscripts, optimize, memory_limit, *map(_signature, operands))
+        key = (*options, *map(_signature, operands))
     try:
         hash(key)
     except TypeError:  # a path given as lists, say: such calls take the checked path

@@ -236,11 +236,14 @@ def _may_share(raw: Any, ops: Sequence[Any], kind: ArrayKind) -> bool:
         return True
     if kind.library != "torch":
         return False
-    if raw.numel() == 0:
-        return False
-    storage = raw.untyped_storage().data_ptr()
-    return any(getattr(op, "untyped_storage", None) is not None
-               and op.untyped_storage().data_ptr() == storage for op in ops)
+    try:
+        if raw.numel() == 0:
+            return False
+        storage = raw.untyped_storage().data_ptr()
+        return any(getattr(op, "untyped_storage", None) is not None
+                   and op.untyped_storage().data_ptr() == storage for op in ops)
+    except (NotImplementedError, RuntimeError):  # torch.func's wrappers have no storage
+        return True  # a copy is always safe
 
 
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:

@@ -336,6 +336,8 @@ class Tape:
         """
         check_cotangent(self.plan.subscripts, self.out_shape, tuple(g.shape))
         _, lines = self._foreign_plans(kind.numpy_dtype)
+        if g.dtype != kind.dtype:  # a cotangent of a wider type: the gradients take it
+            saved = [kind.xp.astype(value, g.dtype) for value in saved]
         env: dict[str, Any] = dict(zip(self.saved, saved))
         env[f"c{self.root}"] = g
         for line, (rule, chosen) in zip(self.grads, lines, strict=True):

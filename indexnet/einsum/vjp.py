@@ -64,8 +64,10 @@ def vjp(
     that library, on their device, in their dtype (Dask's stay lazy), by the
     same reverse accumulation, each step planned once and run on the
     library's backend; arrays of two dtypes are first cast to their common
-    one, as NumPy would promote them. Arrays of two libraries in one call
-    raise :class:`~indexnet.errors.ArrayLibraryError`.
+    one, as NumPy would promote them, and a wider cotangent widens the
+    gradients (a float cotangent on integer arrays gives float gradients).
+    Arrays of two libraries in one call raise
+    :class:`~indexnet.errors.ArrayLibraryError`.
 
     >>> import numpy as np
     >>> x, w = np.ones((2, 3)), np.ones((3, 4))
@@ -77,10 +79,12 @@ def vjp(
         if len(operands) == 2:  # unrolled and flat: the commonest call, kept cheapest
             a, b = operands
             key: tuple[Any, ...] = (
-                subscripts, optimize, wrt, cotangent.__class__, cotangent.shape, cotangent.dtype,
+                subscripts, optimize.__class__, optimize, wrt.__class__, wrt,
+                cotangent.__class__, cotangent.shape, cotangent.dtype,
                 a.__class__, a.shape, a.dtype, b.__class__, b.shape, b.dtype)
         else:
-            key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
+            key = (subscripts, optimize.__class__, optimize, wrt.__class__, wrt,
+                   _signature(cotangent), *map(_signature, operands))
         run = _CALLS[key]
     except (KeyError, TypeError, AttributeError, ValueError):
         return _vjp_checked(subscripts, operands, cotangent, optimize, wrt)
@@ -107,12 +111,17 @@ _signature = operator.attrgetter("__class__", "shape", "dtype")
 
 def _call_key(subscripts: str, optimize: Any, wrt: Wrt, cotangent: Any,
               operands: Sequence[Any]) -> tuple[Any, ...] | None:
-    """The :data:`_CALLS` key of a call, as :func:`vjp` builds it; None if it cannot be hashed."""
+    """The :data:`_CALLS` key of a call, as :func:`vjp` builds it; None if it cannot be hashed.
+
+    ``optimize`` and ``wrt`` go in with their types: ``1 == True``, but only
+    ``wrt=1`` is valid.
+    """
+    options = (subscripts, optimize.__class__, optimize, wrt.__class__, wrt)
     if len(operands) == 2:  # flat, as vjp() builds it for two operands
-        key: tuple[Any, ...] = (subscripts, optimize, wrt, *_signature(cotangent),
+        key: tuple[Any, ...] = (*options, *_signature(cotangent),
                                 *(x for op in operands for x in _signature(op)))
     else:
-        key = (subscripts, optimize, wrt, _signature(cotangent), *map(_signature, operands))
+        key = (*options, _signature(cotangent), *map(_signature, operands))
     try:
         hash(key)
     except TypeError:  # an unhashable optimize or wrt: not remembered
