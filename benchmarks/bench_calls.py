@@ -36,8 +36,9 @@ def checked_vjp(subscripts: str, *operands: np.ndarray, cotangent: np.ndarray,
                 optimize: str = "auto", wrt: None = None) -> list[np.ndarray]:
     """The two gradient products behind the key vjp builds: the floor of a checked cache."""
     a, b = operands
-    _KNOWN[(subscripts, optimize, wrt, cotangent.__class__, cotangent.shape, cotangent.dtype,
-            a.__class__, a.shape, a.dtype, b.__class__, b.shape, b.dtype)]
+    _KNOWN[(subscripts, optimize.__class__, optimize, wrt.__class__, wrt, cotangent.__class__,
+            cotangent.shape, cotangent.dtype, a.__class__, a.shape, a.dtype, b.__class__,
+            b.shape, b.dtype)]
     return [cotangent @ b.T, a.T @ cotangent]
 
 
@@ -57,7 +58,7 @@ def cases() -> list[Case]:
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal((2, 2)) for _ in range(3))
     f64 = a.dtype
-    _KNOWN[("ij,jk->ik", "auto", None, *(np.ndarray, (2, 2), f64) * 3)] = True
+    _KNOWN[("ij,jk->ik", str, "auto", type(None), None, *(np.ndarray, (2, 2), f64) * 3)] = True
     _KNOWN[(str, "auto", "A", np.ndarray, (2, 2), f64, "B", np.ndarray, (2, 2), f64)] = True
     ns = {"np": np, "ix": indexnet, "a": a, "b": b, "c": c,
           "p2": indexnet.plan("ij,jk->ik", a, b), "p3": indexnet.plan("ij,jk,kl->il", a, b, c),
