@@ -312,8 +312,8 @@ class Tape:
                         steps: Sequence[int]) -> tuple[Any, list[Any]]:
         """The forward ``steps`` on another library's arrays: (last result, saved values).
 
-        Each step is its own cached plan, called on the arrays (opt_einsum's
-        backend for their library). The saved values are in :attr:`saved`'s
+        Each step is ``@`` for a plain matrix product, else its own cached
+        plan called on the arrays (:meth:`_foreign_plans`). The saved values are in :attr:`saved`'s
         order, as :meth:`backward_foreign` reads them. (On NumPy arrays the
         generated :attr:`forward_value` and :attr:`forward_saved` do this.)
         """
@@ -330,9 +330,10 @@ class Tape:
         """The gradients for cotangent ``g`` (checked: its shape), on another library's arrays.
 
         The lines of the NumPy backward pass, each the einsum rule of one step
-        planned and called on the arrays, then finished through the library's
-        array API (:func:`~indexnet.einsum.rule.finish_foreign`): each
-        gradient handed back is a fresh array of that library.
+        run as :meth:`_foreign_plans` says, then finished through the
+        library's array API (:func:`~indexnet.einsum.rule.finish_foreign`):
+        each gradient handed back is a fresh array of that library. Saved
+        values are cast to the cotangent's dtype where it is wider.
         """
         check_cotangent(self.plan.subscripts, self.out_shape, tuple(g.shape))
         _, lines = self._foreign_plans(kind.numpy_dtype)
