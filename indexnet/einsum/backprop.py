@@ -289,7 +289,7 @@ class Pullback:
 
     @property
     def flops(self) -> GradientFlops | None:
-        """FLOPs of the forward pass and of this backward pass (None for foreign arrays)."""
+        """FLOPs of the forward pass and of this backward pass (None for a sliced plan)."""
         return None if self._tape is None else self._tape.flops()
 
     def __repr__(self) -> str:
