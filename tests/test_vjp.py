@@ -371,3 +371,14 @@ def test_an_unexpected_error_in_derivative_is_an_internal_error(
     monkeypatch.undo()
     with pytest.raises(InvalidArgumentError):
         derivative("ij,jk->ik", wrt=5)
+
+
+def test_a_foreign_gradient_is_copied_where_sharing_cannot_be_asked() -> None:
+    """torch is asked; JAX's and Dask's arrays cannot be written; CuPy and others: copied."""
+    from indexnet.einsum.arrays import ArrayKind
+    from indexnet.einsum.rule import _may_share
+
+    raw, other = np.ones(2), np.ones(2)
+    for library, shares in (("jax", False), ("dask", False), ("cupy", True), ("sparse", True)):
+        assert _may_share(raw, [other], ArrayKind(library, np, np.float64, None)) is shares
+        assert _may_share(raw, [raw], ArrayKind(library, np, np.float64, None))  # itself

@@ -203,17 +203,23 @@ def finisher(
 
 
 def finish_foreign(rule: Derivative, raw: Any, operand_shape: tuple[int, ...],
-                   sizes: dict[str, int], kind: ArrayKind, ops: Sequence[Any]) -> Any:
-    """:func:`finisher`'s work on a foreign array, through its array API: a fresh gradient."""
+                   sizes: dict[str, int], kind: ArrayKind, ops: Sequence[Any], *,
+                   fresh: bool = True) -> Any:
+    """:func:`finisher`'s work on a foreign array, through its array API.
+
+    With ``fresh`` (a gradient handed to the caller) the result shares
+    memory with none of ``ops``; without (a cotangent that stays inside a
+    computation) it may be a view.
+    """
     xp = kind.xp
     as_distinct, full_shape, squeeze = layout(rule, tuple(raw.shape), operand_shape, sizes)
     if as_distinct == tuple(raw.shape) == full_shape and not squeeze and not rule.diagonal:
-        return kind.copy(raw) if _may_share(raw, ops, kind) else raw
+        return kind.copy(raw) if fresh and _may_share(raw, ops, kind) else raw
     full = xp.broadcast_to(xp.reshape(raw, as_distinct), full_shape)
     if squeeze:
         full = xp.sum(full, axis=squeeze, keepdims=True)
     if not rule.diagonal:
-        return kind.copy(full)  # a fresh array, not a broadcast view
+        return kind.copy(full) if fresh else full  # fresh: not a broadcast view
     distinct = "".join(dict.fromkeys(rule.target))
     first = [rule.target.index(c) == i for i, c in enumerate(rule.target)]
     spread = tuple(full.shape[distinct.index(c)] if is_first else 1
@@ -226,16 +232,19 @@ def finish_foreign(rule: Derivative, raw: Any, operand_shape: tuple[int, ...],
 
 
 def _may_share(raw: Any, ops: Sequence[Any], kind: ArrayKind) -> bool:
-    """Whether ``raw`` is one of ``ops`` or, for torch, a view of one's memory.
+    """Whether ``raw`` is one of ``ops`` or may be a view of one's memory.
 
     An einsum that only transposes (``ij->ji``) gives a view: handed back as
-    a gradient, writing into it would change the caller's cotangent. JAX's
-    arrays are immutable; other libraries are checked by identity.
+    a gradient, writing into it would change the caller's cotangent. torch
+    is asked (storage); JAX's and Dask's arrays cannot be written into; any
+    other library (CuPy) is assumed to share, so its gradient is copied.
     """
     if any(raw is op for op in ops):
         return True
-    if kind.library != "torch":
+    if kind.library in ("jax", "dask"):
         return False
+    if kind.library != "torch":
+        return True  # no portable way to ask: a copy is always safe
     try:
         if raw.numel() == 0:
             return False

@@ -344,9 +344,10 @@ class Tape:
         for line, (rule, chosen) in zip(self.grads, lines, strict=True):
             ops = [env[a] for a in line.args]
             raw = chosen(*ops)
-            avoid = [*ops, *operands, g] if line.target < self.n else ops
-            env[f"c{line.target}"] = finish_foreign(rule, raw, self.shapes[line.target],
-                                                    self.steps[line.step].sizes, kind, avoid)
+            leaf = line.target < self.n  # handed to the caller: fresh
+            env[f"c{line.target}"] = finish_foreign(
+                rule, raw, self.shapes[line.target], self.steps[line.step].sizes, kind,
+                [*ops, *operands, g], fresh=leaf)
         return [env[f"c{i}"] for i in self.wrt]
 
     def flops(self) -> GradientFlops:
