@@ -248,9 +248,9 @@ class Pullback:
     def __call__(self, cotangent: ArrayLike) -> list[Any]:
         """The gradients of ⟨cotangent, value⟩ for the operands ``wrt``."""
         tape = self._tape
+        if self._kind is not None:  # another library's arrays: never a compiled pass
+            return self._checked(cotangent)
         try:
-            if self._kind is not None:  # another library's arrays: never a compiled pass
-                raise KeyError(self._kind.library)
             backward = tape.backward[_signature(cotangent)]  # type: ignore[union-attr]
         except (KeyError, TypeError, AttributeError, ValueError):
             return self._checked(cotangent)
